@@ -1,0 +1,72 @@
+package kafkaplane
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is the one error type of the domain. Code is a wire error code
+// (for example "InvalidParameter" or "ONS_INIT_ENV_ERROR"); the apierr
+// package knows the HTTP status and the default message of every code.
+// Message is what the caller reads; when empty, the catalogue's default
+// message is used.
+type Error struct {
+	Code    string
+	Message string
+	// Detail carries structured data that some codes render on the wire,
+	// such as the AccessDeniedDetail of a RAM denial.
+	Detail any
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err when it is, or wraps, an *Error, and
+// the empty string otherwise. Tests and callers compare codes, never the
+// text of messages.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// ErrorMessage returns the message of err when it is, or wraps, an *Error.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
+
+// Codes that the domain and the store return themselves. Wire codes of the
+// gateway (signatures, throttling, RAM) live in the apierr catalogue.
+const (
+	// CodeConflict reports a compare-and-set that lost against a concurrent
+	// writer: the row's modify index was not the one the caller read.
+	CodeConflict = "ConcurrentUpdate"
+	// CodeInstanceNotFound reports an instance that does not exist in the
+	// caller's account and region.
+	CodeInstanceNotFound = "BIZ_INSTANCE_NOT_FOUND"
+	// CodeInstanceStatus reports an instance that is not in a status that
+	// allows the requested action.
+	CodeInstanceStatus = "BIZ_INSTANCE_STATUS_ERROR"
+	// CodeOperationNotFound reports an unknown operation id.
+	CodeOperationNotFound = "OperationNotFound"
+	// CodeNotFound reports any other missing row.
+	CodeNotFound = "EntityNotExist"
+	// CodeAlreadyExists reports a duplicate key on create.
+	CodeAlreadyExists = "EntityAlreadyExists"
+)

@@ -1,0 +1,122 @@
+package kafkaplane
+
+import (
+	"context"
+	"time"
+)
+
+// Account is the Alibaba Cloud account (the parent UID) that owns
+// instances, RAM users and policies.
+type Account struct {
+	ID string // 16 digits, like an Alibaba Cloud UID
+}
+
+// AccessKey statuses, as RAM spells them.
+const (
+	AccessKeyActive   = "Active"
+	AccessKeyInactive = "Inactive"
+)
+
+// AccessKey is a credential pair. A key with an empty UserName is the
+// account's root key, which may call every action.
+type AccessKey struct {
+	ID          string
+	Secret      string
+	AccountID   string
+	UserName    string
+	Status      string
+	CreateDate  time.Time
+	ModifyIndex int64
+}
+
+// Root reports whether the key belongs to the account itself.
+func (k *AccessKey) Root() bool { return k.UserName == "" }
+
+// User is a RAM user of an account.
+type User struct {
+	AccountID   string
+	UserID      string
+	UserName    string
+	DisplayName string
+	Email       string
+	MobilePhone string
+	Comments    string
+	CreateDate  time.Time
+	UpdateDate  time.Time
+	ModifyIndex int64
+}
+
+// Policy types, as RAM spells them.
+const (
+	PolicyTypeSystem = "System"
+	PolicyTypeCustom = "Custom"
+)
+
+// Policy is a RAM policy: a system policy shared by every account or a
+// custom policy of one account.
+type Policy struct {
+	AccountID      string // empty for system policies
+	PolicyName     string
+	PolicyType     string
+	Description    string
+	Document       string
+	DefaultVersion string
+	CreateDate     time.Time
+	UpdateDate     time.Time
+	// AttachmentCount is filled by reads; it is not stored.
+	AttachmentCount int
+	ModifyIndex     int64
+}
+
+// PolicyAttachment records that a policy applies to a user.
+type PolicyAttachment struct {
+	AccountID  string
+	UserName   string
+	PolicyType string
+	PolicyName string
+	AttachDate time.Time
+}
+
+// IdentityService stores accounts' credentials, users and policies.
+type IdentityService interface {
+	// FindAccessKey returns the key with that id in any account, or an
+	// error with CodeNotFound.
+	FindAccessKey(ctx context.Context, id string) (*AccessKey, error)
+	// CreateAccessKey stores a new key; CodeAlreadyExists on a duplicate id.
+	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	// UpdateAccessKey writes k (its Status) with compare-and-set.
+	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	// DeleteAccessKey removes a key of the account.
+	DeleteAccessKey(ctx context.Context, accountID, id string) error
+	// ListAccessKeys lists the keys of one user ("" for the root keys).
+	ListAccessKeys(ctx context.Context, accountID, userName string) ([]*AccessKey, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	// FindUser returns a user by name, or CodeNotFound.
+	FindUser(ctx context.Context, accountID, userName string) (*User, error)
+	ListUsers(ctx context.Context, accountID string) ([]*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes a user; its keys and attachments must be gone.
+	DeleteUser(ctx context.Context, accountID, userName string) error
+
+	CreatePolicy(ctx context.Context, p *Policy) error
+	// FindPolicy returns a policy by type and name; system policies are
+	// found from every account.
+	FindPolicy(ctx context.Context, accountID, policyType, name string) (*Policy, error)
+	ListPolicies(ctx context.Context, accountID, policyType string) ([]*Policy, error)
+	DeletePolicy(ctx context.Context, accountID, name string) error
+
+	AttachPolicy(ctx context.Context, a *PolicyAttachment) error
+	DetachPolicy(ctx context.Context, a *PolicyAttachment) error
+	// ListAttachments lists the attachments of a user (userName non-empty)
+	// or of a policy (policyName non-empty).
+	ListAttachments(ctx context.Context, accountID, userName, policyType, policyName string) ([]*PolicyAttachment, error)
+}
+
+// NonceService remembers the signature nonces each AccessKey used, so that
+// a replayed request is refused even after a restart.
+type NonceService interface {
+	// UseNonce records nonce for the key and reports whether it was fresh.
+	// Nonces older than now-window may be forgotten.
+	UseNonce(ctx context.Context, accessKeyID, nonce string, now time.Time, window time.Duration) (fresh bool, err error)
+}

@@ -1,0 +1,127 @@
+package kafkaplane
+
+import (
+	"context"
+	"time"
+)
+
+// ServiceStatus is the deprecated but still widely polled status code of an
+// instance (GetInstanceList's ServiceStatus). Terraform waits for 5 and
+// treats 10 as gone.
+type ServiceStatus int
+
+// ServiceStatus values as alikafka documents them. The list is append-only.
+const (
+	ServiceStatusPending   ServiceStatus = 0  // bought, not deployed
+	ServiceStatusDeploying ServiceStatus = 1  // StartInstance accepted
+	ServiceStatusRunning   ServiceStatus = 5  // serving
+	ServiceStatusUpgrading ServiceStatus = 8  // UpgradeInstanceVersion in progress
+	ServiceStatusReleased  ServiceStatus = 10 // ReleaseInstance done
+	ServiceStatusStopped   ServiceStatus = 15 // alikafka shows stopped/expired instances as 15
+)
+
+// ViewStatus is the console status code (ViewInstanceStatusCode) that
+// replaces ServiceStatus in newer clients.
+type ViewStatus int
+
+// ViewStatus values as alikafka documents them. The list is append-only.
+const (
+	ViewStatusPending       ViewStatus = 0
+	ViewStatusDeploying     ViewStatus = 1
+	ViewStatusRunning       ViewStatus = 2
+	ViewStatusStopped       ViewStatus = 3
+	ViewStatusReleased      ViewStatus = 6
+	ViewStatusUpgrading     ViewStatus = 7
+	ViewStatusStopping      ViewStatus = 21
+	ViewStatusStarting      ViewStatus = 22
+	ViewStatusReleasing     ViewStatus = 23
+	ViewStatusDeployFailed  ViewStatus = 101
+	ViewStatusUpgradeFailed ViewStatus = 102
+)
+
+// Tag is a key/value label on an instance.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Instance is one Kafka instance: what was bought (order fields), how it
+// was deployed (network fields), and what it runs (version, minor version,
+// brokers). Every stored row carries ModifyIndex; updates are
+// compare-and-set on it.
+type Instance struct {
+	ID        string // alikafka_post-cn-… or alikafka_pre-cn-…
+	AccountID string
+	RegionID  string
+	OrderID   string
+
+	Name            string
+	PaidType        int // 0 subscription, 1 pay-as-you-go
+	SpecType        string
+	DeployType      int // 4 internet+VPC, 5 VPC
+	DiskType        int
+	DiskSize        int
+	IoMax           int
+	IoMaxSpec       string
+	EipMax          int
+	TopicQuota      int
+	PartitionNum    int
+	ResourceGroupID string
+	Tags            []Tag
+
+	VpcID         string
+	VSwitchID     string
+	ZoneID        string
+	SecurityGroup string
+
+	ServiceStatus ServiceStatus
+	ViewStatus    ViewStatus
+
+	// Version is the open-source Kafka version (Current2OpenSourceVersion),
+	// MinorVersion the internal minor version within it. Both are empty
+	// until the instance is started.
+	Version      string
+	MinorVersion string
+
+	// Config is AllConfig: the broker configuration the user set through
+	// StartInstance's Config or UpdateInstanceConfig.
+	Config map[string]string
+
+	// BrokerPorts are the loopback ports of the instance's brokers, fixed at
+	// StartInstance and kept across restarts.
+	BrokerPorts []int
+
+	CreateTime  time.Time
+	ExpiredTime time.Time
+	ModifyIndex int64
+}
+
+// InstanceFilter selects instances of one account and region. Empty fields
+// do not filter.
+type InstanceFilter struct {
+	AccountID       string
+	RegionID        string // empty: every region (GetAllInstanceIdList)
+	IDs             []string
+	OrderID         string
+	ResourceGroupID string
+	Tags            []Tag // an empty Value matches any value of the Key
+	// IncludeDeleted returns rows that DeleteInstance removed; off by default.
+	IncludeDeleted bool
+}
+
+// InstanceService stores instances.
+type InstanceService interface {
+	// CreateInstance stores a new instance; inst.ModifyIndex is set.
+	CreateInstance(ctx context.Context, inst *Instance) error
+	// FindInstance returns the instance with that id in the account and
+	// region, or an error with CodeInstanceNotFound.
+	FindInstance(ctx context.Context, accountID, regionID, id string) (*Instance, error)
+	// FindInstances returns the matching instances ordered by creation.
+	FindInstances(ctx context.Context, f InstanceFilter) ([]*Instance, error)
+	// UpdateInstance writes inst if its stored ModifyIndex still equals
+	// inst.ModifyIndex, and then advances inst.ModifyIndex; otherwise it
+	// returns CodeConflict and changes nothing.
+	UpdateInstance(ctx context.Context, inst *Instance) error
+	// DeleteInstance removes the instance row (CAS on ModifyIndex).
+	DeleteInstance(ctx context.Context, inst *Instance) error
+}
