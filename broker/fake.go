@@ -1,0 +1,196 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Fake is a deterministic in-memory Runtime for tests of the control
+// plane's state machine. It keeps per-broker versions and a log of calls,
+// and can be told to fail a call.
+type Fake struct {
+	mu        sync.Mutex
+	instances map[string]*fakeInstance
+	calls     []string
+	// FailOn, when set, is consulted before every call with its log line
+	// (e.g. "restart alikafka_post-cn-x 1 2.2.0"); a non-nil error fails the
+	// call.
+	FailOn func(call string) error
+	// OnCall, when set, runs after a call succeeded, outside the lock.
+	OnCall func(call string)
+}
+
+type fakeInstance struct {
+	spec     Spec
+	versions map[int32]string
+	up       bool
+	config   map[string]string
+}
+
+// NewFake returns an empty Fake.
+func NewFake() *Fake { return &Fake{instances: map[string]*fakeInstance{}} }
+
+var _ Runtime = (*Fake)(nil)
+
+// Calls returns the log of successful calls so far.
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *Fake) do(call string, fn func() error) error {
+	f.mu.Lock()
+	if f.FailOn != nil {
+		if err := f.FailOn(call); err != nil {
+			f.mu.Unlock()
+			return err
+		}
+	}
+	err := fn()
+	if err == nil {
+		f.calls = append(f.calls, call)
+	}
+	hook := f.OnCall
+	f.mu.Unlock()
+	if err == nil && hook != nil {
+		hook(call)
+	}
+	return err
+}
+
+func (f *Fake) status(in *fakeInstance) []BrokerStatus {
+	out := make([]BrokerStatus, len(in.spec.Ports))
+	for i, p := range in.spec.Ports {
+		id := int32(i)
+		out[i] = BrokerStatus{ID: id, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), Version: in.versions[id], Up: in.up}
+	}
+	return out
+}
+
+// Start implements Runtime.
+func (f *Fake) Start(_ context.Context, spec Spec) ([]BrokerStatus, error) {
+	var out []BrokerStatus
+	err := f.do("start "+spec.InstanceID, func() error {
+		in := f.instances[spec.InstanceID]
+		if in == nil || !in.up {
+			in = &fakeInstance{spec: spec, versions: map[int32]string{}, up: true, config: maps.Clone(spec.Config)}
+			for i := range spec.Ports {
+				in.versions[int32(i)] = spec.VersionOf(int32(i))
+			}
+			f.instances[spec.InstanceID] = in
+		}
+		out = f.status(in)
+		return nil
+	})
+	return out, err
+}
+
+// Stop implements Runtime.
+func (f *Fake) Stop(_ context.Context, id string) error {
+	return f.do("stop "+id, func() error {
+		if in := f.instances[id]; in != nil {
+			in.up = false
+		}
+		return nil
+	})
+}
+
+// Destroy implements Runtime.
+func (f *Fake) Destroy(_ context.Context, id string) error {
+	return f.do("destroy "+id, func() error {
+		delete(f.instances, id)
+		return nil
+	})
+}
+
+// Status implements Runtime.
+func (f *Fake) Status(_ context.Context, id string) ([]BrokerStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.instances[id]
+	if in == nil || !in.up {
+		return nil, nil
+	}
+	return f.status(in), nil
+}
+
+// RestartBroker implements Runtime.
+func (f *Fake) RestartBroker(_ context.Context, id string, broker int32, version string) error {
+	return f.do(fmt.Sprintf("restart %s %d %s", id, broker, version), func() error {
+		in := f.instances[id]
+		if in == nil || !in.up {
+			return fmt.Errorf("instance %s is not running", id)
+		}
+		if _, ok := in.versions[broker]; !ok {
+			return fmt.Errorf("instance %s has no broker %d", id, broker)
+		}
+		in.versions[broker] = version
+		return nil
+	})
+}
+
+// CheckBroker implements Runtime.
+func (f *Fake) CheckBroker(_ context.Context, id string, broker int32, version string) error {
+	return f.do(fmt.Sprintf("check %s %d %s", id, broker, version), func() error {
+		in := f.instances[id]
+		if in == nil || !in.up {
+			return fmt.Errorf("instance %s is not running", id)
+		}
+		if got := in.versions[broker]; got != version {
+			return fmt.Errorf("broker %d answers as %s, want %s", broker, got, version)
+		}
+		return nil
+	})
+}
+
+// ApplyConfig implements Runtime.
+func (f *Fake) ApplyConfig(_ context.Context, id string, config map[string]string) error {
+	return f.do("config "+id, func() error {
+		if in := f.instances[id]; in != nil {
+			in.config = maps.Clone(config)
+		}
+		return nil
+	})
+}
+
+// RollOrder implements Runtime: the highest broker id is treated as the
+// controller and rolled last.
+func (f *Fake) RollOrder(_ context.Context, id string) ([]int32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.instances[id]
+	if in == nil {
+		return nil, fmt.Errorf("instance %s is not running", id)
+	}
+	order := make([]int32, len(in.spec.Ports))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	return order, nil
+}
+
+// BrokerVersions returns the per-broker versions of an instance.
+func (f *Fake) BrokerVersions(id string) map[int32]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if in := f.instances[id]; in != nil {
+		return maps.Clone(in.versions)
+	}
+	return nil
+}
+
+// Close implements Runtime.
+func (f *Fake) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, in := range f.instances {
+		in.up = false
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package broker
+
+import (
+	"context"
+)
+
+// Spec describes the brokers of one instance as the control plane wants
+// them.
+type Spec struct {
+	InstanceID string
+	// Version is the open-source version (0.10.2, 2.2.0) and Minor the
+	// internal minor version of the instance.
+	Version string
+	Minor   string
+	// BrokerVersions overrides Version per broker id. The control plane
+	// sets it when it restarts mid-roll: brokers already rolled come back on
+	// the target version, the others on the source version.
+	BrokerVersions map[int32]string
+	// Ports are the loopback ports of brokers 0, 1, 2…; their count is the
+	// number of brokers.
+	Ports []int
+	// Config is the instance's AllConfig (kafka.log.retention.hours,
+	// kafka.message.max.bytes, …).
+	Config map[string]string
+}
+
+// VersionOf returns the version broker id runs under s.
+func (s Spec) VersionOf(id int32) string {
+	if v, ok := s.BrokerVersions[id]; ok && v != "" {
+		return v
+	}
+	return s.Version
+}
+
+// BrokerStatus is what a runtime reports about one broker.
+type BrokerStatus struct {
+	ID      int32
+	Addr    string // host:port clients connect to
+	Version string
+	Up      bool
+}
+
+// Runtime runs the Kafka brokers behind instances. Implementations must be
+// safe for concurrent use; calls for one instance are serialised by the
+// control plane.
+type Runtime interface {
+	// Start brings up every broker of spec.InstanceID (idempotent: brokers
+	// already up are left as they are) with the data kept from any earlier
+	// run, and returns their addresses.
+	Start(ctx context.Context, spec Spec) ([]BrokerStatus, error)
+	// Stop takes the instance's brokers down and keeps their data.
+	Stop(ctx context.Context, instanceID string) error
+	// Destroy stops the brokers and removes the instance's data.
+	Destroy(ctx context.Context, instanceID string) error
+	// Status reports the instance's brokers; an instance that is not
+	// started has none.
+	Status(ctx context.Context, instanceID string) ([]BrokerStatus, error)
+	// RestartBroker rolls one broker onto version: it stops accepting and
+	// drops the broker's client connections, moves partition leadership
+	// off it, switches it to version and brings it back. It returns once
+	// the broker listens again.
+	RestartBroker(ctx context.Context, instanceID string, brokerID int32, version string) error
+	// CheckBroker verifies a broker as a client would: an ApiVersions
+	// version guess equals version, metadata lists the broker, and every
+	// partition has a leader. It returns nil when healthy.
+	CheckBroker(ctx context.Context, instanceID string, brokerID int32, version string) error
+	// ApplyConfig applies AllConfig to the running brokers.
+	ApplyConfig(ctx context.Context, instanceID string, config map[string]string) error
+	// RollOrder returns the order in which brokers are restarted during an
+	// upgrade: the coordinator-heavy (controller) broker last.
+	RollOrder(ctx context.Context, instanceID string) ([]int32, error)
+	// Close stops every instance's brokers and keeps their data.
+	Close() error
+}
