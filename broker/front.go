@@ -1,0 +1,377 @@
+package broker
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// frontBroker is one broker as clients see it: a listener on the
+// instance's stable port that speaks exactly its version's protocol and
+// proxies to the storage engine's node of the same id.
+type frontBroker struct {
+	inst *instance
+	id   int32
+	host string // advertised
+	port int
+
+	ver atomic.Pointer[apiVersion]
+	// up is what metadata says: a broker that is restarting is left out
+	// of the broker list, as a real broker that deregistered would be.
+	up atomic.Bool
+	// produceInFlight counts produce requests forwarded but not yet
+	// answered, so a restart can let them finish instead of cutting
+	// them off (a cut-off acked-by-storage produce would be retried by a
+	// non-idempotent client and duplicated).
+	produceInFlight atomic.Int64
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[*proxyConn]struct{}
+}
+
+func (b *frontBroker) addr() string { return net.JoinHostPort(b.host, strconv.Itoa(b.port)) }
+
+// listen starts accepting clients on listenHost:port.
+func (b *frontBroker) listen(listenHost string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(b.port)))
+	if err != nil {
+		return fmt.Errorf("broker %d: %w", b.id, err)
+	}
+	b.ln = ln
+	if b.conns == nil {
+		b.conns = map[*proxyConn]struct{}{}
+	}
+	b.up.Store(true)
+	go b.accept(ln)
+	return nil
+}
+
+func (b *frontBroker) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b.mu.Lock()
+		if b.ln != ln { // closed while we were accepting
+			b.mu.Unlock()
+			c.Close()
+			return
+		}
+		upAddr := b.inst.upstreamAddr(b.id)
+		b.mu.Unlock()
+		go b.serve(c, upAddr)
+	}
+}
+
+// serve dials the storage node for a new client connection and starts
+// proxying. Dialling happens off the accept loop so a slow dial does not
+// hold up other clients.
+func (b *frontBroker) serve(c net.Conn, upAddr string) {
+	up, err := net.Dial("tcp", upAddr)
+	if err != nil {
+		b.inst.log.Warn("dial storage node", "broker", b.id, "err", err)
+		c.Close()
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	pc := &proxyConn{
+		b:       b,
+		ver:     b.ver.Load(),
+		client:  c,
+		up:      up,
+		pending: make(chan pending, 256),
+	}
+	b.mu.Lock()
+	if b.ln == nil { // stopped meanwhile
+		b.mu.Unlock()
+		pc.close()
+		return
+	}
+	b.conns[pc] = struct{}{}
+	b.mu.Unlock()
+	go pc.writeLoop()
+	pc.readLoop()
+}
+
+// stopListening closes the listener and hides the broker from metadata;
+// connected clients keep working until dropConns.
+func (b *frontBroker) stopListening() {
+	b.up.Store(false)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ln != nil {
+		b.ln.Close()
+		b.ln = nil
+	}
+}
+
+// dropConns closes every client connection, the way a broker process
+// going away does. Clients see the disconnect at once instead of waiting
+// for a request timeout.
+func (b *frontBroker) dropConns() {
+	b.mu.Lock()
+	conns := make([]*proxyConn, 0, len(b.conns))
+	for pc := range b.conns {
+		conns = append(conns, pc)
+	}
+	b.mu.Unlock()
+	for _, pc := range conns {
+		pc.close()
+	}
+}
+
+func (b *frontBroker) stop() {
+	b.stopListening()
+	b.dropConns()
+}
+
+func (b *frontBroker) connCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.conns)
+}
+
+// pending is one request's place in the response order of a connection.
+type pending struct {
+	corr int32
+	// local, when non-nil, is a response body the front answers itself.
+	local []byte
+	// upstream means a response comes from the storage node; convert,
+	// when set, rewrites its body (after the correlation id) for the
+	// client, otherwise it is passed through untouched.
+	upstream bool
+	convert  func([]byte) ([]byte, error)
+	// closeConn ends the connection once earlier responses are out: what
+	// a real broker does for a request it cannot parse.
+	closeConn bool
+	produce   bool
+}
+
+// proxyConn is one client connection and its storage-node connection.
+// The version is fixed at accept time: a broker switches versions only
+// across a restart, which drops its connections.
+type proxyConn struct {
+	b       *frontBroker
+	ver     *apiVersion
+	client  net.Conn
+	up      net.Conn
+	pending chan pending
+	once    sync.Once
+}
+
+func (pc *proxyConn) close() {
+	pc.once.Do(func() {
+		pc.client.Close()
+		pc.up.Close()
+		pc.b.mu.Lock()
+		delete(pc.b.conns, pc)
+		pc.b.mu.Unlock()
+	})
+}
+
+const maxFrame = 100 << 20
+
+func readFrame(r *bufio.Reader) ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return nil, err
+	}
+	n := int32(binary.BigEndian.Uint32(size[:]))
+	if n < 4 || n > maxFrame {
+		return nil, fmt.Errorf("bad frame size %d", n)
+	}
+	buf := make([]byte, n)
+	_, err := io.ReadFull(r, buf)
+	return buf, err
+}
+
+// requestHeader is the part of a (non-flexible, v1) request header the
+// front needs.
+type requestHeader struct {
+	key, version int16
+	corr         int32
+	clientID     *string
+	bodyAt       int
+}
+
+func parseRequestHeader(frame []byte) (requestHeader, error) {
+	if len(frame) < 10 {
+		return requestHeader{}, errors.New("short request header")
+	}
+	h := requestHeader{
+		key:     int16(binary.BigEndian.Uint16(frame[0:2])),
+		version: int16(binary.BigEndian.Uint16(frame[2:4])),
+		corr:    int32(binary.BigEndian.Uint32(frame[4:8])),
+	}
+	n := int16(binary.BigEndian.Uint16(frame[8:10]))
+	h.bodyAt = 10
+	if n >= 0 {
+		if len(frame) < 10+int(n) {
+			return requestHeader{}, errors.New("short client id")
+		}
+		s := string(frame[10 : 10+int(n)])
+		h.clientID = &s
+		h.bodyAt += int(n)
+	}
+	return h, nil
+}
+
+// appendRequestFrame encodes a complete request frame (size prefix and
+// v1 header) for body at version.
+func appendRequestFrame(dst []byte, key, version int16, corr int32, clientID *string, body []byte) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(key))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(version))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(corr))
+	if clientID == nil {
+		dst = binary.BigEndian.AppendUint16(dst, 0xffff)
+	} else {
+		dst = binary.BigEndian.AppendUint16(dst, uint16(len(*clientID)))
+		dst = append(dst, *clientID...)
+	}
+	dst = append(dst, body...)
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+	return dst
+}
+
+func (pc *proxyConn) readLoop() {
+	defer func() {
+		close(pc.pending)
+	}()
+	cr := bufio.NewReaderSize(pc.client, 32<<10)
+	uw := bufio.NewWriterSize(pc.up, 32<<10)
+	var sizeBuf [4]byte
+	for {
+		frame, err := readFrame(cr)
+		if err != nil {
+			return
+		}
+		h, err := parseRequestHeader(frame)
+		if err != nil {
+			pc.pending <- pending{closeConn: true}
+			return
+		}
+		p, send, out := pc.route(h, frame)
+		if p.produce {
+			pc.b.produceInFlight.Add(1)
+		}
+		if p.upstream || p.local != nil || p.closeConn {
+			pc.pending <- p
+		}
+		if p.closeConn {
+			pc.b.inst.log.Debug("closing connection on unsupported request", "broker", pc.b.id,
+				"key", h.key, "version", h.version, "broker_version", pc.ver.name)
+			return
+		}
+		if send {
+			if out == nil { // pass-through: the client's frame goes out unchanged
+				binary.BigEndian.PutUint32(sizeBuf[:], uint32(len(frame)))
+				if _, err := uw.Write(sizeBuf[:]); err != nil {
+					return
+				}
+				out = frame
+			}
+			if _, err := uw.Write(out); err != nil {
+				return
+			}
+		}
+		if cr.Buffered() == 0 {
+			if err := uw.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (pc *proxyConn) writeLoop() {
+	defer func() {
+		pc.close()
+		for p := range pc.pending { // unblock the reader and settle counters
+			if p.produce {
+				pc.b.produceInFlight.Add(-1)
+			}
+		}
+	}()
+	ur := bufio.NewReaderSize(pc.up, 64<<10)
+	cw := bufio.NewWriterSize(pc.client, 64<<10)
+	var hdr [8]byte
+	for p := range pc.pending {
+		err := pc.respond(p, ur, cw, hdr[:])
+		if p.produce {
+			pc.b.produceInFlight.Add(-1)
+		}
+		if err != nil || p.closeConn {
+			cw.Flush()
+			return
+		}
+		if len(pc.pending) == 0 {
+			if err := cw.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (pc *proxyConn) respond(p pending, ur *bufio.Reader, cw *bufio.Writer, hdr []byte) error {
+	if p.closeConn {
+		return nil
+	}
+	if !p.upstream {
+		return writeResponse(cw, p.corr, p.local)
+	}
+	if p.convert == nil {
+		// Stream the response through without buffering it whole:
+		// fetch responses can be large.
+		if _, err := io.ReadFull(ur, hdr); err != nil {
+			return err
+		}
+		n := int32(binary.BigEndian.Uint32(hdr[:4]))
+		if corr := int32(binary.BigEndian.Uint32(hdr[4:8])); corr != p.corr || n < 4 || n > maxFrame {
+			return fmt.Errorf("storage answered correlation %d size %d, want %d", corr, n, p.corr)
+		}
+		if _, err := cw.Write(hdr); err != nil {
+			return err
+		}
+		_, err := io.CopyN(cw, ur, int64(n-4))
+		return err
+	}
+	frame, err := readFrame(ur)
+	if err != nil {
+		return err
+	}
+	if corr := int32(binary.BigEndian.Uint32(frame[:4])); corr != p.corr {
+		return fmt.Errorf("storage answered correlation %d, want %d", corr, p.corr)
+	}
+	body, err := p.convert(frame[4:])
+	if err != nil {
+		return err
+	}
+	return writeResponse(cw, p.corr, body)
+}
+
+func writeResponse(w *bufio.Writer, corr int32, body []byte) error {
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(body)+4))
+	binary.BigEndian.PutUint32(hdr[4:], uint32(corr))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(body)
+	return err
+}

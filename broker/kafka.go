@@ -1,0 +1,594 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+)
+
+// KafkaConfig configures the real data plane.
+type KafkaConfig struct {
+	// DataDir holds one directory per instance (DataDir/<instanceID>).
+	DataDir string
+	// AdvertisedHost is the host clients are told to connect to; it
+	// defaults to 127.0.0.1.
+	AdvertisedHost string
+	// ListenHost is the address the brokers bind; it defaults to
+	// 127.0.0.1 because instance ports come from a loopback range.
+	ListenHost string
+	// Logger receives the data plane's logs; nil discards them.
+	Logger *slog.Logger
+	// RestartDowntime is how long a rolling broker stays away between
+	// dropping its clients and listening again. It defaults to 100 ms: long
+	// enough for clients to notice and fail over, short enough that a
+	// three-broker roll stays well under a second of downtime each.
+	RestartDowntime time.Duration
+	// DrainTimeout bounds how long a restart waits for produce requests
+	// already handed to storage to be answered before dropping clients.
+	// It defaults to 2 s.
+	DrainTimeout time.Duration
+}
+
+// Kafka is the real broker.Runtime: every started instance is a kfake
+// cluster used as storage behind per-broker protocol fronts that listen on
+// the instance's ports and speak the broker's own Kafka version.
+type Kafka struct {
+	cfg KafkaConfig
+	log *slog.Logger
+
+	mu        sync.Mutex
+	instances map[string]*instance
+	closed    bool
+}
+
+var _ Runtime = (*Kafka)(nil)
+
+// NewKafka returns a data plane storing instances under cfg.DataDir.
+func NewKafka(cfg KafkaConfig) (*Kafka, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("broker: KafkaConfig.DataDir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("broker: data dir: %w", err)
+	}
+	if cfg.AdvertisedHost == "" {
+		cfg.AdvertisedHost = "127.0.0.1"
+	}
+	if cfg.ListenHost == "" {
+		cfg.ListenHost = "127.0.0.1"
+	}
+	if cfg.RestartDowntime <= 0 {
+		cfg.RestartDowntime = 100 * time.Millisecond
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 2 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Kafka{cfg: cfg, log: log, instances: map[string]*instance{}}, nil
+}
+
+// instance is one started instance.
+type instance struct {
+	id       string
+	dir      string
+	log      *slog.Logger
+	cluster  *kfake.Cluster
+	upstream []string // storage node addresses by node id; they change per start
+	brokers  []*frontBroker
+	// rollMu serialises restarts and config changes of the instance.
+	rollMu sync.Mutex
+}
+
+func (i *instance) front(id int32) *frontBroker {
+	if id < 0 || int(id) >= len(i.brokers) {
+		return nil
+	}
+	return i.brokers[id]
+}
+
+func (i *instance) upstreamAddr(id int32) string { return i.upstream[id] }
+
+func (i *instance) stop() {
+	for _, b := range i.brokers {
+		b.stop()
+	}
+	i.cluster.Close()
+}
+
+func (k *Kafka) instanceDir(id string) (string, error) {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) {
+		return "", fmt.Errorf("broker: invalid instance id %q", id)
+	}
+	return filepath.Join(k.cfg.DataDir, id), nil
+}
+
+func (k *Kafka) get(id string) (*instance, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	inst, ok := k.instances[id]
+	if !ok {
+		return nil, fmt.Errorf("broker: instance %s is not started", id)
+	}
+	return inst, nil
+}
+
+// brokerConfigs maps the instance's AllConfig onto storage broker
+// configs. Keys it does not know are ignored: AllConfig carries console
+// settings that have no broker meaning.
+func brokerConfigs(all map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	if v, ok := all["kafka.log.retention.hours"]; ok && v != "" {
+		h, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || h <= 0 {
+			return nil, fmt.Errorf("broker: kafka.log.retention.hours %q is not a positive integer", v)
+		}
+		out["log.retention.ms"] = strconv.FormatInt(h*3600*1000, 10)
+	}
+	if v, ok := all["kafka.message.max.bytes"]; ok && v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("broker: kafka.message.max.bytes %q is not a positive integer", v)
+		}
+		out["message.max.bytes"] = strconv.FormatInt(n, 10)
+	}
+	return out, nil
+}
+
+func autoCreate(all map[string]string) bool {
+	for _, k := range []string{"kafka.auto.create.topics.enable", "auto.create.topics.enable"} {
+		if b, err := strconv.ParseBool(all[k]); err == nil && b {
+			return true
+		}
+	}
+	return false
+}
+
+// Start brings up the instance's brokers; see Runtime.
+func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
+	dir, err := k.instanceDir(spec.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.Ports) == 0 {
+		return nil, fmt.Errorf("broker: instance %s has no ports", spec.InstanceID)
+	}
+	versions := make([]*apiVersion, len(spec.Ports))
+	for i := range spec.Ports {
+		if versions[i], err = apiVersionFor(spec.VersionOf(int32(i))); err != nil {
+			return nil, err
+		}
+	}
+	bcfg, err := brokerConfigs(spec.Config)
+	if err != nil {
+		return nil, err
+	}
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil, errors.New("broker: runtime closed")
+	}
+	if inst, ok := k.instances[spec.InstanceID]; ok {
+		// Idempotent: brokers already up stay as they are; one left
+		// down by an interrupted restart comes back on its spec version.
+		for i, b := range inst.brokers {
+			if b.up.Load() {
+				continue
+			}
+			b.ver.Store(versions[i])
+			if err := b.listen(k.cfg.ListenHost); err != nil {
+				return nil, err
+			}
+		}
+		return inst.status(), nil
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	log := k.log.With("instance", spec.InstanceID)
+	opts := []kfake.Opt{
+		kfake.NumBrokers(len(spec.Ports)),
+		kfake.DataDir(filepath.Join(dir, "kfake")),
+		kfake.ClusterID(spec.InstanceID),
+		kfake.WithLogger(kfakeLogger{log}),
+		// Every version the fronts may translate to must be accepted,
+		// so storage runs uncapped; the fronts enforce each broker's
+		// own version.
+		kfake.MaxVersions(kversion.Stable()),
+	}
+	if len(bcfg) > 0 {
+		opts = append(opts, kfake.BrokerConfigs(bcfg))
+	}
+	if autoCreate(spec.Config) {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
+	}
+	start := time.Now()
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("broker: start storage for %s: %w", spec.InstanceID, err)
+	}
+	inst := &instance{
+		id:       spec.InstanceID,
+		dir:      dir,
+		log:      log,
+		cluster:  cluster,
+		upstream: cluster.ListenAddrs(),
+	}
+	for i, port := range spec.Ports {
+		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
+		b.ver.Store(versions[i])
+		inst.brokers = append(inst.brokers, b)
+	}
+	for _, b := range inst.brokers {
+		if err := b.listen(k.cfg.ListenHost); err != nil {
+			inst.stop()
+			return nil, err
+		}
+	}
+	k.instances[spec.InstanceID] = inst
+	log.Info("instance started", "brokers", len(inst.brokers), "took", time.Since(start))
+	return inst.status(), nil
+}
+
+func (i *instance) status() []BrokerStatus {
+	out := make([]BrokerStatus, 0, len(i.brokers))
+	for _, b := range i.brokers {
+		out = append(out, BrokerStatus{ID: b.id, Addr: b.addr(), Version: b.ver.Load().name, Up: b.up.Load()})
+	}
+	return out
+}
+
+// Stop takes the brokers down and keeps their data.
+func (k *Kafka) Stop(ctx context.Context, instanceID string) error {
+	k.mu.Lock()
+	inst, ok := k.instances[instanceID]
+	delete(k.instances, instanceID)
+	k.mu.Unlock()
+	if ok {
+		inst.rollMu.Lock()
+		inst.stop()
+		inst.rollMu.Unlock()
+	}
+	return nil
+}
+
+// Destroy stops the brokers and removes the instance's data.
+func (k *Kafka) Destroy(ctx context.Context, instanceID string) error {
+	dir, err := k.instanceDir(instanceID)
+	if err != nil {
+		return err
+	}
+	if err := k.Stop(ctx, instanceID); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// Status reports the brokers of a started instance, none otherwise.
+func (k *Kafka) Status(ctx context.Context, instanceID string) ([]BrokerStatus, error) {
+	k.mu.Lock()
+	inst, ok := k.instances[instanceID]
+	k.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	return inst.status(), nil
+}
+
+// Close stops every instance and keeps the data.
+func (k *Kafka) Close() error {
+	k.mu.Lock()
+	insts := make([]*instance, 0, len(k.instances))
+	for _, inst := range k.instances {
+		insts = append(insts, inst)
+	}
+	k.instances = map[string]*instance{}
+	k.closed = true
+	k.mu.Unlock()
+	for _, inst := range insts {
+		inst.stop()
+	}
+	return nil
+}
+
+// RestartBroker rolls one broker onto version; see Runtime.
+func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID int32, version string) error {
+	av, err := apiVersionFor(version)
+	if err != nil {
+		return err
+	}
+	inst, err := k.get(instanceID)
+	if err != nil {
+		return err
+	}
+	b := inst.front(brokerID)
+	if b == nil {
+		return fmt.Errorf("broker: instance %s has no broker %d", instanceID, brokerID)
+	}
+	inst.rollMu.Lock()
+	defer inst.rollMu.Unlock()
+	start := time.Now()
+
+	// Controlled shutdown: stop taking clients and hand leadership to
+	// the others while the broker can still answer in-flight requests,
+	// so producers learn the new leaders from NOT_LEADER errors instead
+	// of timeouts.
+	b.stopListening()
+	moved, err := inst.moveLeadersOff(ctx, brokerID)
+	if err != nil {
+		b.listen(k.cfg.ListenHost)
+		return err
+	}
+	drainUntil := time.Now().Add(k.cfg.DrainTimeout)
+	for b.produceInFlight.Load() > 0 && time.Now().Before(drainUntil) && ctx.Err() == nil {
+		time.Sleep(2 * time.Millisecond)
+	}
+	b.dropConns()
+	b.ver.Store(av)
+
+	select {
+	case <-time.After(k.cfg.RestartDowntime):
+	case <-ctx.Done():
+	}
+	// Coming back is not optional once the broker went down: a restart
+	// that leaves the broker away would be worse than a late one.
+	if err := b.listen(k.cfg.ListenHost); err != nil {
+		return err
+	}
+	// Preferred leaders return, as a real cluster's leader rebalance
+	// does, so the roll does not end with one broker leading nothing.
+	for _, m := range moved {
+		if err := inst.cluster.MoveTopicPartition(m.topic, m.partition, brokerID); err != nil {
+			inst.log.Warn("move leader back", "topic", m.topic, "partition", m.partition, "err", err)
+		}
+	}
+	inst.log.Info("broker restarted", "broker", brokerID, "version", version,
+		"moved_leaders", len(moved), "took", time.Since(start))
+	return ctx.Err()
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// moveLeadersOff moves every partition led by id to the other up brokers
+// in turn and returns what it moved.
+func (i *instance) moveLeadersOff(ctx context.Context, id int32) ([]topicPartition, error) {
+	var targets []int32
+	for _, b := range i.brokers {
+		if b.id != id && b.up.Load() {
+			targets = append(targets, b.id)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, nil // a single broker has nobody to hand over to
+	}
+	meta, err := i.storageMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var moved []topicPartition
+	n := 0
+	for _, t := range meta.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if p.Leader != id {
+				continue
+			}
+			to := targets[n%len(targets)]
+			n++
+			if err := i.cluster.MoveTopicPartition(*t.Topic, p.Partition, to); err != nil {
+				return moved, err
+			}
+			moved = append(moved, topicPartition{*t.Topic, p.Partition})
+		}
+	}
+	return moved, nil
+}
+
+// storageMetadata asks the storage engine directly for all topics.
+func (i *instance) storageMetadata(ctx context.Context) (*kmsg.MetadataResponse, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 1
+	req.Topics = nil
+	resp, err := roundTrip(ctx, i.upstream[0], req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.MetadataResponse), nil
+}
+
+// CheckBroker verifies a broker as a client would; see Runtime.
+func (k *Kafka) CheckBroker(ctx context.Context, instanceID string, brokerID int32, version string) error {
+	av, err := apiVersionFor(version)
+	if err != nil {
+		return err
+	}
+	inst, err := k.get(instanceID)
+	if err != nil {
+		return err
+	}
+	b := inst.front(brokerID)
+	if b == nil {
+		return fmt.Errorf("broker: instance %s has no broker %d", instanceID, brokerID)
+	}
+	addr := net.JoinHostPort(k.dialHost(), strconv.Itoa(b.port))
+	avReq := kmsg.NewPtrApiVersionsRequest()
+	avReq.Version = 0
+	resp, err := roundTrip(ctx, addr, avReq)
+	if err != nil {
+		return fmt.Errorf("broker %d: api versions: %w", brokerID, err)
+	}
+	if got := kversion.FromApiVersionsResponse(resp.(*kmsg.ApiVersionsResponse)).VersionGuess(); got != av.guess {
+		return fmt.Errorf("broker %d: answers as %s, want %s", brokerID, got, av.guess)
+	}
+	mReq := kmsg.NewPtrMetadataRequest()
+	mReq.Version = 1
+	mReq.Topics = nil
+	mr, err := roundTrip(ctx, addr, mReq)
+	if err != nil {
+		return fmt.Errorf("broker %d: metadata: %w", brokerID, err)
+	}
+	meta := mr.(*kmsg.MetadataResponse)
+	if !slices.ContainsFunc(meta.Brokers, func(mb kmsg.MetadataResponseBroker) bool { return mb.NodeID == brokerID }) {
+		return fmt.Errorf("broker %d: not listed in metadata", brokerID)
+	}
+	for _, t := range meta.Topics {
+		for _, p := range t.Partitions {
+			if p.Leader < 0 || p.ErrorCode != 0 {
+				return fmt.Errorf("broker %d: %s/%d has no leader", brokerID, deref(t.Topic), p.Partition)
+			}
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (k *Kafka) dialHost() string {
+	switch k.cfg.ListenHost {
+	case "", "0.0.0.0", "::":
+		return "127.0.0.1"
+	}
+	return k.cfg.ListenHost
+}
+
+// ApplyConfig applies AllConfig to the running brokers as cluster-wide
+// broker configs.
+func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[string]string) error {
+	bcfg, err := brokerConfigs(config)
+	if err != nil {
+		return err
+	}
+	inst, err := k.get(instanceID)
+	if err != nil {
+		return err
+	}
+	if len(bcfg) == 0 {
+		return nil
+	}
+	inst.rollMu.Lock()
+	defer inst.rollMu.Unlock()
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	req.Version = 0
+	res := kmsg.NewIncrementalAlterConfigsRequestResource()
+	res.ResourceType = kmsg.ConfigResourceTypeBroker
+	res.ResourceName = "" // cluster-wide default, so every broker gets it
+	for _, name := range slices.Sorted(mapsKeys(bcfg)) {
+		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		c.Name = name
+		c.Op = kmsg.IncrementalAlterConfigOpSet
+		v := bcfg[name]
+		c.Value = &v
+		res.Configs = append(res.Configs, c)
+	}
+	req.Resources = append(req.Resources, res)
+	resp, err := roundTrip(ctx, inst.upstream[0], req)
+	if err != nil {
+		return fmt.Errorf("broker: apply config: %w", err)
+	}
+	for _, r := range resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
+		if r.ErrorCode != 0 {
+			return fmt.Errorf("broker: apply config: error %d: %s", r.ErrorCode, deref(r.ErrorMessage))
+		}
+	}
+	return nil
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// RollOrder returns the brokers lightest first: fewest group coordinators,
+// and among equals the controller last.
+func (k *Kafka) RollOrder(ctx context.Context, instanceID string) ([]int32, error) {
+	inst, err := k.get(instanceID)
+	if err != nil {
+		return nil, err
+	}
+	load := make(map[int32]int, len(inst.brokers))
+	for node, addr := range inst.upstream {
+		req := kmsg.NewPtrListGroupsRequest()
+		req.Version = 0
+		resp, err := roundTrip(ctx, addr, req)
+		if err != nil {
+			return nil, fmt.Errorf("broker: list groups on node %d: %w", node, err)
+		}
+		// A node lists the groups it coordinates.
+		load[int32(node)] += len(resp.(*kmsg.ListGroupsResponse).Groups)
+	}
+	meta, err := inst.storageMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	controller := meta.ControllerID
+	ids := make([]int32, len(inst.brokers))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	slices.SortStableFunc(ids, func(a, b int32) int {
+		if load[a] != load[b] {
+			return load[a] - load[b]
+		}
+		switch {
+		case a == controller:
+			return 1
+		case b == controller:
+			return -1
+		}
+		return int(a - b)
+	})
+	return ids, nil
+}
+
+// kfakeLogger routes the storage engine's logs into slog, at debug level
+// except for its warnings and errors.
+type kfakeLogger struct{ l *slog.Logger }
+
+// Logf implements kfake.Logger.
+func (k kfakeLogger) Logf(level kfake.LogLevel, msg string, args ...any) {
+	var lv slog.Level
+	switch level {
+	case kfake.LogLevelError:
+		lv = slog.LevelError
+	case kfake.LogLevelWarn:
+		lv = slog.LevelWarn
+	default:
+		lv = slog.LevelDebug
+	}
+	if !k.l.Enabled(context.Background(), lv) {
+		return
+	}
+	k.l.Log(context.Background(), lv, "storage: "+fmt.Sprintf(msg, args...))
+}
