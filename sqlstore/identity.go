@@ -1,0 +1,533 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/kafkaplane/kafkaplane"
+)
+
+// RAM's error codes for deletes that other rows still depend on. They are
+// RAM wire codes that only the store can detect atomically, so the store
+// returns them as they are.
+const (
+	codeDeleteUserAccessKey = "DeleteConflict.User.AccessKey"
+	codeDeleteUserPolicy    = "DeleteConflict.User.Policy"
+	codeDeletePolicyUser    = "DeleteConflict.Policy.User"
+)
+
+// ---- access keys ----
+
+const accessKeyColumns = `id, secret, account_id, user_name, status, create_date, modify_index`
+
+func scanAccessKey(s scanner) (*kafkaplane.AccessKey, error) {
+	var (
+		k       kafkaplane.AccessKey
+		created int64
+	)
+	if err := s.Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created, &k.ModifyIndex); err != nil {
+		return nil, err
+	}
+	k.CreateDate = fromMicros(created)
+	return &k, nil
+}
+
+// FindAccessKey returns the key with that id in any account (ids are
+// unique across accounts, as a request names only the key), or
+// CodeNotFound.
+func (db *DB) FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessKey, error) {
+	k, err := scanAccessKey(db.db.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
+	}
+	return k, wrap("find access key", err)
+}
+
+// CreateAccessKey stores a new key with ModifyIndex 1; a zero CreateDate is
+// set from the store clock and an empty Status is Active. A duplicate id is
+// CodeAlreadyExists; a UserName that is not a user of the account is
+// CodeNotFound.
+func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
+	created := db.orNow(k.CreateDate)
+	status := k.Status
+	if status == "" {
+		status = kafkaplane.AccessKeyActive
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if k.UserName != "" {
+			if err := userExists(ctx, tx, k.AccountID, k.UserName); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+			k.ID, k.Secret, k.AccountID, k.UserName, status, toMicros(created))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The AccessKey %s already exists.", k.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("create access key", err)
+	}
+	k.CreateDate, k.Status, k.ModifyIndex = created, status, 1
+	return nil
+}
+
+// UpdateAccessKey writes k's Status with compare-and-set on ModifyIndex and
+// advances it; CodeConflict when the key changed since it was read,
+// CodeNotFound when it is gone.
+func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
+		WHERE id = $1 AND account_id = $2 AND modify_index = $3`, k.ID, k.AccountID, k.ModifyIndex, k.Status)
+	if err != nil {
+		return wrap("update access key", err)
+	}
+	ok, err := oneRow(res)
+	if err != nil {
+		return wrap("update access key", err)
+	}
+	if !ok {
+		found, err := exists(ctx, db.db, `SELECT 1 FROM access_keys WHERE id = $1 AND account_id = $2`, k.ID, k.AccountID)
+		if err != nil {
+			return wrap("update access key", err)
+		}
+		if !found {
+			return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", k.ID)
+		}
+		return kafkaplane.Errorf(kafkaplane.CodeConflict, "The AccessKey %s was changed concurrently; retry.", k.ID)
+	}
+	k.ModifyIndex++
+	return nil
+}
+
+// DeleteAccessKey removes a key of the account, or returns CodeNotFound.
+func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+	if err != nil {
+		return wrap("delete access key", err)
+	}
+	if ok, err := oneRow(res); err != nil || !ok {
+		if err != nil {
+			return wrap("delete access key", err)
+		}
+		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
+	}
+	return nil
+}
+
+// ListAccessKeys lists the keys of one user of the account ("" for the
+// account's root keys), oldest first.
+func (db *DB) ListAccessKeys(ctx context.Context, accountID, userName string) ([]*kafkaplane.AccessKey, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
+		WHERE account_id = $1 AND user_name = $2 ORDER BY create_date, id`, accountID, userName)
+	if err != nil {
+		return nil, wrap("list access keys", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.AccessKey
+	for rows.Next() {
+		k, err := scanAccessKey(rows)
+		if err != nil {
+			return nil, wrap("list access keys", err)
+		}
+		out = append(out, k)
+	}
+	return out, wrap("list access keys", rows.Err())
+}
+
+// ---- users ----
+
+const userColumns = `account_id, user_name, user_id, display_name, email, mobile_phone, comments,
+	create_date, update_date, modify_index`
+
+func scanUser(s scanner) (*kafkaplane.User, error) {
+	var (
+		u                kafkaplane.User
+		created, updated int64
+	)
+	if err := s.Scan(&u.AccountID, &u.UserName, &u.UserID, &u.DisplayName, &u.Email, &u.MobilePhone, &u.Comments,
+		&created, &updated, &u.ModifyIndex); err != nil {
+		return nil, err
+	}
+	u.CreateDate, u.UpdateDate = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+func userNotFound(name string) error {
+	return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The user %s does not exist.", name)
+}
+
+func userExists(ctx context.Context, q querier, accountID, userName string) error {
+	ok, err := exists(ctx, q, `SELECT 1 FROM users WHERE account_id = $1 AND user_name = $2`, accountID, userName)
+	if err == nil && !ok {
+		return userNotFound(userName)
+	}
+	return err
+}
+
+// newUserID returns a 16-digit id in the style of RAM user ids.
+func newUserID() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(9e15))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d", n.Int64()+1e15), nil
+}
+
+// CreateUser stores a new user with ModifyIndex 1. Names are unique per
+// account (CodeAlreadyExists). An empty UserID is generated; zero dates are
+// set from the store clock.
+func (db *DB) CreateUser(ctx context.Context, u *kafkaplane.User) error {
+	id := u.UserID
+	if id == "" {
+		var err error
+		if id, err = newUserID(); err != nil {
+			return wrap("create user", err)
+		}
+	}
+	created := db.orNow(u.CreateDate)
+	updated := created
+	if !u.UpdateDate.IsZero() {
+		updated = norm(u.UpdateDate)
+	}
+	_, err := db.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
+		u.AccountID, u.UserName, id, u.DisplayName, u.Email, u.MobilePhone, u.Comments, toMicros(created), toMicros(updated))
+	if isUniqueViolation(err) {
+		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The user %s already exists.", u.UserName)
+	}
+	if err != nil {
+		return wrap("create user", err)
+	}
+	u.UserID, u.CreateDate, u.UpdateDate, u.ModifyIndex = id, created, updated, 1
+	return nil
+}
+
+// FindUser returns a user of the account by name, or CodeNotFound.
+func (db *DB) FindUser(ctx context.Context, accountID, userName string) (*kafkaplane.User, error) {
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE account_id = $1 AND user_name = $2`, accountID, userName))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(userName)
+	}
+	return u, wrap("find user", err)
+}
+
+// ListUsers lists the account's users, oldest first.
+func (db *DB) ListUsers(ctx context.Context, accountID string) ([]*kafkaplane.User, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE account_id = $1 ORDER BY create_date, user_name`, accountID)
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap("list users", rows.Err())
+}
+
+// UpdateUser writes u with compare-and-set on ModifyIndex and advances it.
+// The user is identified by its immutable UserID, so that RAM's UpdateUser
+// can rename it (NewUserName): the rename carries over to the user's access
+// keys in the same transaction, and to its policy attachments through the
+// foreign key's ON UPDATE CASCADE. Renaming onto an existing name is
+// CodeAlreadyExists; a zero UpdateDate is set from the store clock.
+func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
+	updated := db.orNow(u.UpdateDate)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var oldName string
+		var index int64
+		err := tx.QueryRowContext(ctx, `SELECT user_name, modify_index FROM users WHERE account_id = $1 AND user_id = $2`,
+			u.AccountID, u.UserID).Scan(&oldName, &index)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(u.UserName)
+		}
+		if err != nil {
+			return err
+		}
+		if index != u.ModifyIndex {
+			return kafkaplane.Errorf(kafkaplane.CodeConflict, "The user %s was changed concurrently; retry.", oldName)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET user_name = $4, display_name = $5, email = $6,
+			mobile_phone = $7, comments = $8, update_date = $9, modify_index = modify_index + 1
+			WHERE account_id = $1 AND user_id = $2 AND modify_index = $3`,
+			u.AccountID, u.UserID, u.ModifyIndex, u.UserName, u.DisplayName, u.Email, u.MobilePhone, u.Comments, toMicros(updated))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The user %s already exists.", u.UserName)
+		}
+		if err != nil {
+			return err
+		}
+		if ok, err := oneRow(res); err != nil || !ok {
+			if err == nil {
+				err = kafkaplane.Errorf(kafkaplane.CodeConflict, "The user %s was changed concurrently; retry.", oldName)
+			}
+			return err
+		}
+		if oldName != u.UserName {
+			_, err = tx.ExecContext(ctx, `UPDATE access_keys SET user_name = $3 WHERE account_id = $1 AND user_name = $2`,
+				u.AccountID, oldName, u.UserName)
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("update user", err)
+	}
+	u.UpdateDate = updated
+	u.ModifyIndex++
+	return nil
+}
+
+// DeleteUser removes a user of the account. As in RAM, the user's access
+// keys and policy attachments must be removed first: remaining keys are
+// DeleteConflict.User.AccessKey, remaining attachments
+// DeleteConflict.User.Policy. The checks and the delete share one
+// transaction, so a key created concurrently cannot be orphaned.
+func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := userExists(ctx, tx, accountID, userName); err != nil {
+			return err
+		}
+		keys, err := exists(ctx, tx, `SELECT 1 FROM access_keys WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)
+		if err != nil {
+			return err
+		}
+		if keys {
+			return kafkaplane.Errorf(codeDeleteUserAccessKey, "The user %s still has AccessKeys; delete them first.", userName)
+		}
+		attached, err := exists(ctx, tx, `SELECT 1 FROM policy_attachments WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)
+		if err != nil {
+			return err
+		}
+		if attached {
+			return kafkaplane.Errorf(codeDeleteUserPolicy, "The user %s still has policies attached; detach them first.", userName)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE account_id = $1 AND user_name = $2`, accountID, userName)
+		return err
+	})
+	return wrap("delete user", err)
+}
+
+// ---- policies ----
+
+// policySelect selects policies with their attachment count in the
+// account given as $1: a system policy is shared, but each account sees
+// only its own attachments of it.
+const policySelect = `SELECT p.account_id, p.policy_name, p.policy_type, p.description, p.document,
+	p.default_version, p.create_date, p.update_date, p.modify_index,
+	(SELECT count(*) FROM policy_attachments a
+	 WHERE a.account_id = $1 AND a.policy_type = p.policy_type AND a.policy_name = p.policy_name)
+	FROM policies p`
+
+func scanPolicy(s scanner) (*kafkaplane.Policy, error) {
+	var (
+		p                       kafkaplane.Policy
+		created, updated, count int64
+	)
+	if err := s.Scan(&p.AccountID, &p.PolicyName, &p.PolicyType, &p.Description, &p.Document,
+		&p.DefaultVersion, &created, &updated, &p.ModifyIndex, &count); err != nil {
+		return nil, err
+	}
+	p.CreateDate, p.UpdateDate, p.AttachmentCount = fromMicros(created), fromMicros(updated), int(count)
+	return &p, nil
+}
+
+// policyAccount returns the account a policy of that type is stored under:
+// system policies belong to no account ("") and are visible to all.
+func policyAccount(accountID, policyType string) string {
+	if policyType == kafkaplane.PolicyTypeSystem {
+		return ""
+	}
+	return accountID
+}
+
+// CreatePolicy stores a policy with ModifyIndex 1. An empty PolicyType is
+// Custom; a System policy is stored with AccountID "" whatever p says, so
+// that every account finds it. A duplicate (account, type, name) is
+// CodeAlreadyExists. Zero dates are set from the store clock and an empty
+// DefaultVersion is "1".
+func (db *DB) CreatePolicy(ctx context.Context, p *kafkaplane.Policy) error {
+	typ := p.PolicyType
+	if typ == "" {
+		typ = kafkaplane.PolicyTypeCustom
+	}
+	account := policyAccount(p.AccountID, typ)
+	version := p.DefaultVersion
+	if version == "" {
+		version = "1"
+	}
+	created := db.orNow(p.CreateDate)
+	updated := created
+	if !p.UpdateDate.IsZero() {
+		updated = norm(p.UpdateDate)
+	}
+	_, err := db.db.ExecContext(ctx, `INSERT INTO policies (account_id, policy_type, policy_name, description,
+		document, default_version, create_date, update_date, modify_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)`,
+		account, typ, p.PolicyName, p.Description, p.Document, version, toMicros(created), toMicros(updated))
+	if isUniqueViolation(err) {
+		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The policy %s already exists.", p.PolicyName)
+	}
+	if err != nil {
+		return wrap("create policy", err)
+	}
+	p.AccountID, p.PolicyType, p.DefaultVersion = account, typ, version
+	p.CreateDate, p.UpdateDate, p.ModifyIndex = created, updated, 1
+	return nil
+}
+
+// FindPolicy returns a policy by type and name as the account sees it:
+// its own custom policies and every system policy. An empty policyType
+// finds either, preferring the custom one. Missing is CodeNotFound.
+func (db *DB) FindPolicy(ctx context.Context, accountID, policyType, name string) (*kafkaplane.Policy, error) {
+	return findPolicy(ctx, db.db, accountID, policyType, name)
+}
+
+func findPolicy(ctx context.Context, q querier, accountID, policyType, name string) (*kafkaplane.Policy, error) {
+	p, err := scanPolicy(q.QueryRowContext(ctx, policySelect+`
+		WHERE p.policy_name = $2 AND ($3 = '' OR p.policy_type = $3)
+		AND ((p.policy_type = 'System' AND p.account_id = '') OR (p.policy_type <> 'System' AND p.account_id = $1))
+		ORDER BY p.policy_type LIMIT 1`, accountID, name, policyType))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s does not exist.", name)
+	}
+	return p, wrap("find policy", err)
+}
+
+// ListPolicies lists the policies the account sees, of one type or ("")
+// of both, ordered by type and name.
+func (db *DB) ListPolicies(ctx context.Context, accountID, policyType string) ([]*kafkaplane.Policy, error) {
+	rows, err := db.db.QueryContext(ctx, policySelect+`
+		WHERE ($2 = '' OR p.policy_type = $2)
+		AND ((p.policy_type = 'System' AND p.account_id = '') OR (p.policy_type <> 'System' AND p.account_id = $1))
+		ORDER BY p.policy_type, p.policy_name`, accountID, policyType)
+	if err != nil {
+		return nil, wrap("list policies", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, wrap("list policies", err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap("list policies", rows.Err())
+}
+
+// DeletePolicy removes a custom policy of the account (system policies
+// cannot be deleted through it, as in RAM). A policy still attached to a
+// user is DeleteConflict.Policy.User; a missing one CodeNotFound.
+func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		found, err := exists(ctx, tx, `SELECT 1 FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
+			accountID, name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s does not exist.", name)
+		}
+		attached, err := exists(ctx, tx, `SELECT 1 FROM policy_attachments
+			WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2 LIMIT 1`, accountID, name)
+		if err != nil {
+			return err
+		}
+		if attached {
+			return kafkaplane.Errorf(codeDeletePolicyUser, "The policy %s is still attached to users; detach it first.", name)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
+			accountID, name)
+		return err
+	})
+	return wrap("delete policy", err)
+}
+
+// ---- attachments ----
+
+// AttachPolicy attaches a policy the account sees to one of its users. A
+// missing user or policy is CodeNotFound, an existing attachment
+// CodeAlreadyExists. The policy check and the insert share a transaction so
+// that a concurrent DeletePolicy cannot leave a dangling attachment.
+func (db *DB) AttachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) error {
+	date := db.orNow(a.AttachDate)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if a.PolicyType == "" {
+			return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s does not exist: a policy type is required.", a.PolicyName)
+		}
+		if _, err := findPolicy(ctx, tx, a.AccountID, a.PolicyType, a.PolicyName); err != nil {
+			return err
+		}
+		if err := userExists(ctx, tx, a.AccountID, a.UserName); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (account_id, user_name, policy_type, policy_name, attach_date)
+			VALUES ($1, $2, $3, $4, $5)`, a.AccountID, a.UserName, a.PolicyType, a.PolicyName, toMicros(date))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The policy %s is already attached to the user %s.", a.PolicyName, a.UserName)
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("attach policy", err)
+	}
+	a.AttachDate = date
+	return nil
+}
+
+// DetachPolicy removes an attachment, or returns CodeNotFound.
+func (db *DB) DetachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) error {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM policy_attachments
+		WHERE account_id = $1 AND user_name = $2 AND policy_type = $3 AND policy_name = $4`,
+		a.AccountID, a.UserName, a.PolicyType, a.PolicyName)
+	if err != nil {
+		return wrap("detach policy", err)
+	}
+	ok, err := oneRow(res)
+	if err != nil {
+		return wrap("detach policy", err)
+	}
+	if !ok {
+		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s is not attached to the user %s.", a.PolicyName, a.UserName)
+	}
+	return nil
+}
+
+// ListAttachments lists the account's attachments, oldest first. A
+// non-empty userName selects that user's attachments (ListPoliciesForUser);
+// a non-empty policyName selects that policy's attachments, narrowed to
+// policyType when it is given. With both names empty it lists every
+// attachment of the account.
+func (db *DB) ListAttachments(ctx context.Context, accountID, userName, policyType, policyName string) ([]*kafkaplane.PolicyAttachment, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT account_id, user_name, policy_type, policy_name, attach_date
+		FROM policy_attachments
+		WHERE account_id = $1 AND ($2 = '' OR user_name = $2) AND ($3 = '' OR policy_type = $3)
+		AND ($4 = '' OR policy_name = $4)
+		ORDER BY attach_date, user_name, policy_type, policy_name`, accountID, userName, policyType, policyName)
+	if err != nil {
+		return nil, wrap("list attachments", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.PolicyAttachment
+	for rows.Next() {
+		var (
+			a    kafkaplane.PolicyAttachment
+			date int64
+		)
+		if err := rows.Scan(&a.AccountID, &a.UserName, &a.PolicyType, &a.PolicyName, &date); err != nil {
+			return nil, wrap("list attachments", err)
+		}
+		a.AttachDate = fromMicros(date)
+		out = append(out, &a)
+	}
+	return out, wrap("list attachments", rows.Err())
+}

@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// pruneEvery is how many UseNonce (or TakeGCRA) calls pass between two
+// opportunistic deletes of expired rows: often enough to bound the tables,
+// rarely enough that the hot path is one upsert.
+const pruneEvery = 1000
+
+// UseNonce records nonce for the key at now and reports whether it was
+// fresh. The primary key (access_key_id, nonce) decides atomically across
+// replicas: a second use is not fresh. A row older than now-window is stale
+// (the request's timestamp check already refuses anything that old) and is
+// overwritten as fresh, so the answer does not depend on whether pruning
+// has run yet. Every pruneEvery-th call deletes the stale rows.
+func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now time.Time, window time.Duration) (bool, error) {
+	nowUS := toMicros(now)
+	cutoff := toMicros(now.Add(-window))
+	var seen int64
+	err := db.db.QueryRowContext(ctx, `INSERT INTO nonces (access_key_id, nonce, seen_at) VALUES ($1, $2, $3)
+		ON CONFLICT (access_key_id, nonce) DO UPDATE SET seen_at = excluded.seen_at
+		WHERE nonces.seen_at < $4
+		RETURNING seen_at`, accessKeyID, nonce, nowUS, cutoff).Scan(&seen)
+	fresh := true
+	if errors.Is(err, sql.ErrNoRows) {
+		fresh, err = false, nil
+	}
+	if err != nil {
+		return false, wrap("use nonce", err)
+	}
+	if db.nonceCalls.Add(1)%pruneEvery == 0 {
+		if _, err := db.db.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < $1`, cutoff); err != nil {
+			return fresh, wrap("prune nonces", err)
+		}
+	}
+	return fresh, nil
+}
+
+// TakeGCRA takes one request from the GCRA limiter of key at now, with
+// emission interval T = interval (1/rate) and burst tolerance
+// τ = tolerance (interval·(burst−1)). It is the single statement of the
+// style reference §A4: an upsert of the key's theoretical arrival time
+// (tat) that only writes when max(tat, now) − now ≤ τ, setting
+// tat = max(tat, now) + T. The row lock of ON CONFLICT serialises
+// concurrent callers, so replicas sharing a PostgreSQL database share the
+// limit exactly. now is the caller's clock rather than the database's so
+// that tests are deterministic; replicas should run NTP-synchronised
+// clocks.
+//
+// When the request is throttled, retryAfter is how long until one would be
+// allowed (tat − τ − now), read by a second query only on that path.
+// Every pruneEvery-th call deletes rows whose tat has passed: such a row
+// says no more than a missing one.
+func (db *DB) TakeGCRA(ctx context.Context, key string, now time.Time, interval, tolerance time.Duration) (allowed bool, retryAfter time.Duration, err error) {
+	nowUS := now.UnixMicro()
+	t, tau := interval.Microseconds(), tolerance.Microseconds()
+	g := db.d.greatest
+	var tat int64
+	err = db.db.QueryRowContext(ctx, `INSERT INTO gcra AS r (key, tat) VALUES ($1, CAST($2 AS BIGINT) + CAST($3 AS BIGINT))
+		ON CONFLICT (key) DO UPDATE SET tat = `+g+`(r.tat, CAST($2 AS BIGINT)) + CAST($3 AS BIGINT)
+		WHERE `+g+`(r.tat, CAST($2 AS BIGINT)) - CAST($2 AS BIGINT) <= CAST($4 AS BIGINT)
+		RETURNING tat`, key, nowUS, t, tau).Scan(&tat)
+	switch {
+	case err == nil:
+		allowed = true
+	case errors.Is(err, sql.ErrNoRows):
+		err = db.db.QueryRowContext(ctx, `SELECT tat FROM gcra WHERE key = $1`, key).Scan(&tat)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Pruned in between: the key is idle again.
+			return false, 0, nil
+		}
+		if err != nil {
+			return false, 0, wrap("gcra", err)
+		}
+		retryAfter = max(time.Duration(tat-tau-nowUS)*time.Microsecond, 0)
+	default:
+		return false, 0, wrap("gcra", err)
+	}
+	if db.gcraCalls.Add(1)%pruneEvery == 0 {
+		if _, err := db.db.ExecContext(ctx, `DELETE FROM gcra WHERE tat < $1`, nowUS); err != nil {
+			return allowed, retryAfter, wrap("prune gcra", err)
+		}
+	}
+	return allowed, retryAfter, nil
+}

@@ -1,0 +1,285 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/kafkaplane/kafkaplane"
+)
+
+// Engine names returned by DB.Engine.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+// Interface checks: *DB is the store of every service the domain defines.
+var (
+	_ kafkaplane.InstanceService  = (*DB)(nil)
+	_ kafkaplane.OperationService = (*DB)(nil)
+	_ kafkaplane.IdentityService  = (*DB)(nil)
+	_ kafkaplane.NonceService     = (*DB)(nil)
+)
+
+// DB is a kafkaplane store on SQLite or PostgreSQL. It is safe for
+// concurrent use; several DB values (or processes) may share one
+// PostgreSQL database.
+type DB struct {
+	// Now is the clock used for timestamps the caller did not set
+	// (CreateTime, UpdatedAt, AttachDate …). Tests replace it to get
+	// deterministic rows; it defaults to time.Now.
+	Now func() time.Time
+
+	db *sql.DB
+	d  dialect
+
+	nonceCalls atomic.Uint64
+	gcraCalls  atomic.Uint64
+}
+
+// dialect holds the few SQL fragments that differ between the engines.
+type dialect struct {
+	engine string
+	// greatest is the two-argument maximum: GREATEST on PostgreSQL, the
+	// scalar max() on SQLite.
+	greatest string
+	// skipLocked is appended to the claim query's inner SELECT. PostgreSQL
+	// lets concurrent workers skip a row another worker is claiming; SQLite
+	// needs nothing because its write lock serialises writers.
+	skipLocked string
+	// migrationLock is run first in every migration transaction. On
+	// PostgreSQL a transaction-scoped advisory lock makes concurrent Opens
+	// of one database apply each migration exactly once; on SQLite the
+	// immediate transaction already holds the write lock.
+	migrationLock string
+}
+
+var (
+	sqliteDialect = dialect{
+		engine:   EngineSQLite,
+		greatest: "max",
+	}
+	postgresDialect = dialect{
+		engine:        EnginePostgres,
+		greatest:      "GREATEST",
+		skipLocked:    "FOR UPDATE SKIP LOCKED",
+		migrationLock: "SELECT pg_advisory_xact_lock(7236561640071692147)",
+	}
+)
+
+// sqlitePragmas are applied to every SQLite connection. WAL lets readers run
+// while one writer commits; busy_timeout makes a writer wait for the lock
+// instead of failing with SQLITE_BUSY; foreign_keys is off by default in
+// SQLite; _txlock=immediate makes BEGIN take the write lock up front, which
+// avoids the lock-upgrade deadlock between two transactions that both read
+// and then write (style reference §A1).
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Open opens the store named by dsn and applies pending migrations.
+//
+// A dsn of the form postgres://… or postgresql://… opens PostgreSQL through
+// pgx; anything else is an SQLite database file, given either as
+// sqlite:///path/to/file.db or as a plain path. Extra query parameters of an
+// SQLite dsn are passed to the driver after the store's own pragmas.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var (
+		sdb *sql.DB
+		d   dialect
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d = postgresDialect
+		sdb, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+		}
+		// Bounded so that a burst of goroutines queues in the pool rather
+		// than exhausting the server's max_connections.
+		sdb.SetMaxOpenConns(32)
+		sdb.SetMaxIdleConns(8)
+	default:
+		d = sqliteDialect
+		path, query, err := sqlitePath(dsn)
+		if err != nil {
+			return nil, err
+		}
+		q := sqlitePragmas
+		if query != "" {
+			q += "&" + query
+		}
+		sdb, err = sql.Open("sqlite", path+"?"+q)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		// One writer at a time anyway; a few connections serve WAL readers.
+		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8)
+	}
+	db := &DB{Now: time.Now, db: sdb, d: d}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("sqlstore: connect %s: %w", d.engine, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqlitePath splits an SQLite dsn into the file path and extra query.
+func sqlitePath(dsn string) (path, query string, err error) {
+	if rest, ok := strings.CutPrefix(dsn, "sqlite://"); ok {
+		u, err := url.Parse("sqlite://" + rest)
+		if err != nil {
+			return "", "", fmt.Errorf("sqlstore: bad sqlite dsn %q: %w", dsn, err)
+		}
+		path = u.Host + u.Path
+		query = u.RawQuery
+	} else {
+		path, query, _ = strings.Cut(dsn, "?")
+	}
+	if path == "" || strings.Contains(path, ":memory:") {
+		// Every pooled connection would get its own empty in-memory
+		// database, so a store on it would lose rows between calls.
+		return "", "", fmt.Errorf("sqlstore: sqlite dsn %q must name a database file", dsn)
+	}
+	return path, query, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Engine returns EngineSQLite or EnginePostgres.
+func (db *DB) Engine() string { return db.d.engine }
+
+// now returns the store clock in UTC at the stored precision.
+func (db *DB) now() time.Time {
+	return fromMicros(toMicros(db.Now()))
+}
+
+// toMicros encodes a time for storage; the zero time is 0.
+func toMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros decodes a stored time; 0 is the zero time.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// norm truncates t to the stored precision, so that the caller's struct holds
+// exactly what a later read returns.
+func norm(t time.Time) time.Time { return fromMicros(toMicros(t)) }
+
+// orNow returns norm(t), or the store clock when t is zero.
+func (db *DB) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return db.now()
+	}
+	return norm(t)
+}
+
+// querier is what *sql.DB and *sql.Tx have in common, so that helpers run
+// inside or outside a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a transaction and commits it when fn returns nil. On
+// SQLite BEGIN is IMMEDIATE (see sqlitePragmas), so the transaction holds the
+// write lock from its first statement.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a primary-key or unique-index
+// violation on either engine.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKeyViolation reports whether err is a foreign-key violation on
+// either engine.
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// wrap annotates an unexpected database error; domain errors pass through
+// unchanged so that callers can read their codes.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *kafkaplane.Error
+	if errors.As(err, &ke) {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// exists reports whether query returns a row.
+func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// oneRow reports whether an UPDATE or DELETE touched exactly one row.
+func oneRow(res sql.Result) (bool, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}

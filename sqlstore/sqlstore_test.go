@@ -1,0 +1,1089 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/kafkaplane/kafkaplane"
+)
+
+// newStoreFunc returns the dsn of a fresh, empty store that lives until the
+// test ends. Opening the dsn again reaches the same data, which the reopen
+// tests rely on.
+type newStoreFunc func(t *testing.T) string
+
+// TestConformance runs one suite against every engine, as River's
+// riverdrivertest does for its drivers: SQLite always, PostgreSQL when
+// KAFKAPLANE_TEST_POSTGRES_URL is set (scripts/postgres.sh start prints it).
+// In CI (CI=true) a missing URL fails, so PostgreSQL can never silently drop
+// out of the suite.
+func TestConformance(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		runSuite(t, func(t *testing.T) string {
+			return "sqlite://" + filepath.Join(t.TempDir(), "kafkaplane.db")
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		base := os.Getenv("KAFKAPLANE_TEST_POSTGRES_URL")
+		if base == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("KAFKAPLANE_TEST_POSTGRES_URL is not set; CI must run the PostgreSQL conformance suite (eval \"$(scripts/postgres.sh start)\")")
+			}
+			t.Skip("KAFKAPLANE_TEST_POSTGRES_URL is not set; run eval \"$(scripts/postgres.sh start)\" to include PostgreSQL")
+		}
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { admin.Close() })
+		runSuite(t, func(t *testing.T) string {
+			// A fresh schema per subtest, reached through search_path, keeps
+			// subtests apart at a fraction of the cost of a database each.
+			b := make([]byte, 6)
+			rand.Read(b)
+			schema := "conformance_" + hex.EncodeToString(b)
+			if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+					t.Errorf("drop schema %s: %v", schema, err)
+				}
+			})
+			u, err := url.Parse(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			q.Set("search_path", schema)
+			u.RawQuery = q.Encode()
+			return u.String()
+		})
+	})
+}
+
+// suiteCase is one conformance test, given a fresh dsn.
+type suiteCase struct {
+	name string
+	fn   func(t *testing.T, dsn string)
+}
+
+func runSuite(t *testing.T, newStore newStoreFunc) {
+	cases := []suiteCase{
+		{"Migrations", testMigrations},
+		{"InstanceCRUD", testInstanceCRUD},
+		{"InstanceFilters", testInstanceFilters},
+		{"TimePrecision", testTimePrecision},
+		{"StartOperation", testStartOperation},
+		{"StartOperationConcurrent", testStartOperationConcurrent},
+		{"FindOperations", testFindOperations},
+		{"ClaimLease", testClaimLease},
+		{"ClaimConcurrent", testClaimConcurrent},
+		{"UpdateOperation", testUpdateOperation},
+		{"FinishOperation", testFinishOperation},
+		{"AccessKeys", testAccessKeys},
+		{"Users", testUsers},
+		{"Policies", testPolicies},
+		{"Attachments", testAttachments},
+		{"Nonce", testNonce},
+		{"GCRA", testGCRA},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.fn(t, newStore(t))
+		})
+	}
+}
+
+// ---- helpers ----
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// openStore opens dsn with a fixed clock and closes it when the test ends.
+func openStore(t *testing.T, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	db.Now = func() time.Time { return t0 }
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := kafkaplane.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (err %v), want %q", got, err, code)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var cmpOpts = cmp.Options{cmpopts.EquateEmpty()}
+
+func diff(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmpOpts); d != "" {
+		t.Fatalf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+func newInstance(id, account, region string) *kafkaplane.Instance {
+	return &kafkaplane.Instance{
+		ID: id, AccountID: account, RegionID: region, OrderID: "order-" + id,
+		Name: "name-" + id, PaidType: 1, SpecType: "normal", DeployType: 5, DiskType: 1, DiskSize: 500,
+		IoMax: 20, IoMaxSpec: "alikafka.hw.2xlarge", EipMax: 0, TopicQuota: 50, PartitionNum: 1000,
+		ResourceGroupID: "rg-default",
+		ServiceStatus:   kafkaplane.ServiceStatusRunning, ViewStatus: kafkaplane.ViewStatusRunning,
+		Version: "0.10.2", MinorVersion: "0.10.2-1.0.0",
+	}
+}
+
+func mustCreateInstance(t *testing.T, db *DB, inst *kafkaplane.Instance) *kafkaplane.Instance {
+	t.Helper()
+	must(t, db.CreateInstance(context.Background(), inst))
+	return inst
+}
+
+func newOperation(id string, inst *kafkaplane.Instance) *kafkaplane.Operation {
+	return &kafkaplane.Operation{
+		ID: id, AccountID: inst.AccountID, RegionID: inst.RegionID, InstanceID: inst.ID,
+		Type: kafkaplane.OperationUpgradeInstanceVersion, State: kafkaplane.OperationPending,
+		SourceVersion: "0.10.2", SourceMinor: "0.10.2-1.0.0", TargetVersion: "2.2.0", TargetMinor: "2.2.0-1.1.0",
+		Steps: []kafkaplane.OperationStep{
+			{Name: "prepare", Status: kafkaplane.StepPending, BrokerID: -1},
+			{Name: "roll-broker-0", Status: kafkaplane.StepPending, BrokerID: 0},
+		},
+	}
+}
+
+// startOp moves inst to upgrading and starts op on it.
+func startOp(t *testing.T, db *DB, inst *kafkaplane.Instance, op *kafkaplane.Operation) {
+	t.Helper()
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusUpgrading, kafkaplane.ViewStatusUpgrading
+	must(t, db.StartOperation(context.Background(), inst, op))
+}
+
+// ---- migrations ----
+
+func testMigrations(t *testing.T, dsn string) {
+	ctx := context.Background()
+	sq, err := migrations(EngineSQLite)
+	must(t, err)
+	pg, err := migrations(EnginePostgres)
+	must(t, err)
+	if len(sq) == 0 || len(sq) != len(pg) {
+		t.Fatalf("sqlite has %d migrations, postgres %d", len(sq), len(pg))
+	}
+	for i := range sq {
+		if sq[i].version != pg[i].version || sq[i].name != pg[i].name {
+			t.Errorf("migration %d: sqlite %s, postgres %s: numbering must align", i, sq[i].name, pg[i].name)
+		}
+	}
+	latest := sq[len(sq)-1].version
+
+	db := openStore(t, dsn)
+	v, err := db.SchemaVersion(ctx)
+	must(t, err)
+	if v != latest {
+		t.Fatalf("schema version %d, want %d", v, latest)
+	}
+	inst := mustCreateInstance(t, db, newInstance("alikafka_post-cn-mig", "acct1", "cn-hangzhou"))
+	must(t, db.Close())
+
+	// Reopening (twice, concurrently) applies nothing again and keeps data.
+	var wg sync.WaitGroup
+	dbs := make([]*DB, 3)
+	errs := make([]error, 3)
+	for i := range dbs {
+		wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		must(t, err)
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	var n int
+	must(t, dbs[0].db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n))
+	if n != len(sq) {
+		t.Fatalf("schema_migrations has %d rows, want %d", n, len(sq))
+	}
+	got, err := dbs[1].FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
+	must(t, err)
+	diff(t, "instance after reopen", got, inst)
+	if dbs[2].Engine() != map[bool]string{true: EnginePostgres, false: EngineSQLite}[dbs[2].d.migrationLock != ""] {
+		t.Fatalf("engine %q", dbs[2].Engine())
+	}
+}
+
+// ---- instances ----
+
+func testInstanceCRUD(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	in := newInstance("alikafka_post-cn-crud", "acct1", "cn-hangzhou")
+	in.Tags = []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}}
+	in.Config = map[string]string{"enable.vpc_sasl_ssl": "false", "message.max.bytes": "1048576"}
+	in.BrokerPorts = []int{19092, 19093, 19094}
+	in.ExpiredTime = t0.Add(365 * 24 * time.Hour)
+	must(t, db.CreateInstance(ctx, in))
+	if in.ModifyIndex != 1 || !in.CreateTime.Equal(t0) {
+		t.Fatalf("after create: index %d, create time %v", in.ModifyIndex, in.CreateTime)
+	}
+	wantCode(t, db.CreateInstance(ctx, newInstance(in.ID, "acct2", "cn-beijing")), kafkaplane.CodeAlreadyExists)
+
+	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "found instance", got, in)
+	_, err = db.FindInstance(ctx, "acct1", "cn-beijing", in.ID)
+	wantCode(t, err, kafkaplane.CodeInstanceNotFound)
+	_, err = db.FindInstance(ctx, "acct2", "cn-hangzhou", in.ID)
+	wantCode(t, err, kafkaplane.CodeInstanceNotFound)
+	_, err = db.FindInstance(ctx, "acct1", "cn-hangzhou", "alikafka_post-cn-none")
+	wantCode(t, err, kafkaplane.CodeInstanceNotFound)
+
+	// Compare-and-set: the writer holding the current index wins, a writer
+	// holding the old one loses and changes nothing.
+	stale := *got
+	got.Name, got.Config = "renamed", map[string]string{"a": "b"}
+	got.BrokerPorts = nil
+	must(t, db.UpdateInstance(ctx, got))
+	if got.ModifyIndex != 2 {
+		t.Fatalf("index after update %d, want 2", got.ModifyIndex)
+	}
+	stale.Name = "lost"
+	wantCode(t, db.UpdateInstance(ctx, &stale), kafkaplane.CodeConflict)
+	if stale.ModifyIndex != 1 {
+		t.Fatalf("a lost update changed the index to %d", stale.ModifyIndex)
+	}
+	again, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "instance after update", again, got)
+	wantCode(t, db.UpdateInstance(ctx, newInstance("alikafka_post-cn-none", "acct1", "cn-hangzhou")), kafkaplane.CodeInstanceNotFound)
+
+	// Delete is compare-and-set as well, and leaves a tombstone.
+	wantCode(t, db.DeleteInstance(ctx, &stale), kafkaplane.CodeConflict)
+	must(t, db.DeleteInstance(ctx, again))
+	if again.ModifyIndex != 3 {
+		t.Fatalf("index after delete %d, want 3", again.ModifyIndex)
+	}
+	_, err = db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	wantCode(t, err, kafkaplane.CodeInstanceNotFound)
+	wantCode(t, db.UpdateInstance(ctx, again), kafkaplane.CodeInstanceNotFound)
+	wantCode(t, db.DeleteInstance(ctx, again), kafkaplane.CodeInstanceNotFound)
+	list, err := db.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: "acct1"})
+	must(t, err)
+	if len(list) != 0 {
+		t.Fatalf("deleted instance listed: %v", list)
+	}
+	list, err = db.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: "acct1", IncludeDeleted: true})
+	must(t, err)
+	diff(t, "tombstone", list, []*kafkaplane.Instance{again})
+}
+
+func testInstanceFilters(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	mk := func(id, account, region, order, rg string, age time.Duration, tags ...kafkaplane.Tag) string {
+		in := newInstance(id, account, region)
+		in.OrderID, in.ResourceGroupID, in.Tags = order, rg, tags
+		in.CreateTime = t0.Add(-age)
+		mustCreateInstance(t, db, in)
+		return id
+	}
+	a := mk("i-a", "acct1", "cn-hangzhou", "o1", "rg1", 5*time.Minute, kafkaplane.Tag{Key: "env", Value: "prod"}, kafkaplane.Tag{Key: "team", Value: "x"})
+	b := mk("i-b", "acct1", "cn-hangzhou", "o2", "rg2", 4*time.Minute, kafkaplane.Tag{Key: "env", Value: "dev"})
+	c := mk("i-c", "acct1", "cn-beijing", "o3", "rg1", 3*time.Minute, kafkaplane.Tag{Key: "env", Value: "prod"})
+	// Same create time as c: the id breaks the tie.
+	d := mk("i-0d", "acct1", "cn-hangzhou", "o4", "rg1", 3*time.Minute)
+	mk("i-e", "acct2", "cn-hangzhou", "o1", "rg1", 6*time.Minute, kafkaplane.Tag{Key: "env", Value: "prod"})
+
+	for _, tc := range []struct {
+		name string
+		f    kafkaplane.InstanceFilter
+		want []string
+	}{
+		{"account all regions", kafkaplane.InstanceFilter{AccountID: "acct1"}, []string{a, b, d, c}},
+		{"region", kafkaplane.InstanceFilter{AccountID: "acct1", RegionID: "cn-hangzhou"}, []string{a, b, d}},
+		{"ids", kafkaplane.InstanceFilter{AccountID: "acct1", IDs: []string{c, a, "i-e"}}, []string{a, c}},
+		{"order", kafkaplane.InstanceFilter{AccountID: "acct1", OrderID: "o2"}, []string{b}},
+		{"order other account", kafkaplane.InstanceFilter{AccountID: "acct2", OrderID: "o1"}, []string{"i-e"}},
+		{"resource group", kafkaplane.InstanceFilter{AccountID: "acct1", ResourceGroupID: "rg1"}, []string{a, d, c}},
+		{"tag value", kafkaplane.InstanceFilter{AccountID: "acct1", Tags: []kafkaplane.Tag{{Key: "env", Value: "prod"}}}, []string{a, c}},
+		{"tag any value", kafkaplane.InstanceFilter{AccountID: "acct1", Tags: []kafkaplane.Tag{{Key: "env"}}}, []string{a, b, c}},
+		{"all tags must match", kafkaplane.InstanceFilter{AccountID: "acct1", Tags: []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team"}}}, []string{a}},
+		{"tag mismatch", kafkaplane.InstanceFilter{AccountID: "acct1", Tags: []kafkaplane.Tag{{Key: "env", Value: "qa"}}}, nil},
+		{"combined", kafkaplane.InstanceFilter{AccountID: "acct1", RegionID: "cn-hangzhou", ResourceGroupID: "rg1", Tags: []kafkaplane.Tag{{Key: "env"}}}, []string{a}},
+		{"unknown account", kafkaplane.InstanceFilter{AccountID: "acct9"}, nil},
+	} {
+		got, err := db.FindInstances(ctx, tc.f)
+		must(t, err)
+		var ids []string
+		for _, in := range got {
+			ids = append(ids, in.ID)
+		}
+		diff(t, tc.name, ids, tc.want)
+	}
+}
+
+func testTimePrecision(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	loc := time.FixedZone("UTC+8", 8*3600)
+	created := time.Date(2026, 1, 2, 3, 4, 5, 123456789, loc)
+	in := newInstance("i-time", "acct1", "cn-hangzhou")
+	in.CreateTime = created
+	must(t, db.CreateInstance(ctx, in))
+	want := time.Date(2026, 1, 1, 19, 4, 5, 123456000, time.UTC)
+	if in.CreateTime != want {
+		t.Fatalf("CreateTime normalised to %v, want %v", in.CreateTime, want)
+	}
+	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	if got.CreateTime != want || !got.ExpiredTime.IsZero() {
+		t.Fatalf("read back %v / %v, want %v / zero", got.CreateTime, got.ExpiredTime, want)
+	}
+}
+
+// ---- operations ----
+
+func testStartOperation(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	in := mustCreateInstance(t, db, newInstance("i-start", "acct1", "cn-hangzhou"))
+	op := newOperation("op-1", in)
+	startOp(t, db, in, op)
+	if in.ModifyIndex != 2 || op.ModifyIndex != 1 || !op.CreatedAt.Equal(t0) || !op.UpdatedAt.Equal(t0) {
+		t.Fatalf("after start: inst index %d, op index %d, created %v updated %v", in.ModifyIndex, op.ModifyIndex, op.CreatedAt, op.UpdatedAt)
+	}
+	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "instance", got, in)
+	gotOp, err := db.FindOperation(ctx, "acct1", "op-1")
+	must(t, err)
+	diff(t, "operation", gotOp, op)
+	_, err = db.FindOperation(ctx, "acct2", "op-1")
+	wantCode(t, err, kafkaplane.CodeOperationNotFound)
+	_, err = db.FindOperation(ctx, "acct1", "op-none")
+	wantCode(t, err, kafkaplane.CodeOperationNotFound)
+
+	// With the current index the instance CAS succeeds, so it is the
+	// one-active-operation index that refuses the second operation; the
+	// instance write rolls back with it.
+	before := *got
+	got.Name = "should not stick"
+	wantCode(t, db.StartOperation(ctx, got, newOperation("op-2", got)), kafkaplane.CodeConflict)
+	diff(t, "caller's instance after refusal", got.ModifyIndex, before.ModifyIndex)
+	after, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "stored instance after refusal", after, &before)
+	_, err = db.FindOperation(ctx, "acct1", "op-2")
+	wantCode(t, err, kafkaplane.CodeOperationNotFound)
+
+	// A stale instance index is refused too.
+	stale := before
+	stale.ModifyIndex = 1
+	wantCode(t, db.StartOperation(ctx, &stale, newOperation("op-3", &stale)), kafkaplane.CodeConflict)
+	// And an unknown instance is not found.
+	ghost := newInstance("i-ghost", "acct1", "cn-hangzhou")
+	wantCode(t, db.StartOperation(ctx, ghost, newOperation("op-4", ghost)), kafkaplane.CodeInstanceNotFound)
+}
+
+func testStartOperationConcurrent(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	in := mustCreateInstance(t, db, newInstance("i-race", "acct1", "cn-hangzhou"))
+	const n = 100
+	var (
+		wg        sync.WaitGroup
+		ok, lost  atomic.Int32
+		otherErrs = make(chan error, n)
+		start     = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			mine := *in // every caller read the same instance
+			mine.ServiceStatus, mine.ViewStatus = kafkaplane.ServiceStatusUpgrading, kafkaplane.ViewStatusUpgrading
+			<-start
+			err := db.StartOperation(ctx, &mine, newOperation(fmt.Sprintf("op-%03d", i), &mine))
+			switch kafkaplane.ErrorCode(err) {
+			case "":
+				if err != nil {
+					otherErrs <- err
+					return
+				}
+				ok.Add(1)
+			case kafkaplane.CodeConflict:
+				lost.Add(1)
+			default:
+				otherErrs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(otherErrs)
+	for err := range otherErrs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	if ok.Load() != 1 || lost.Load() != n-1 {
+		t.Fatalf("%d accepted, %d conflicts; want 1 and %d", ok.Load(), lost.Load(), n-1)
+	}
+	ops, err := db.FindOperations(ctx, kafkaplane.OperationFilter{InstanceID: in.ID})
+	must(t, err)
+	if len(ops) != 1 {
+		t.Fatalf("%d operations stored, want 1", len(ops))
+	}
+	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	if got.ModifyIndex != 2 || got.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
+		t.Fatalf("instance index %d status %d", got.ModifyIndex, got.ServiceStatus)
+	}
+}
+
+func testFindOperations(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	clock := t0
+	db.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	i1 := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	i2 := mustCreateInstance(t, db, newInstance("i-2", "acct1", "cn-beijing"))
+	i3 := mustCreateInstance(t, db, newInstance("i-3", "acct2", "cn-hangzhou"))
+	startOp(t, db, i1, newOperation("op-a", i1))
+	// Finish op-a so that i1 can run a second one.
+	a, err := db.FindOperation(ctx, "acct1", "op-a")
+	must(t, err)
+	a.State = kafkaplane.OperationComplete
+	i1.ServiceStatus = kafkaplane.ServiceStatusRunning
+	must(t, db.FinishOperation(ctx, a, i1))
+	if !a.FinishedAt.After(a.CreatedAt) {
+		t.Fatalf("FinishedAt %v not set after %v", a.FinishedAt, a.CreatedAt)
+	}
+	startOp(t, db, i1, newOperation("op-b", i1))
+	startOp(t, db, i2, newOperation("op-c", i2))
+	startOp(t, db, i3, newOperation("op-d", i3))
+
+	for _, tc := range []struct {
+		name string
+		f    kafkaplane.OperationFilter
+		want []string
+	}{
+		{"account newest first", kafkaplane.OperationFilter{AccountID: "acct1"}, []string{"op-c", "op-b", "op-a"}},
+		{"region", kafkaplane.OperationFilter{AccountID: "acct1", RegionID: "cn-hangzhou"}, []string{"op-b", "op-a"}},
+		{"instance", kafkaplane.OperationFilter{AccountID: "acct1", InstanceID: "i-1"}, []string{"op-b", "op-a"}},
+		{"active", kafkaplane.OperationFilter{AccountID: "acct1", InstanceID: "i-1", Active: true}, []string{"op-b"}},
+		{"other account", kafkaplane.OperationFilter{AccountID: "acct2"}, []string{"op-d"}},
+		{"everything active", kafkaplane.OperationFilter{Active: true}, []string{"op-d", "op-c", "op-b"}},
+	} {
+		ops, err := db.FindOperations(ctx, tc.f)
+		must(t, err)
+		var ids []string
+		for _, op := range ops {
+			ids = append(ids, op.ID)
+		}
+		diff(t, tc.name, ids, tc.want)
+	}
+}
+
+func testClaimLease(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	i1 := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	i2 := mustCreateInstance(t, db, newInstance("i-2", "acct1", "cn-hangzhou"))
+	o1, o2 := newOperation("op-old", i1), newOperation("op-new", i2)
+	o1.CreatedAt, o2.CreatedAt = t0.Add(-time.Minute), t0
+	startOp(t, db, i1, o1)
+	startOp(t, db, i2, o2)
+
+	const lease = 30 * time.Second
+	c1, err := db.ClaimOperation(ctx, "worker-a", t0, lease)
+	must(t, err)
+	if c1 == nil || c1.ID != "op-old" || c1.State != kafkaplane.OperationInProgress || c1.Attempts != 1 ||
+		c1.LeaseOwner != "worker-a" || !c1.LeaseUntil.Equal(t0.Add(lease)) || c1.ModifyIndex != 2 {
+		t.Fatalf("first claim: %+v", c1)
+	}
+	c2, err := db.ClaimOperation(ctx, "worker-b", t0.Add(time.Second), lease)
+	must(t, err)
+	if c2 == nil || c2.ID != "op-new" {
+		t.Fatalf("second claim: %+v", c2)
+	}
+	none, err := db.ClaimOperation(ctx, "worker-c", t0.Add(2*time.Second), lease)
+	must(t, err)
+	if none != nil {
+		t.Fatalf("claimed a leased operation: %+v", none)
+	}
+
+	// worker-a records its first step and then dies.
+	c1.Steps[0].Status, c1.Steps[0].StartedAt, c1.Steps[0].FinishedAt = kafkaplane.StepComplete, t0, t0.Add(time.Second)
+	must(t, db.UpdateOperation(ctx, c1))
+
+	// Exactly at expiry the lease is free again: the same operation resumes
+	// at its first unfinished step with a second attempt.
+	c3, err := db.ClaimOperation(ctx, "worker-c", t0.Add(lease), lease)
+	must(t, err)
+	if c3 == nil || c3.ID != "op-old" || c3.Attempts != 2 || c3.LeaseOwner != "worker-c" || c3.NextStep() != 1 {
+		t.Fatalf("claim after expiry: %+v", c3)
+	}
+	diff(t, "steps after resume", c3.Steps, c1.Steps)
+	// The dead worker's copy is stale now.
+	c1.Steps[1].Status = kafkaplane.StepComplete
+	wantCode(t, db.UpdateOperation(ctx, c1), kafkaplane.CodeConflict)
+
+	// Finished operations are never claimed.
+	c3.State = kafkaplane.OperationComplete
+	c3.LeaseOwner, c3.LeaseUntil = "", time.Time{}
+	in1, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", "i-1")
+	must(t, err)
+	must(t, db.FinishOperation(ctx, c3, in1))
+	c4, err := db.ClaimOperation(ctx, "worker-d", t0.Add(time.Hour), lease)
+	must(t, err)
+	if c4 == nil || c4.ID != "op-new" || c4.Attempts != 2 {
+		t.Fatalf("claim after finish: %+v", c4)
+	}
+	c5, err := db.ClaimOperation(ctx, "worker-d", t0.Add(time.Hour), lease)
+	must(t, err)
+	if c5 != nil {
+		t.Fatalf("claimed again: %+v", c5)
+	}
+}
+
+func testClaimConcurrent(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	const ops, workers = 20, 8
+	for i := range ops {
+		in := mustCreateInstance(t, db, newInstance(fmt.Sprintf("i-%02d", i), "acct1", "cn-hangzhou"))
+		op := newOperation(fmt.Sprintf("op-%02d", i), in)
+		op.CreatedAt = t0.Add(time.Duration(i) * time.Millisecond)
+		startOp(t, db, in, op)
+	}
+	var (
+		mu      sync.Mutex
+		claimed = map[string]string{}
+		wg      sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Go(func() {
+			owner := fmt.Sprintf("w%d", w)
+			for {
+				op, err := db.ClaimOperation(ctx, owner, t0.Add(time.Second), time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if op == nil {
+					return
+				}
+				mu.Lock()
+				if prev, dup := claimed[op.ID]; dup {
+					t.Errorf("%s claimed by %s and %s", op.ID, prev, owner)
+				}
+				claimed[op.ID] = owner
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != ops {
+		t.Fatalf("%d operations claimed, want %d", len(claimed), ops)
+	}
+}
+
+func testUpdateOperation(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	in := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	op := newOperation("op-1", in)
+	startOp(t, db, in, op)
+	stale := *op
+	op.Steps[0].Status, op.Steps[0].Detail = kafkaplane.StepInProgress, "checking brokers"
+	op.Steps[0].StartedAt = t0.Add(1500 * time.Nanosecond)
+	op.UpdatedAt = time.Time{}
+	must(t, db.UpdateOperation(ctx, op))
+	if op.ModifyIndex != 2 || op.Steps[0].StartedAt != t0.Add(time.Microsecond) || !op.UpdatedAt.Equal(t0) {
+		t.Fatalf("after update: %+v", op)
+	}
+	got, err := db.FindOperation(ctx, "acct1", op.ID)
+	must(t, err)
+	diff(t, "operation", got, op)
+	wantCode(t, db.UpdateOperation(ctx, &stale), kafkaplane.CodeConflict)
+	ghost := newOperation("op-none", in)
+	wantCode(t, db.UpdateOperation(ctx, ghost), kafkaplane.CodeOperationNotFound)
+}
+
+func testFinishOperation(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	in := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	op := newOperation("op-1", in)
+	startOp(t, db, in, op)
+
+	// The instance changed behind the worker's back: the operation's write
+	// must roll back with the instance's lost compare-and-set.
+	other := *in
+	other.Name = "renamed meanwhile"
+	must(t, db.UpdateInstance(ctx, &other))
+	op.State = kafkaplane.OperationComplete
+	for i := range op.Steps {
+		op.Steps[i].Status = kafkaplane.StepComplete
+	}
+	in.Version, in.MinorVersion = "2.2.0", "2.2.0-1.1.0"
+	in.ServiceStatus, in.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
+	opIndex, inIndex := op.ModifyIndex, in.ModifyIndex
+	wantCode(t, db.FinishOperation(ctx, op, in), kafkaplane.CodeConflict)
+	if op.ModifyIndex != opIndex || in.ModifyIndex != inIndex || !op.FinishedAt.IsZero() {
+		t.Fatalf("failed finish changed the caller's structs: op %d→%d, inst %d→%d, finished %v",
+			opIndex, op.ModifyIndex, inIndex, in.ModifyIndex, op.FinishedAt)
+	}
+	stored, err := db.FindOperation(ctx, "acct1", op.ID)
+	must(t, err)
+	if stored.State != kafkaplane.OperationPending || stored.ModifyIndex != 1 || stored.Steps[0].Status != kafkaplane.StepPending {
+		t.Fatalf("failed finish wrote the operation: %+v", stored)
+	}
+
+	// Re-read the instance and finish for real: both rows change together.
+	fresh, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	fresh.Version, fresh.MinorVersion = "2.2.0", "2.2.0-1.1.0"
+	fresh.ServiceStatus, fresh.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
+	must(t, db.FinishOperation(ctx, op, fresh))
+	if op.ModifyIndex != 2 || !op.FinishedAt.Equal(t0) || fresh.ModifyIndex != 4 {
+		t.Fatalf("after finish: op index %d finished %v, inst index %d", op.ModifyIndex, op.FinishedAt, fresh.ModifyIndex)
+	}
+	gotOp, err := db.FindOperation(ctx, "acct1", op.ID)
+	must(t, err)
+	diff(t, "finished operation", gotOp, op)
+	gotIn, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "finished instance", gotIn, fresh)
+
+	// An operation CAS loss also leaves the instance untouched.
+	staleOp := *gotOp
+	staleOp.ModifyIndex = 1
+	gotIn.Name = "must not stick"
+	wantCode(t, db.FinishOperation(ctx, &staleOp, gotIn), kafkaplane.CodeConflict)
+	again, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
+	must(t, err)
+	diff(t, "instance after lost op CAS", again, fresh)
+
+	// The instance is free for the next operation.
+	startOp(t, db, again, newOperation("op-2", again))
+}
+
+// ---- identities ----
+
+func testAccessKeys(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	root := &kafkaplane.AccessKey{ID: "LTAIroot1", Secret: "s1", AccountID: "acct1"}
+	must(t, db.CreateAccessKey(ctx, root))
+	if root.Status != kafkaplane.AccessKeyActive || root.ModifyIndex != 1 || !root.CreateDate.Equal(t0) {
+		t.Fatalf("after create: %+v", root)
+	}
+	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIroot1", Secret: "x", AccountID: "acct2"}), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIuser1", Secret: "x", AccountID: "acct1", UserName: "alice"}), kafkaplane.CodeNotFound)
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	u1 := &kafkaplane.AccessKey{ID: "LTAIuser1", Secret: "s2", AccountID: "acct1", UserName: "alice", CreateDate: t0.Add(time.Second)}
+	u2 := &kafkaplane.AccessKey{ID: "LTAIuser2", Secret: "s3", AccountID: "acct1", UserName: "alice", Status: kafkaplane.AccessKeyInactive, CreateDate: t0.Add(2 * time.Second)}
+	must(t, db.CreateAccessKey(ctx, u1))
+	must(t, db.CreateAccessKey(ctx, u2))
+
+	got, err := db.FindAccessKey(ctx, "LTAIuser2")
+	must(t, err)
+	diff(t, "key", got, u2)
+	_, err = db.FindAccessKey(ctx, "LTAInone")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+
+	keys, err := db.ListAccessKeys(ctx, "acct1", "alice")
+	must(t, err)
+	diff(t, "alice's keys", keys, []*kafkaplane.AccessKey{u1, u2})
+	keys, err = db.ListAccessKeys(ctx, "acct1", "")
+	must(t, err)
+	diff(t, "root keys", keys, []*kafkaplane.AccessKey{root})
+
+	stale := *got
+	got.Status = kafkaplane.AccessKeyActive
+	must(t, db.UpdateAccessKey(ctx, got))
+	if got.ModifyIndex != 2 {
+		t.Fatalf("index %d", got.ModifyIndex)
+	}
+	wantCode(t, db.UpdateAccessKey(ctx, &stale), kafkaplane.CodeConflict)
+	again, err := db.FindAccessKey(ctx, "LTAIuser2")
+	must(t, err)
+	diff(t, "updated key", again, got)
+	wrongAccount := *again
+	wrongAccount.AccountID = "acct2"
+	wantCode(t, db.UpdateAccessKey(ctx, &wrongAccount), kafkaplane.CodeNotFound)
+
+	wantCode(t, db.DeleteAccessKey(ctx, "acct2", "LTAIuser2"), kafkaplane.CodeNotFound)
+	must(t, db.DeleteAccessKey(ctx, "acct1", "LTAIuser2"))
+	wantCode(t, db.DeleteAccessKey(ctx, "acct1", "LTAIuser2"), kafkaplane.CodeNotFound)
+	_, err = db.FindAccessKey(ctx, "LTAIuser2")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+}
+
+func testUsers(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	seedSystemPolicies(t, db)
+	alice := &kafkaplane.User{AccountID: "acct1", UserName: "alice", DisplayName: "Alice", Email: "a@example.com", Comments: "ops"}
+	must(t, db.CreateUser(ctx, alice))
+	if len(alice.UserID) != 16 || alice.ModifyIndex != 1 || !alice.CreateDate.Equal(t0) || !alice.UpdateDate.Equal(t0) {
+		t.Fatalf("after create: %+v", alice)
+	}
+	wantCode(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}), kafkaplane.CodeAlreadyExists)
+	// Names are unique per account only.
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct2", UserName: "alice", UserID: "2000000000000001"}))
+	bob := &kafkaplane.User{AccountID: "acct1", UserName: "bob", CreateDate: t0.Add(time.Minute)}
+	must(t, db.CreateUser(ctx, bob))
+
+	got, err := db.FindUser(ctx, "acct1", "alice")
+	must(t, err)
+	diff(t, "user", got, alice)
+	_, err = db.FindUser(ctx, "acct3", "alice")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	users, err := db.ListUsers(ctx, "acct1")
+	must(t, err)
+	diff(t, "users", users, []*kafkaplane.User{alice, bob})
+
+	// Update with compare-and-set, including a rename that carries over to
+	// the user's keys and attachments.
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIalice", Secret: "s", AccountID: "acct1", UserName: "alice"}))
+	must(t, db.AttachPolicy(ctx, &kafkaplane.PolicyAttachment{AccountID: "acct1", UserName: "alice", PolicyType: kafkaplane.PolicyTypeSystem, PolicyName: "AliyunKafkaFullAccess"}))
+	stale := *got
+	got.UserName, got.DisplayName, got.UpdateDate = "alice2", "Alice II", t0.Add(time.Hour)
+	must(t, db.UpdateUser(ctx, got))
+	if got.ModifyIndex != 2 {
+		t.Fatalf("index %d", got.ModifyIndex)
+	}
+	wantCode(t, db.UpdateUser(ctx, &stale), kafkaplane.CodeConflict)
+	renamed, err := db.FindUser(ctx, "acct1", "alice2")
+	must(t, err)
+	diff(t, "renamed user", renamed, got)
+	_, err = db.FindUser(ctx, "acct1", "alice")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	k, err := db.FindAccessKey(ctx, "LTAIalice")
+	must(t, err)
+	if k.UserName != "alice2" {
+		t.Fatalf("key still belongs to %q", k.UserName)
+	}
+	att, err := db.ListAttachments(ctx, "acct1", "alice2", "", "")
+	must(t, err)
+	if len(att) != 1 {
+		t.Fatalf("attachments of renamed user: %v", att)
+	}
+	clash := *renamed
+	clash.UserName = "bob"
+	wantCode(t, db.UpdateUser(ctx, &clash), kafkaplane.CodeAlreadyExists)
+	ghost := &kafkaplane.User{AccountID: "acct1", UserName: "ghost", UserID: "1999999999999999"}
+	wantCode(t, db.UpdateUser(ctx, ghost), kafkaplane.CodeNotFound)
+
+	// Delete needs the keys and attachments gone first, as in RAM.
+	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), codeDeleteUserAccessKey)
+	must(t, db.DeleteAccessKey(ctx, "acct1", "LTAIalice"))
+	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), codeDeleteUserPolicy)
+	must(t, db.DetachPolicy(ctx, att[0]))
+	must(t, db.DeleteUser(ctx, "acct1", "alice2"))
+	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), kafkaplane.CodeNotFound)
+	users, err = db.ListUsers(ctx, "acct1")
+	must(t, err)
+	diff(t, "users after delete", users, []*kafkaplane.User{bob})
+}
+
+// seedSystemPolicies stores the two system policies of the RAM issue.
+func seedSystemPolicies(t *testing.T, db *DB) {
+	t.Helper()
+	for _, name := range []string{"AliyunKafkaFullAccess", "AliyunKafkaReadOnlyAccess"} {
+		must(t, db.CreatePolicy(context.Background(), &kafkaplane.Policy{
+			PolicyName: name, PolicyType: kafkaplane.PolicyTypeSystem, Document: `{"Version":"1","Statement":[]}`,
+		}))
+	}
+}
+
+func testPolicies(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	seedSystemPolicies(t, db)
+	wantCode(t, db.CreatePolicy(ctx, &kafkaplane.Policy{AccountID: "acct1", PolicyName: "AliyunKafkaFullAccess", PolicyType: kafkaplane.PolicyTypeSystem}),
+		kafkaplane.CodeAlreadyExists)
+	custom := &kafkaplane.Policy{AccountID: "acct1", PolicyName: "upgrade-one", Description: "d", Document: `{"Version":"1"}`}
+	must(t, db.CreatePolicy(ctx, custom))
+	if custom.PolicyType != kafkaplane.PolicyTypeCustom || custom.DefaultVersion != "1" || custom.ModifyIndex != 1 {
+		t.Fatalf("after create: %+v", custom)
+	}
+	wantCode(t, db.CreatePolicy(ctx, &kafkaplane.Policy{AccountID: "acct1", PolicyName: "upgrade-one"}), kafkaplane.CodeAlreadyExists)
+	must(t, db.CreatePolicy(ctx, &kafkaplane.Policy{AccountID: "acct2", PolicyName: "upgrade-one"}))
+
+	got, err := db.FindPolicy(ctx, "acct1", kafkaplane.PolicyTypeCustom, "upgrade-one")
+	must(t, err)
+	diff(t, "custom policy", got, custom)
+	sys, err := db.FindPolicy(ctx, "acct9", kafkaplane.PolicyTypeSystem, "AliyunKafkaFullAccess")
+	must(t, err)
+	if sys.AccountID != "" || sys.PolicyType != kafkaplane.PolicyTypeSystem {
+		t.Fatalf("system policy: %+v", sys)
+	}
+	_, err = db.FindPolicy(ctx, "acct1", kafkaplane.PolicyTypeCustom, "AliyunKafkaFullAccess")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	_, err = db.FindPolicy(ctx, "acct3", kafkaplane.PolicyTypeCustom, "upgrade-one")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	either, err := db.FindPolicy(ctx, "acct1", "", "upgrade-one")
+	must(t, err)
+	diff(t, "policy of any type", either, custom)
+
+	names := func(ps []*kafkaplane.Policy) (out []string) {
+		for _, p := range ps {
+			out = append(out, p.PolicyType+"/"+p.PolicyName)
+		}
+		return out
+	}
+	all, err := db.ListPolicies(ctx, "acct1", "")
+	must(t, err)
+	diff(t, "all policies", names(all), []string{"Custom/upgrade-one", "System/AliyunKafkaFullAccess", "System/AliyunKafkaReadOnlyAccess"})
+	sysList, err := db.ListPolicies(ctx, "acct3", kafkaplane.PolicyTypeSystem)
+	must(t, err)
+	diff(t, "system policies", names(sysList), []string{"System/AliyunKafkaFullAccess", "System/AliyunKafkaReadOnlyAccess"})
+
+	// Attachment counts are per account, and block deleting a custom policy.
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "bob"}))
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct2", UserName: "carol"}))
+	attach := func(account, user, typ, name string) *kafkaplane.PolicyAttachment {
+		a := &kafkaplane.PolicyAttachment{AccountID: account, UserName: user, PolicyType: typ, PolicyName: name}
+		must(t, db.AttachPolicy(ctx, a))
+		return a
+	}
+	a1 := attach("acct1", "alice", kafkaplane.PolicyTypeCustom, "upgrade-one")
+	attach("acct1", "alice", kafkaplane.PolicyTypeSystem, "AliyunKafkaFullAccess")
+	attach("acct1", "bob", kafkaplane.PolicyTypeSystem, "AliyunKafkaFullAccess")
+	attach("acct2", "carol", kafkaplane.PolicyTypeSystem, "AliyunKafkaFullAccess")
+	counts := func(account string) map[string]int {
+		ps, err := db.ListPolicies(ctx, account, "")
+		must(t, err)
+		m := map[string]int{}
+		for _, p := range ps {
+			m[p.PolicyName] = p.AttachmentCount
+		}
+		return m
+	}
+	diff(t, "acct1 counts", counts("acct1"), map[string]int{"upgrade-one": 1, "AliyunKafkaFullAccess": 2, "AliyunKafkaReadOnlyAccess": 0})
+	diff(t, "acct2 counts", counts("acct2"), map[string]int{"upgrade-one": 0, "AliyunKafkaFullAccess": 1, "AliyunKafkaReadOnlyAccess": 0})
+	one, err := db.FindPolicy(ctx, "acct1", kafkaplane.PolicyTypeSystem, "AliyunKafkaFullAccess")
+	must(t, err)
+	if one.AttachmentCount != 2 {
+		t.Fatalf("FindPolicy count %d, want 2", one.AttachmentCount)
+	}
+
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"), codeDeletePolicyUser)
+	must(t, db.DetachPolicy(ctx, a1))
+	must(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"))
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"), kafkaplane.CodeNotFound)
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "AliyunKafkaFullAccess"), kafkaplane.CodeNotFound)
+	// acct2's policy of the same name is untouched.
+	_, err = db.FindPolicy(ctx, "acct2", kafkaplane.PolicyTypeCustom, "upgrade-one")
+	must(t, err)
+}
+
+func testAttachments(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	seedSystemPolicies(t, db)
+	must(t, db.CreatePolicy(ctx, &kafkaplane.Policy{AccountID: "acct1", PolicyName: "p1"}))
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "bob"}))
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct2", UserName: "alice"}))
+
+	at := func(account, user, typ, name string, sec int) *kafkaplane.PolicyAttachment {
+		return &kafkaplane.PolicyAttachment{AccountID: account, UserName: user, PolicyType: typ, PolicyName: name,
+			AttachDate: t0.Add(time.Duration(sec) * time.Second)}
+	}
+	a1 := at("acct1", "alice", kafkaplane.PolicyTypeCustom, "p1", 1)
+	a2 := at("acct1", "alice", kafkaplane.PolicyTypeSystem, "AliyunKafkaReadOnlyAccess", 2)
+	a3 := at("acct1", "bob", kafkaplane.PolicyTypeCustom, "p1", 3)
+	a4 := at("acct2", "alice", kafkaplane.PolicyTypeSystem, "AliyunKafkaReadOnlyAccess", 4)
+	for _, a := range []*kafkaplane.PolicyAttachment{a1, a2, a3, a4} {
+		must(t, db.AttachPolicy(ctx, a))
+	}
+	wantCode(t, db.AttachPolicy(ctx, at("acct1", "alice", kafkaplane.PolicyTypeCustom, "p1", 9)), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.AttachPolicy(ctx, at("acct1", "carol", kafkaplane.PolicyTypeCustom, "p1", 9)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, at("acct1", "alice", kafkaplane.PolicyTypeCustom, "nope", 9)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, at("acct2", "alice", kafkaplane.PolicyTypeCustom, "p1", 9)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, at("acct1", "alice", kafkaplane.PolicyTypeSystem, "p1", 9)), kafkaplane.CodeNotFound)
+
+	for _, tc := range []struct {
+		name                       string
+		account, user, typ, policy string
+		want                       []*kafkaplane.PolicyAttachment
+	}{
+		{"of a user", "acct1", "alice", "", "", []*kafkaplane.PolicyAttachment{a1, a2}},
+		{"of a policy", "acct1", "", kafkaplane.PolicyTypeCustom, "p1", []*kafkaplane.PolicyAttachment{a1, a3}},
+		{"of a system policy in one account", "acct2", "", kafkaplane.PolicyTypeSystem, "AliyunKafkaReadOnlyAccess", []*kafkaplane.PolicyAttachment{a4}},
+		{"user and policy", "acct1", "bob", kafkaplane.PolicyTypeCustom, "p1", []*kafkaplane.PolicyAttachment{a3}},
+		{"of the account", "acct1", "", "", "", []*kafkaplane.PolicyAttachment{a1, a2, a3}},
+		{"none", "acct1", "bob", kafkaplane.PolicyTypeSystem, "", nil},
+	} {
+		got, err := db.ListAttachments(ctx, tc.account, tc.user, tc.typ, tc.policy)
+		must(t, err)
+		diff(t, tc.name, got, tc.want)
+	}
+
+	must(t, db.DetachPolicy(ctx, a2))
+	wantCode(t, db.DetachPolicy(ctx, a2), kafkaplane.CodeNotFound)
+	got, err := db.ListAttachments(ctx, "acct1", "alice", "", "")
+	must(t, err)
+	diff(t, "after detach", got, []*kafkaplane.PolicyAttachment{a1})
+}
+
+// ---- nonces and GCRA ----
+
+func testNonce(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	const window = 15 * time.Minute
+	use := func(db *DB, key, nonce string, at time.Time) bool {
+		t.Helper()
+		fresh, err := db.UseNonce(ctx, key, nonce, at, window)
+		must(t, err)
+		return fresh
+	}
+	if !use(db, "LTAI1", "n1", t0) {
+		t.Fatal("first use not fresh")
+	}
+	if use(db, "LTAI1", "n1", t0.Add(time.Second)) {
+		t.Fatal("replay was fresh")
+	}
+	if !use(db, "LTAI2", "n1", t0) {
+		t.Fatal("same nonce of another key not fresh")
+	}
+
+	// Concurrent replays: exactly one wins.
+	var wg sync.WaitGroup
+	var wins atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			fresh, err := db.UseNonce(ctx, "LTAI1", "race", t0, window)
+			if err != nil {
+				t.Error(err)
+			}
+			if fresh {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d concurrent uses were fresh, want 1", wins.Load())
+	}
+
+	// Nonces survive a restart.
+	must(t, db.Close())
+	db2 := openStore(t, dsn)
+	if use(db2, "LTAI1", "n1", t0.Add(time.Minute)) {
+		t.Fatal("replay after reopen was fresh")
+	}
+	// Beyond the window a nonce may be forgotten; the store forgets it
+	// deterministically.
+	if !use(db2, "LTAI1", "n1", t0.Add(window+time.Minute)) {
+		t.Fatal("nonce older than the window not fresh")
+	}
+
+	// The periodic prune removes expired rows.
+	later := t0.Add(10 * window)
+	for i := range pruneEvery {
+		if !use(db2, "LTAI3", fmt.Sprintf("bulk-%d", i), later) {
+			t.Fatalf("bulk nonce %d not fresh", i)
+		}
+	}
+	var old int
+	must(t, db2.db.QueryRowContext(ctx, `SELECT count(*) FROM nonces WHERE seen_at < $1`, later.Add(-window).UnixMicro()).Scan(&old))
+	if old != 0 {
+		t.Fatalf("%d expired nonces left after prune", old)
+	}
+}
+
+func testGCRA(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	const (
+		interval  = 500 * time.Millisecond // 2 per second
+		tolerance = interval * (2 - 1)     // burst 2
+	)
+	take := func(key string, at time.Time) (bool, time.Duration) {
+		t.Helper()
+		ok, retry, err := db.TakeGCRA(ctx, key, at, interval, tolerance)
+		must(t, err)
+		return ok, retry
+	}
+	// Two keys interleaved over a simulated 5 s, a call every 10 ms each:
+	// exactly 2 + 9 = 11 allowed per key, at 0, 10 ms, 0.5 s, 1 s, … 4.5 s.
+	allowed := map[string][]time.Duration{}
+	for ms := 0; ms < 5000; ms += 10 {
+		at := t0.Add(time.Duration(ms) * time.Millisecond)
+		for _, key := range []string{"acct1:cn-hangzhou:UpgradeInstanceVersion", "acct2:cn-hangzhou:UpgradeInstanceVersion"} {
+			if ok, _ := take(key, at); ok {
+				allowed[key] = append(allowed[key], at.Sub(t0))
+			}
+		}
+	}
+	want := []time.Duration{0, 10 * time.Millisecond}
+	for s := 1; s <= 9; s++ {
+		want = append(want, time.Duration(s)*interval)
+	}
+	for key, got := range allowed {
+		diff(t, key, got, want)
+	}
+	if len(allowed) != 2 {
+		t.Fatalf("allowed keys: %v", allowed)
+	}
+
+	// retryAfter says when the next call would pass.
+	k := "acct3:x"
+	at := t0.Add(time.Hour)
+	take(k, at)
+	take(k, at)
+	ok, retry := take(k, at.Add(100*time.Millisecond))
+	if ok || retry != 400*time.Millisecond {
+		t.Fatalf("third call: allowed %v retry %v, want throttled, 400ms", ok, retry)
+	}
+	if ok, _ := take(k, at.Add(100*time.Millisecond+retry)); !ok {
+		t.Fatal("call after retryAfter throttled")
+	}
+
+	// Concurrent callers at one instant: exactly the burst passes.
+	var wg sync.WaitGroup
+	var n atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			ok, _, err := db.TakeGCRA(ctx, "acct4:x", t0, interval, tolerance)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n.Load() != 2 {
+		t.Fatalf("%d concurrent calls allowed, want 2", n.Load())
+	}
+}
