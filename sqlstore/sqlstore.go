@@ -128,7 +128,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb.SetMaxIdleConns(8)
 	}
 	db := &DB{Now: time.Now, db: sdb, d: d}
-	if err := sdb.PingContext(ctx); err != nil {
+	if err := ping(ctx, sdb); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("sqlstore: connect %s: %w", d.engine, err)
 	}
@@ -137,6 +137,27 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ping connects once. On SQLite it retries while the file is busy: the
+// first connection switches a new file to WAL, which needs an exclusive lock
+// that SQLite does not wait for through busy_timeout, so processes opening
+// one new file at the same moment may see SQLITE_BUSY for a few
+// milliseconds.
+func ping(ctx context.Context, sdb *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := sdb.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // sqlitePath splits an SQLite dsn into the file path and extra query.

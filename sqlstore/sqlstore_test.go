@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,38 +203,53 @@ func testMigrations(t *testing.T, dsn string) {
 	}
 	latest := sq[len(sq)-1].version
 
-	db := openStore(t, dsn)
-	v, err := db.SchemaVersion(ctx)
-	must(t, err)
-	if v != latest {
-		t.Fatalf("schema version %d, want %d", v, latest)
+	// Several replicas open a fresh database at once: each migration is
+	// applied exactly once.
+	openAll := func() []*DB {
+		t.Helper()
+		var wg sync.WaitGroup
+		dbs := make([]*DB, 4)
+		errs := make([]error, len(dbs))
+		for i := range dbs {
+			wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			must(t, err)
+			t.Cleanup(func() { dbs[i].Close() })
+		}
+		return dbs
 	}
-	inst := mustCreateInstance(t, db, newInstance("alikafka_post-cn-mig", "acct1", "cn-hangzhou"))
-	must(t, db.Close())
-
-	// Reopening (twice, concurrently) applies nothing again and keeps data.
-	var wg sync.WaitGroup
-	dbs := make([]*DB, 3)
-	errs := make([]error, 3)
-	for i := range dbs {
-		wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn) })
-	}
-	wg.Wait()
-	for i, err := range errs {
+	check := func(db *DB) {
+		t.Helper()
+		v, err := db.SchemaVersion(ctx)
 		must(t, err)
-		t.Cleanup(func() { dbs[i].Close() })
+		var n int
+		must(t, db.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n))
+		if v != latest || n != len(sq) {
+			t.Fatalf("schema version %d with %d records, want %d with %d", v, n, latest, len(sq))
+		}
 	}
-	var n int
-	must(t, dbs[0].db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n))
-	if n != len(sq) {
-		t.Fatalf("schema_migrations has %d rows, want %d", n, len(sq))
+	first := openAll()
+	check(first[0])
+	wantEngine := EngineSQLite
+	if strings.HasPrefix(dsn, "postgres") {
+		wantEngine = EnginePostgres
 	}
-	got, err := dbs[1].FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
+	if first[0].Engine() != wantEngine {
+		t.Fatalf("Engine() = %q, want %q", first[0].Engine(), wantEngine)
+	}
+	inst := mustCreateInstance(t, first[1], newInstance("alikafka_post-cn-mig", "acct1", "cn-hangzhou"))
+	for _, db := range first {
+		must(t, db.Close())
+	}
+
+	// Reopening applies nothing again and keeps the data.
+	again := openAll()
+	check(again[2])
+	got, err := again[3].FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
 	must(t, err)
 	diff(t, "instance after reopen", got, inst)
-	if dbs[2].Engine() != map[bool]string{true: EnginePostgres, false: EngineSQLite}[dbs[2].d.migrationLock != ""] {
-		t.Fatalf("engine %q", dbs[2].Engine())
-	}
 }
 
 // ---- instances ----
@@ -1085,5 +1101,49 @@ func testGCRA(t *testing.T, dsn string) {
 	wg.Wait()
 	if n.Load() != 2 {
 		t.Fatalf("%d concurrent calls allowed, want 2", n.Load())
+	}
+}
+
+// TestSQLiteDSN covers the SQLite dsn forms Open accepts.
+func TestSQLiteDSN(t *testing.T) {
+	for _, tc := range []struct {
+		dsn, path, query string
+		bad              bool
+	}{
+		{dsn: "sqlite:///var/lib/kafkaplane/k.db", path: "/var/lib/kafkaplane/k.db"},
+		{dsn: "sqlite://data/k.db?_pragma=cache_size(-2000)", path: "data/k.db", query: "_pragma=cache_size(-2000)"},
+		{dsn: "/tmp/k.db", path: "/tmp/k.db"},
+		{dsn: "k.db", path: "k.db"},
+		{dsn: "sqlite://:memory:", bad: true},
+		{dsn: "", bad: true},
+	} {
+		path, query, err := sqlitePath(tc.dsn)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q: accepted", tc.dsn)
+			}
+			continue
+		}
+		if err != nil || path != tc.path || query != tc.query {
+			t.Errorf("%q: got %q %q %v, want %q %q", tc.dsn, path, query, err, tc.path, tc.query)
+		}
+	}
+
+	// A plain path opens the same file as its sqlite:// form.
+	file := filepath.Join(t.TempDir(), "plain.db")
+	db, err := Open(context.Background(), file)
+	must(t, err)
+	must(t, db.CreateInstance(context.Background(), newInstance("i-plain", "acct1", "cn-hangzhou")))
+	must(t, db.Close())
+	db = openStore(t, "sqlite://"+file)
+	_, err = db.FindInstance(context.Background(), "acct1", "cn-hangzhou", "i-plain")
+	must(t, err)
+	if db.Engine() != EngineSQLite {
+		t.Fatalf("engine %q", db.Engine())
+	}
+	var mode string
+	must(t, db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	if mode != "wal" {
+		t.Fatalf("journal_mode %q, want wal", mode)
 	}
 }
