@@ -40,6 +40,10 @@ type KafkaConfig struct {
 	// already handed to storage to be answered before dropping clients.
 	// It defaults to 2 s.
 	DrainTimeout time.Duration
+	// LeaderRebalanceDelay is how long after a restart the broker gets
+	// back the partitions it led; it defaults to 1 s, and a negative
+	// value keeps leadership where the restart moved it.
+	LeaderRebalanceDelay time.Duration
 }
 
 // Kafka is the real broker.Runtime: every started instance is a kfake
@@ -73,6 +77,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if cfg.RestartDowntime <= 0 {
 		cfg.RestartDowntime = 100 * time.Millisecond
 	}
+	if cfg.LeaderRebalanceDelay == 0 {
+		cfg.LeaderRebalanceDelay = time.Second
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 2 * time.Second
 	}
@@ -91,8 +98,11 @@ type instance struct {
 	cluster  *kfake.Cluster
 	upstream []string // storage node addresses by node id; they change per start
 	brokers  []*frontBroker
-	// rollMu serialises restarts and config changes of the instance.
-	rollMu sync.Mutex
+	// rollMu serialises restarts, config changes and stopping of the
+	// instance; stopped is guarded by it and tells late leader
+	// rebalances that the storage engine is gone.
+	rollMu  sync.Mutex
+	stopped bool
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -105,6 +115,9 @@ func (i *instance) front(id int32) *frontBroker {
 func (i *instance) upstreamAddr(id int32) string { return i.upstream[id] }
 
 func (i *instance) stop() {
+	i.rollMu.Lock()
+	defer i.rollMu.Unlock()
+	i.stopped = true
 	for _, b := range i.brokers {
 		b.stop()
 	}
@@ -262,9 +275,7 @@ func (k *Kafka) Stop(ctx context.Context, instanceID string) error {
 	delete(k.instances, instanceID)
 	k.mu.Unlock()
 	if ok {
-		inst.rollMu.Lock()
 		inst.stop()
-		inst.rollMu.Unlock()
 	}
 	return nil
 }
@@ -326,16 +337,16 @@ func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID i
 	defer inst.rollMu.Unlock()
 	start := time.Now()
 
-	// Controlled shutdown: stop taking clients and hand leadership to
-	// the others while the broker can still answer in-flight requests,
-	// so producers learn the new leaders from NOT_LEADER errors instead
-	// of timeouts.
-	b.stopListening()
+	// Controlled shutdown: hand leadership to the others while the
+	// broker still answers, so producers learn the new leaders from
+	// NOT_LEADER errors on a live connection; only then stop taking
+	// clients. Moving first also means metadata never shows a
+	// leaderless partition, which clients would back off on.
 	moved, err := inst.moveLeadersOff(ctx, brokerID)
 	if err != nil {
-		b.listen(k.cfg.ListenHost)
 		return err
 	}
+	b.stopListening()
 	drainUntil := time.Now().Add(k.cfg.DrainTimeout)
 	for b.produceInFlight.Load() > 0 && time.Now().Before(drainUntil) && ctx.Err() == nil {
 		time.Sleep(2 * time.Millisecond)
@@ -352,16 +363,35 @@ func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID i
 	if err := b.listen(k.cfg.ListenHost); err != nil {
 		return err
 	}
-	// Preferred leaders return, as a real cluster's leader rebalance
-	// does, so the roll does not end with one broker leading nothing.
-	for _, m := range moved {
-		if err := inst.cluster.MoveTopicPartition(m.topic, m.partition, brokerID); err != nil {
-			inst.log.Warn("move leader back", "topic", m.topic, "partition", m.partition, "err", err)
-		}
+	if len(moved) > 0 && k.cfg.LeaderRebalanceDelay > 0 {
+		time.AfterFunc(k.cfg.LeaderRebalanceDelay, func() { inst.restoreLeaders(brokerID, moved) })
 	}
 	inst.log.Info("broker restarted", "broker", brokerID, "version", version,
 		"moved_leaders", len(moved), "took", time.Since(start))
 	return ctx.Err()
+}
+
+// restoreLeaders gives a restarted broker back the partitions it led, as
+// a real cluster's preferred-leader rebalance does, so a roll does not end
+// with the last broker leading nothing. It runs a while after the restart
+// rather than at once: two leader changes in quick succession would make
+// clients wait out their metadata refresh back-off.
+func (i *instance) restoreLeaders(id int32, moved []topicPartition) {
+	i.rollMu.Lock()
+	defer i.rollMu.Unlock()
+	b := i.front(id)
+	if i.stopped || b == nil || !b.up.Load() {
+		return
+	}
+	for _, m := range moved {
+		cur := i.front(i.cluster.LeaderFor(m.topic, m.partition))
+		if cur == nil || cur.id == id || !cur.up.Load() {
+			continue
+		}
+		if err := i.cluster.MoveTopicPartition(m.topic, m.partition, id); err != nil {
+			i.log.Warn("restore leader", "topic", m.topic, "partition", m.partition, "err", err)
+		}
+	}
 }
 
 type topicPartition struct {

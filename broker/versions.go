@@ -12,7 +12,7 @@ import (
 // front broker presents it.
 type apiVersion struct {
 	name  string // "0.10.2", "2.2.0"
-	guess string // what kversion.VersionGuess says about it
+	guess string // what kversion.VersionGuess says about it ("v0.10.2", "v2.2")
 	vs    *kversion.Versions
 	// legacy is true for releases that predate record batches (magic 2):
 	// their produce and fetch traffic uses message sets and has to be
@@ -29,7 +29,7 @@ func apiVersionFor(version string) (*apiVersion, error) {
 	case "0.10.2":
 		return &apiVersion{name: version, guess: "v0.10.2", vs: kversion.V0_10_2(), legacy: true}, nil
 	case "2.2.0":
-		return &apiVersion{name: version, guess: "v2.2.0", vs: kversion.V2_2_0()}, nil
+		return &apiVersion{name: version, guess: "v2.2", vs: kversion.V2_2_0()}, nil
 	}
 	return nil, fmt.Errorf("broker: unknown Kafka version %q (want 0.10.2 or 2.2.0)", version)
 }
