@@ -59,6 +59,9 @@ func (b *frontBroker) listen(listenHost string) error {
 }
 
 func (b *frontBroker) accept(ln net.Listener) {
+	// Start binds the ports before the storage engine picks its own
+	// ephemeral ones, so clients may only be served once it is up.
+	<-b.inst.ready
 	for {
 		c, err := ln.Accept()
 		if err != nil {

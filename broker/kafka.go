@@ -97,6 +97,8 @@ type instance struct {
 	log      *slog.Logger
 	cluster  *kfake.Cluster
 	upstream []string // storage node addresses by node id; they change per start
+	// ready is closed once upstream is known (or Start failed).
+	ready chan struct{}
 	brokers  []*frontBroker
 	// rollMu serialises restarts, config changes and stopping of the
 	// instance; stopped is guarded by it and tells late leader
@@ -233,28 +235,34 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
 	start := time.Now()
-	cluster, err := kfake.NewCluster(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("broker: start storage for %s: %w", spec.InstanceID, err)
-	}
-	inst := &instance{
-		id:       spec.InstanceID,
-		dir:      dir,
-		log:      log,
-		cluster:  cluster,
-		upstream: cluster.ListenAddrs(),
-	}
+	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
 	for i, port := range spec.Ports {
 		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
 		b.ver.Store(versions[i])
 		inst.brokers = append(inst.brokers, b)
 	}
+	// The instance's ports are claimed before the storage engine starts:
+	// its nodes listen on ephemeral ports, which could otherwise land on
+	// a port the control plane allocated to this instance.
+	fail := func(err error) ([]BrokerStatus, error) {
+		for _, b := range inst.brokers {
+			b.stop()
+		}
+		close(inst.ready)
+		return nil, err
+	}
 	for _, b := range inst.brokers {
 		if err := b.listen(k.cfg.ListenHost); err != nil {
-			inst.stop()
-			return nil, err
+			return fail(err)
 		}
 	}
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return fail(fmt.Errorf("broker: start storage for %s: %w", spec.InstanceID, err))
+	}
+	inst.cluster = cluster
+	inst.upstream = cluster.ListenAddrs()
+	close(inst.ready)
 	k.instances[spec.InstanceID] = inst
 	log.Info("instance started", "brokers", len(inst.brokers), "took", time.Since(start))
 	return inst.status(), nil
