@@ -98,8 +98,8 @@ type instance struct {
 	cluster  *kfake.Cluster
 	upstream []string // storage node addresses by node id; they change per start
 	// ready is closed once upstream is known (or Start failed).
-	ready chan struct{}
-	brokers  []*frontBroker
+	ready   chan struct{}
+	brokers []*frontBroker
 	// rollMu serialises restarts, config changes and stopping of the
 	// instance; stopped is guarded by it and tells late leader
 	// rebalances that the storage engine is gone.
