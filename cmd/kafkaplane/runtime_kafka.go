@@ -1,0 +1,22 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/kafkaplane/kafkaplane/broker"
+)
+
+// openKafkaRuntime starts the real data plane: every running instance's
+// brokers listen on their stored ports with data under DataDir/brokers.
+func (m *Main) openKafkaRuntime() error {
+	k, err := broker.NewKafka(broker.KafkaConfig{
+		DataDir:        filepath.Join(m.DataDir, "brokers"),
+		AdvertisedHost: m.AdvertisedHost,
+		Logger:         m.Logger.With("component", "broker"),
+	})
+	if err != nil {
+		return err
+	}
+	m.Runtime = k
+	return nil
+}

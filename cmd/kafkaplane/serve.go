@@ -1,0 +1,514 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/broker"
+	"github.com/kafkaplane/kafkaplane/jobs"
+	"github.com/kafkaplane/kafkaplane/openapi"
+	"github.com/kafkaplane/kafkaplane/policy"
+	"github.com/kafkaplane/kafkaplane/sqlstore"
+	"github.com/kafkaplane/kafkaplane/throttle"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultAddr is where serve listens without --addr.
+const DefaultAddr = "127.0.0.1:7330"
+
+// DefaultAccountID is the account that owns everything when
+// KAFKAPLANE_ACCOUNT_ID is not set.
+const DefaultAccountID = "1234567890123456"
+
+// defaultRegions are the RegionIds of Alibaba Cloud's public regions.
+var defaultRegions = []string{
+	"cn-hangzhou", "cn-shanghai", "cn-qingdao", "cn-beijing", "cn-zhangjiakou",
+	"cn-huhehaote", "cn-wulanchabu", "cn-shenzhen", "cn-heyuan", "cn-guangzhou",
+	"cn-chengdu", "cn-hongkong", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1",
+	"ap-southeast-2", "ap-southeast-3", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+	"ap-south-1", "us-east-1", "us-west-1", "eu-west-1", "eu-central-1",
+	"me-east-1", "me-central-1",
+}
+
+var errHelp = errors.New("help requested")
+
+// Main is the kafkaplane service: its configuration and, once opened, the
+// running components. Tests start it in-process on 127.0.0.1:0.
+type Main struct {
+	Addr          string
+	DataDir       string
+	DSN           string // "" = SQLite in DataDir
+	CataloguePath string
+	Regions       []string
+	AccountID     string
+	// RootAccessKeyID and RootAccessKeySecret fix the root key; when empty
+	// the key stored in the data dir is used, or one is generated.
+	RootAccessKeyID     string
+	RootAccessKeySecret string
+	// BrokerRuntime is "kafka" (real brokers) or "fake" (no data plane:
+	// brokers are simulated in memory, for control-plane-only tests).
+	BrokerRuntime  string
+	FakeStepDelay  time.Duration
+	PortMin        int
+	PortMax        int
+	AdvertisedHost string
+	DomainHost     string
+	// QPS overrides per-action limits, e.g. UpgradeInstanceVersion=5.
+	QPS map[string]float64
+	// WorkerID names this process's operation leases; it is stored in the
+	// data dir so a restarted process resumes its own work at once.
+	WorkerID string
+	LogJSON  bool
+	// Now is the server's clock (time.Now when nil).
+	Now func() time.Time
+
+	Stdout io.Writer
+	Logger *slog.Logger
+
+	DB        *sqlstore.DB
+	Runtime   broker.Runtime
+	Worker    *jobs.Worker
+	Catalogue *kafkaplane.VersionCatalogue
+	RootKey   *kafkaplane.AccessKey
+	Server    *openapi.Server
+
+	ln       net.Listener
+	http     *http.Server
+	cancel   context.CancelFunc
+	workerWG sync.WaitGroup
+}
+
+// NewMain returns a Main with the embedded defaults.
+func NewMain() *Main {
+	return &Main{
+		Addr:           DefaultAddr,
+		DataDir:        "data",
+		Regions:        defaultRegions,
+		AccountID:      DefaultAccountID,
+		BrokerRuntime:  "kafka",
+		PortMin:        19092,
+		PortMax:        29091,
+		AdvertisedHost: "127.0.0.1",
+		DomainHost:     "localhost",
+		Stdout:         io.Discard,
+	}
+}
+
+// ParseFlags reads serve's flags and the environment.
+func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the OpenAPI endpoint")
+	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for the database, credentials and broker data")
+	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL")
+	fs.StringVar(&m.CataloguePath, "catalogue", m.CataloguePath, "JSON version catalogue (default: built in)")
+	regions := fs.String("regions", strings.Join(m.Regions, ","), "comma-separated RegionIds served")
+	fs.StringVar(&m.BrokerRuntime, "broker-runtime", m.BrokerRuntime, `data plane: "kafka" (real brokers) or "fake" (simulated, control plane only)`)
+	fs.DurationVar(&m.FakeStepDelay, "fake-broker-delay", m.FakeStepDelay, "with --broker-runtime=fake, how long each simulated broker restart takes")
+	ports := fs.String("broker-ports", fmt.Sprintf("%d-%d", m.PortMin, m.PortMax), "port range for instance brokers")
+	fs.StringVar(&m.AdvertisedHost, "advertised-host", m.AdvertisedHost, "host clients reach brokers on (EndPoint)")
+	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
+	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
+	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	m.Regions = splitList(*regions)
+	if _, err := fmt.Sscanf(*ports, "%d-%d", &m.PortMin, &m.PortMax); err != nil || m.PortMin <= 0 || m.PortMax < m.PortMin+2 || m.PortMax > 65535 {
+		return fmt.Errorf("--broker-ports %q: want MIN-MAX with room for three brokers", *ports)
+	}
+	if *qps != "" {
+		m.QPS = map[string]float64{}
+		for _, kv := range splitList(*qps) {
+			var name string
+			var v float64
+			k, val, ok := strings.Cut(kv, "=")
+			if _, err := fmt.Sscanf(val, "%g", &v); !ok || err != nil || v < 0 {
+				return fmt.Errorf("--qps %q: want ACTION=NUMBER", kv)
+			}
+			name = k
+			m.QPS[name] = v
+		}
+	}
+	if v := os.Getenv("KAFKAPLANE_ACCOUNT_ID"); v != "" {
+		m.AccountID = v
+	}
+	m.RootAccessKeyID = os.Getenv("KAFKAPLANE_ROOT_ACCESS_KEY_ID")
+	m.RootAccessKeySecret = os.Getenv("KAFKAPLANE_ROOT_ACCESS_KEY_SECRET")
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Open starts the service: store, credentials, data plane, worker and HTTP
+// endpoint. It returns once the endpoint accepts connections.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+		if m.LogJSON {
+			h = slog.NewJSONHandler(os.Stderr, nil)
+		}
+		m.Logger = slog.New(h)
+	}
+	if err := validAccountID(m.AccountID); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return err
+	}
+	m.Catalogue = kafkaplane.DefaultVersionCatalogue()
+	if m.CataloguePath != "" {
+		data, err := os.ReadFile(m.CataloguePath)
+		if err != nil {
+			return err
+		}
+		if m.Catalogue, err = kafkaplane.ParseVersionCatalogue(data); err != nil {
+			return err
+		}
+	}
+	dsn := m.DSN
+	if dsn == "" {
+		dsn = filepath.Join(m.DataDir, "kafkaplane.db")
+	}
+	var err error
+	if m.DB, err = sqlstore.Open(ctx, dsn); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := m.bootstrapRootKey(ctx); err != nil {
+		return err
+	}
+	if m.WorkerID, err = m.workerID(); err != nil {
+		return err
+	}
+	if err := m.openRuntime(); err != nil {
+		return err
+	}
+
+	workerCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.Worker = jobs.New(jobs.Config{
+		Instances:  m.DB,
+		Operations: m.DB,
+		Runtime:    m.Runtime,
+		Catalogue:  m.Catalogue,
+		Owner:      m.WorkerID,
+		Logger:     m.Logger,
+	})
+	if err := m.Worker.RestoreRunning(ctx); err != nil {
+		m.Logger.Error("restoring brokers", "error", err)
+	}
+	m.workerWG.Add(1)
+	go func() {
+		defer m.workerWG.Done()
+		if err := m.Worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
+			m.Logger.Error("operations worker stopped", "error", err)
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry := openapi.NewRegistry()
+	inst := &openapi.Instances{
+		Store:          m.DB,
+		Operations:     m.DB,
+		Catalogue:      m.Catalogue,
+		Runtime:        m.Runtime,
+		Ports:          &portAllocator{store: m.DB, min: m.PortMin, max: m.PortMax, host: m.AdvertisedHost},
+		Wake:           m.Worker.Wake,
+		AdvertisedHost: m.AdvertisedHost,
+		DomainHost:     m.DomainHost,
+		Brokers:        3,
+	}
+	inst.Register(registry)
+	// RAM registration (issue 5) goes here.
+	if err := m.seedSystemPolicies(ctx); err != nil {
+		return err
+	}
+	// One process on SQLite keeps throttle state in memory; on PostgreSQL
+	// the state lives in the shared database so replicas enforce one limit.
+	var limits throttle.Store = throttle.NewMemory()
+	if m.DB.Engine() == sqlstore.EnginePostgres {
+		limits = m.DB
+	}
+	m.Server = openapi.NewServer(openapi.Config{
+		Registry:   registry,
+		Keys:       m.DB,
+		Nonces:     m.DB,
+		Authorizer: &openapi.RAMAuthorizer{Identities: m.DB},
+		Limiter:    &throttle.Limiter{Store: limits, Now: m.Now},
+		Regions:    m.Regions,
+		QPS:        m.QPS,
+		Logger:     m.Logger,
+		Metrics:    reg,
+		Now:        m.Now,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/{$}", m.Server)
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
+		return err
+	}
+	m.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "error", err)
+		}
+	}()
+	m.Logger.Info("kafkaplane serving", "addr", m.ln.Addr().String(), "data_dir", m.DataDir, "store", m.DB.Engine(),
+		"broker_runtime", m.BrokerRuntime, "account_id", m.AccountID, "root_access_key_id", m.RootKey.ID)
+	return nil
+}
+
+func (m *Main) openRuntime() error {
+	switch m.BrokerRuntime {
+	case "fake":
+		f := broker.NewFake()
+		if d := m.FakeStepDelay; d > 0 {
+			f.OnCall = func(call string) {
+				if strings.HasPrefix(call, "restart ") || strings.HasPrefix(call, "start ") {
+					time.Sleep(d)
+				}
+			}
+		}
+		m.Runtime = f
+		return nil
+	case "kafka":
+		return m.openKafkaRuntime()
+	}
+	return fmt.Errorf("--broker-runtime %q: want kafka or fake", m.BrokerRuntime)
+}
+
+// URL is the base URL of the endpoint.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// ListenAddr is the address the endpoint listens on.
+func (m *Main) ListenAddr() string { return m.ln.Addr().String() }
+
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := m.DB.SchemaVersion(ctx); err != nil {
+		http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// Close stops serving, lets the in-flight operation step finish, stops the
+// brokers (keeping their data) and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+		m.workerWG.Wait()
+	}
+	if m.Runtime != nil {
+		errs = append(errs, m.Runtime.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func validAccountID(id string) error {
+	if len(id) != 16 || strings.Trim(id, "0123456789") != "" {
+		return fmt.Errorf("account id %q: want 16 digits", id)
+	}
+	return nil
+}
+
+// rootKeyFile is the stored root AccessKey, written once with mode 0600.
+type rootKeyFile struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	AccessKeySecret string `json:"AccessKeySecret"`
+}
+
+// bootstrapRootKey makes sure the account's root AccessKey exists: from the
+// environment when set, else from the data dir, else generated, stored and
+// printed once on stdout. The secret is never logged.
+func (m *Main) bootstrapRootKey(ctx context.Context) error {
+	id, secret := m.RootAccessKeyID, m.RootAccessKeySecret
+	if (id == "") != (secret == "") {
+		return errors.New("set both KAFKAPLANE_ROOT_ACCESS_KEY_ID and KAFKAPLANE_ROOT_ACCESS_KEY_SECRET, or neither")
+	}
+	path := filepath.Join(m.DataDir, "root-access-key.json")
+	if id == "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			var f rootKeyFile
+			if err := json.Unmarshal(data, &f); err != nil || f.AccessKeyID == "" || f.AccessKeySecret == "" {
+				return fmt.Errorf("%s: not a root key file", path)
+			}
+			id, secret = f.AccessKeyID, f.AccessKeySecret
+		case errors.Is(err, os.ErrNotExist):
+			id, secret = "LTAI"+randomAlnum(20), randomAlnum(30)
+			data, _ := json.MarshalIndent(rootKeyFile{id, secret}, "", "  ")
+			if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "Generated the root AccessKey of account %s (stored in %s, shown only now):\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n",
+				m.AccountID, path, id, secret)
+		default:
+			return err
+		}
+	}
+	key, err := m.DB.FindAccessKey(ctx, id)
+	switch {
+	case kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound:
+		key = &kafkaplane.AccessKey{ID: id, Secret: secret, AccountID: m.AccountID, Status: kafkaplane.AccessKeyActive, CreateDate: time.Now().UTC()}
+		if err := m.DB.CreateAccessKey(ctx, key); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case !key.Root() || key.AccountID != m.AccountID:
+		return fmt.Errorf("AccessKey %s belongs to another principal; choose another root key id", id)
+	case key.Secret != secret || key.Status != kafkaplane.AccessKeyActive:
+		// The environment is the source of truth for the root key: a
+		// rotated secret takes effect on restart.
+		key.Secret, key.Status = secret, kafkaplane.AccessKeyActive
+		if err := m.DB.UpdateAccessKey(ctx, key); err != nil {
+			return err
+		}
+	}
+	m.RootKey = key
+	return nil
+}
+
+// seedSystemPolicies stores the system policies every account can attach,
+// and refreshes their documents when a release changes them.
+func (m *Main) seedSystemPolicies(ctx context.Context) error {
+	descs := policy.SystemPolicyDescriptions()
+	for name, doc := range policy.SystemPolicies() {
+		p, err := m.DB.FindPolicy(ctx, "", kafkaplane.PolicyTypeSystem, name)
+		switch {
+		case kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound:
+			now := time.Now().UTC()
+			p = &kafkaplane.Policy{PolicyName: name, PolicyType: kafkaplane.PolicyTypeSystem, Description: descs[name],
+				Document: doc, DefaultVersion: "v1", CreateDate: now, UpdateDate: now}
+			if err := m.DB.CreatePolicy(ctx, p); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
+				return err
+			}
+		case err != nil:
+			return err
+		case p.Document != doc:
+			return fmt.Errorf("system policy %s differs from this release's; remove it from the store to refresh it", name)
+		}
+	}
+	return nil
+}
+
+// workerID returns this data dir's stable worker id.
+func (m *Main) workerID() (string, error) {
+	path := filepath.Join(m.DataDir, "worker-id")
+	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
+		return strings.TrimSpace(string(data)), nil
+	}
+	id := "worker-" + randomAlnum(12)
+	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
+}
+
+func randomAlnum(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		x, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
+}
+
+// portAllocator hands out broker ports from a range: ports held by any
+// stored instance or by an allocation of this process are skipped, and a
+// port is only handed out if it can be bound now.
+type portAllocator struct {
+	store    kafkaplane.InstanceService
+	min, max int
+	host     string
+
+	mu       sync.Mutex
+	reserved map[int]bool
+}
+
+// Allocate implements openapi.PortAllocator.
+func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reserved == nil {
+		p.reserved = map[int]bool{}
+	}
+	all, err := p.store.FindInstances(ctx, kafkaplane.InstanceFilter{IncludeDeleted: true})
+	if err != nil {
+		return nil, err
+	}
+	used := map[int]bool{}
+	for _, inst := range all {
+		for _, port := range inst.BrokerPorts {
+			used[port] = true
+		}
+	}
+	var out []int
+	for port := p.min; port <= p.max && len(out) < n; port++ {
+		if used[port] || p.reserved[port] || !bindable(port) {
+			continue
+		}
+		out = append(out, port)
+	}
+	if len(out) < n {
+		return nil, kafkaplane.Errorf("ServiceUnavailable", "No free broker ports are left in %d-%d.", p.min, p.max)
+	}
+	for _, port := range out {
+		p.reserved[port] = true
+	}
+	return out, nil
+}
+
+func bindable(port int) bool {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}

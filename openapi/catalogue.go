@@ -1,0 +1,66 @@
+package openapi
+
+// ramEntry is an action's RAM authorization and quota as alikafka
+// publishes them (reference §3.2): the RAM action a policy must allow, the
+// resource it is checked against, and the per-account QPS limit.
+type ramEntry struct {
+	ramAction string
+	resource  string
+	qps       float64
+}
+
+// instanceARN is alikafka's resource template for instance-scoped actions.
+const instanceARN = "acs:alikafka:{RegionId}:{AccountId}:{InstanceId}"
+
+// accountARN is the resource of actions on "all resources": every
+// instance of the account in the region. It matches a policy Resource of
+// "*" as well as AliyunKafkaReadOnlyAccess's acs:alikafka:*:*:*.
+const accountARN = "acs:alikafka:{RegionId}:{AccountId}:*"
+
+// alikafkaCatalogue is the table every alikafka action's declaration takes
+// its RAM action, resource and QPS from. Actions whose quota the reference
+// leaves unknown get 20/s, the common figure of the write actions around
+// them.
+var alikafkaCatalogue = map[string]ramEntry{
+	"UpgradeInstanceVersion": {"alikafka:UpdateInstance", instanceARN, 2},
+	"UpdateInstanceConfig":   {"alikafka:UpdateInstance", instanceARN, 2},
+	"GetInstanceList":        {"alikafka:ListInstance", accountARN, 100},
+	"GetAllInstanceIdList":   {"alikafka:ListInstance", accountARN, 100},
+	"StartInstance":          {"alikafka:StartInstance", accountARN, 2},
+	"ModifyInstanceName":     {"alikafka:UpdateInstance", instanceARN, 40},
+	"CreatePostPayOrder":     {"alikafka:CreatePostPayOrder", accountARN, 2},
+	"CreatePrePayOrder":      {"alikafka:CreatePrePayOrder", accountARN, 2},
+	"ReleaseInstance":        {"alikafka:ReleaseInstance", instanceARN, 2},
+	"DeleteInstance":         {"alikafka:ReleaseInstance", instanceARN, 20},
+	"StopInstance":           {"alikafka:ReleaseInstance", instanceARN, 20},
+	"ReopenInstance":         {"alikafka:UpdateInstanceReopen", instanceARN, 20},
+
+	// kafkaplane extensions: operations and upgrade targets are read-only
+	// views of an instance.
+	"ListInstanceOperations":    {"alikafka:ListInstance", instanceARN, 100},
+	"DescribeInstanceOperation": {"alikafka:ListInstance", accountARN, 100},
+	"GetUpgradableVersions":     {"alikafka:ListInstance", instanceARN, 100},
+}
+
+// alikafkaVersion is the API version of alikafka.
+const alikafkaVersion = "2019-09-16"
+
+// kafkaAction declares an alikafka action from the catalogue.
+func kafkaAction(name string, params []Param, h Handler) *Action {
+	e, ok := alikafkaCatalogue[name]
+	if !ok {
+		panic("openapi: " + name + " is not in the alikafka catalogue")
+	}
+	return &Action{
+		Name:      name,
+		Product:   "alikafka",
+		Version:   alikafkaVersion,
+		Params:    params,
+		RAMAction: e.ramAction,
+		Resource:  e.resource,
+		QPS:       e.qps,
+		Regional:  true,
+		Envelope:  true,
+		Handler:   h,
+	}
+}

@@ -1,0 +1,770 @@
+package openapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/broker"
+	"github.com/kafkaplane/kafkaplane/jobs"
+)
+
+// PortAllocator hands out the loopback ports of a new instance's brokers.
+type PortAllocator interface {
+	// Allocate returns n ports that no other instance holds.
+	Allocate(ctx context.Context, n int) ([]int, error)
+}
+
+// Instances is what the instance actions need.
+type Instances struct {
+	Store      kafkaplane.InstanceService
+	Operations kafkaplane.OperationService
+	Catalogue  *kafkaplane.VersionCatalogue
+	Runtime    broker.Runtime
+	Ports      PortAllocator
+	// Wake tells the operations worker that new work is waiting.
+	Wake func()
+	// AdvertisedHost is the host clients reach the brokers on, and
+	// DomainHost the name shown in DomainEndpoint.
+	AdvertisedHost string
+	DomainHost     string
+	// Brokers is the number of brokers per instance (3).
+	Brokers int
+	Now     func() time.Time
+}
+
+// Register adds the instance actions to g.
+func (s *Instances) Register(g *Registry) {
+	instanceID := Param{Name: "InstanceId", Required: true}
+	orderParams := []Param{
+		{Name: "DeployType", Kind: Integer, Required: true, Enum: []string{"4", "5"}},
+		{Name: "DiskSize", Kind: Integer, Required: true, Validate: positive},
+		{Name: "DiskType", Required: true, Enum: []string{"0", "1"}},
+		{Name: "IoMax", Kind: Integer, Validate: positive},
+		{Name: "IoMaxSpec"},
+		{Name: "EipMax", Kind: Integer},
+		{Name: "SpecType", Enum: []string{"normal", "professional", "professionalForHighRead"}},
+		{Name: "PartitionNum", Kind: Integer},
+		{Name: "TopicQuota", Kind: Integer},
+		{Name: "PaidType", Kind: Integer},
+		{Name: "ResourceGroupId"},
+		{Name: "Tag", Kind: TagList},
+	}
+	g.Add(kafkaAction("CreatePostPayOrder", orderParams, s.createOrder(1)))
+	g.Add(kafkaAction("CreatePrePayOrder", append(slices.Clone(orderParams), Param{Name: "Duration", Kind: Integer, Validate: positive}), s.createOrder(0)))
+	g.Add(kafkaAction("StartInstance", []Param{
+		instanceID,
+		{Name: "VpcId", Required: true},
+		{Name: "VSwitchId", Required: true},
+		{Name: "ZoneId", Required: true},
+		{Name: "Name", Validate: validName},
+		{Name: "ServiceVersion", Validate: s.knownVersion},
+		{Name: "Config", Kind: JSON},
+		{Name: "SecurityGroup"},
+		{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
+		{Name: "IsEipInner", Kind: Boolean},
+		{Name: "IsSetUserAndPassword", Kind: Boolean},
+		{Name: "CrossZone", Kind: Boolean},
+		{Name: "IsForceSelectedZones", Kind: Boolean},
+		{Name: "KMSKeyId"},
+		{Name: "Notifier"},
+		{Name: "UserPhoneNum"},
+		{Name: "Username"},
+		{Name: "Password"},
+		{Name: "SelectedZones"},
+		{Name: "VSwitchIds", Kind: RepeatList},
+	}, s.startInstance))
+	g.Add(kafkaAction("GetInstanceList", []Param{
+		{Name: "InstanceId", Kind: RepeatList},
+		{Name: "OrderId"},
+		{Name: "ResourceGroupId"},
+		{Name: "Tag", Kind: TagList},
+		{Name: "Series", Enum: []string{"v2", "v3", "confluent"}},
+	}, s.getInstanceList))
+	g.Add(kafkaAction("GetAllInstanceIdList", nil, s.getAllInstanceIDList))
+	g.Add(kafkaAction("ModifyInstanceName", []Param{instanceID, {Name: "InstanceName", Required: true, Validate: validName}}, s.modifyInstanceName))
+	g.Add(kafkaAction("StopInstance", []Param{instanceID}, s.stopInstance))
+	g.Add(kafkaAction("ReopenInstance", []Param{instanceID}, s.reopenInstance))
+	g.Add(kafkaAction("ReleaseInstance", []Param{instanceID, {Name: "ReleaseIgnoreTime", Kind: Boolean}, {Name: "ForceDeleteInstance", Kind: Boolean}}, s.releaseInstance))
+	g.Add(kafkaAction("DeleteInstance", []Param{instanceID}, s.deleteInstance))
+	g.Add(kafkaAction("UpdateInstanceConfig", []Param{instanceID, {Name: "Config", Kind: JSON, Required: true}}, s.updateInstanceConfig))
+	g.Add(kafkaAction("UpgradeInstanceVersion", []Param{instanceID, {Name: "TargetVersion", Required: true}}, s.upgradeInstanceVersion))
+
+	ext := func(a *Action) *Action { a.Extension = true; return a }
+	g.Add(ext(kafkaAction("ListInstanceOperations", []Param{instanceID}, s.listInstanceOperations)))
+	g.Add(ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true}}, s.describeInstanceOperation)))
+	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
+}
+
+func positive(v string) error {
+	if n, _ := strconv.Atoi(v); n <= 0 {
+		return errors.New("It must be a positive integer.")
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
+
+// validName applies alikafka's instance-name rule: 3–64 letters, digits,
+// underscores or hyphens.
+func validName(v string) error {
+	if !nameRE.MatchString(v) {
+		return errors.New("It must be 3 to 64 characters of letters, digits, underscores and hyphens.")
+	}
+	return nil
+}
+
+func (s *Instances) knownVersion(v string) error {
+	if _, ok := s.Catalogue.Lookup(v); !ok {
+		var vs []string
+		for _, o := range s.Catalogue.Versions {
+			vs = append(vs, o.Version)
+		}
+		return fmt.Errorf("Valid values: %s.", strings.Join(vs, ", "))
+	}
+	return nil
+}
+
+func (s *Instances) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// find loads an instance of the caller's account in the request's region.
+func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance, error) {
+	inst, err := s.Store.FindInstance(ctx, r.Caller.AccountID, r.RegionID, r.String("InstanceId"))
+	if kafkaplane.ErrorCode(err) == kafkaplane.CodeInstanceNotFound {
+		return nil, apierr.InstanceNotFound.Errorf("The instance %s does not exist in region %s.", r.String("InstanceId"), r.RegionID)
+	}
+	return inst, err
+}
+
+func statusError(inst *kafkaplane.Instance, action string) error {
+	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
+		inst.ID, inst.ServiceStatus, statusName(inst.ServiceStatus), action)
+}
+
+func statusName(s kafkaplane.ServiceStatus) string {
+	switch s {
+	case kafkaplane.ServiceStatusPending:
+		return "pending deployment"
+	case kafkaplane.ServiceStatusDeploying:
+		return "deploying"
+	case kafkaplane.ServiceStatusRunning:
+		return "running"
+	case kafkaplane.ServiceStatusUpgrading:
+		return "upgrading"
+	case kafkaplane.ServiceStatusReleased:
+		return "released"
+	case kafkaplane.ServiceStatusStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// randomID returns n characters of lower-case letters and digits, the
+// alphabet of alikafka instance ids.
+func randomID(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		x, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		x, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b[i] = byte('0' + x.Int64())
+	}
+	if b[0] == '0' {
+		b[0] = '1'
+	}
+	return string(b)
+}
+
+// createOrder buys an instance: it waits in ServiceStatus 0 until
+// StartInstance deploys it. paidType 1 is pay-as-you-go, 0 subscription.
+func (s *Instances) createOrder(paidType int) Handler {
+	return func(ctx context.Context, r *Request) (Object, error) {
+		if !r.Has("IoMax") && !r.Has("IoMaxSpec") {
+			return nil, apierr.Missing("IoMaxSpec")
+		}
+		tags, _ := r.TagsOf("Tag")
+		prefix := "alikafka_post-"
+		if paidType == 0 {
+			prefix = "alikafka_pre-"
+		}
+		now := s.now()
+		inst := &kafkaplane.Instance{
+			ID:              prefix + regionPrefix(r.RegionID) + "-" + randomID(12),
+			AccountID:       r.Caller.AccountID,
+			RegionID:        r.RegionID,
+			OrderID:         randomDigits(15),
+			PaidType:        paidType,
+			SpecType:        r.String("SpecType"),
+			DeployType:      r.Int("DeployType", 5),
+			DiskType:        r.Int("DiskType", 0),
+			DiskSize:        r.Int("DiskSize", 0),
+			IoMax:           r.Int("IoMax", 0),
+			IoMaxSpec:       r.String("IoMaxSpec"),
+			EipMax:          r.Int("EipMax", 0),
+			TopicQuota:      r.Int("TopicQuota", 50),
+			PartitionNum:    r.Int("PartitionNum", 0),
+			ResourceGroupID: r.String("ResourceGroupId"),
+			Tags:            tags,
+			ServiceStatus:   kafkaplane.ServiceStatusPending,
+			ViewStatus:      kafkaplane.ViewStatusPending,
+			Config:          map[string]string{},
+			CreateTime:      now,
+		}
+		if inst.SpecType == "" {
+			inst.SpecType = "normal"
+		}
+		if inst.IoMaxSpec == "" {
+			inst.IoMaxSpec = "alikafka.hw.2xlarge"
+		}
+		if paidType == 0 {
+			inst.ExpiredTime = now.AddDate(0, r.Int("Duration", 1), 0)
+		} else {
+			// Pay-as-you-go instances do not expire; alikafka shows a date
+			// far in the future.
+			inst.ExpiredTime = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+		if err := s.Store.CreateInstance(ctx, inst); err != nil {
+			return nil, err
+		}
+		return Object{{"OrderId", inst.OrderID}}, nil
+	}
+}
+
+// regionPrefix is the region part of an instance id: alikafka ids read
+// alikafka_post-cn-… for Chinese mainland regions and use the region's
+// first segment elsewhere.
+func regionPrefix(region string) string {
+	p, _, _ := strings.Cut(region, "-")
+	return p
+}
+
+// startInstance deploys a bought instance: 0 → 1 (deploying) now, 5 when
+// the START operation has brought its brokers up.
+func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusPending {
+		return nil, statusError(inst, "StartInstance")
+	}
+	cfg := map[string]string{}
+	if c := r.String("Config"); c != "" {
+		if cfg, err = parseConfig(c); err != nil {
+			return nil, err
+		}
+	}
+	version := r.String("ServiceVersion")
+	if version == "" {
+		version = s.Catalogue.Default
+	}
+	ports, err := s.Ports.Allocate(ctx, s.Brokers)
+	if err != nil {
+		return nil, err
+	}
+	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), r.String("ZoneId")
+	inst.SecurityGroup = r.String("SecurityGroup")
+	if n := r.String("Name"); n != "" {
+		inst.Name = n
+	} else {
+		inst.Name = inst.ID
+	}
+	inst.Version, inst.MinorVersion = version, s.Catalogue.LatestMinor(version)
+	inst.Config = withDefaults(cfg)
+	inst.BrokerPorts = ports
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusDeploying, kafkaplane.ViewStatusDeploying
+	op := jobs.NewStartOperation(inst, newOperationID(), s.now())
+	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
+		return nil, s.raced(ctx, r, err, "StartInstance")
+	}
+	s.wake()
+	return Object{}, nil
+}
+
+func (s *Instances) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
+
+// raced turns a lost compare-and-set into the status error the caller
+// would have seen had it arrived a moment later.
+func (s *Instances) raced(ctx context.Context, r *Request, err error, action string) error {
+	if kafkaplane.ErrorCode(err) != kafkaplane.CodeConflict {
+		return err
+	}
+	if inst, ferr := s.find(ctx, r); ferr == nil {
+		return statusError(inst, action)
+	}
+	return err
+}
+
+func newOperationID() string { return "op-" + randomID(20) }
+
+// configRules are the AllConfig keys an instance accepts and their ranges
+// (alikafka's UpdateInstanceConfig documentation).
+var configRules = map[string]func(string) error{
+	"kafka.log.retention.hours":       intRange(24, 480),
+	"kafka.message.max.bytes":         intRange(1048576, 10485760),
+	"kafka.offsets.retention.minutes": intRange(1440, 43200),
+	"enable.vpc_sasl_ssl":             boolValue,
+	"enable.acl":                      boolValue,
+	"enable.compact":                  boolValue,
+	"enable.tiered":                   boolValue,
+	"auto.create.topics.enable":       boolValue,
+	"num.partitions":                  intRange(1, 360),
+}
+
+func intRange(lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be an integer from %d to %d", lo, hi)
+		}
+		return nil
+	}
+}
+
+func boolValue(v string) error {
+	if v != "true" && v != "false" {
+		return errors.New("must be true or false")
+	}
+	return nil
+}
+
+// parseConfig reads a Config JSON object whose values may be strings,
+// numbers or booleans, and checks every key against configRules.
+func parseConfig(doc string) (map[string]string, error) {
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		return nil, apierr.Invalid("Config", "It must be a JSON object.")
+	}
+	out := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		var v string
+		switch x := raw[k].(type) {
+		case string:
+			v = x
+		case bool:
+			v = strconv.FormatBool(x)
+		case float64:
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			return nil, apierr.Invalid("Config", fmt.Sprintf("The value of %s must be a string, number or boolean.", k))
+		}
+		rule, ok := configRules[k]
+		if !ok {
+			return nil, apierr.Invalid("Config", fmt.Sprintf("%s is not a configurable key.", k))
+		}
+		if err := rule(v); err != nil {
+			return nil, apierr.Invalid("Config", fmt.Sprintf("%s %v.", k, err))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// withDefaults fills the keys alikafka always reports in AllConfig.
+func withDefaults(c map[string]string) map[string]string {
+	out := map[string]string{
+		"enable.vpc_sasl_ssl":       "false",
+		"kafka.log.retention.hours": "72",
+		"enable.acl":                "false",
+		"kafka.message.max.bytes":   "1048576",
+	}
+	maps.Copy(out, c)
+	return out
+}
+
+func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
+	if len(inst.BrokerPorts) == 0 || inst.ServiceStatus == kafkaplane.ServiceStatusPending {
+		return ""
+	}
+	addrs := make([]string, len(inst.BrokerPorts))
+	for i, p := range inst.BrokerPorts {
+		addrs[i] = net.JoinHostPort(host, strconv.Itoa(p))
+	}
+	return strings.Join(addrs, ",")
+}
+
+// instanceVO renders an instance as GetInstanceList's InstanceVO.
+func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
+	cfg, _ := json.Marshal(inst.Config)
+	if len(inst.Config) == 0 {
+		cfg = []byte("{}")
+	}
+	tags := make([]Object, 0, len(inst.Tags))
+	for _, t := range inst.Tags {
+		tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
+	}
+	// Current SDKs read UpgradeServiceDetailInfo.Current2OpenSourceVersion,
+	// older ones UpgradeServiceDetailInfo.UpgradeServiceDetailInfoVO[]; the
+	// legacy Go SDK accepts an object with both (reference §2.2).
+	upgrade := Object{
+		{"Current2OpenSourceVersion", inst.Version},
+		{"UpgradeServiceDetailInfoVO", []Object{{{"Current2OpenSourceVersion", inst.Version}}}},
+	}
+	retain, _ := strconv.Atoi(inst.Config["kafka.log.retention.hours"])
+	expired := int64(0)
+	if !inst.ExpiredTime.IsZero() {
+		expired = inst.ExpiredTime.UnixMilli()
+	}
+	return Object{
+		{"InstanceId", inst.ID},
+		{"Name", inst.Name},
+		{"RegionId", inst.RegionID},
+		{"ZoneId", inst.ZoneID},
+		{"StandardZoneId", standardZone(inst)},
+		{"VpcId", inst.VpcID},
+		{"VSwitchId", inst.VSwitchID},
+		{"SecurityGroup", inst.SecurityGroup},
+		{"ServiceStatus", int(inst.ServiceStatus)},
+		{"ViewInstanceStatusCode", int(inst.ViewStatus)},
+		{"DeployType", inst.DeployType},
+		{"SpecType", inst.SpecType},
+		{"PaidType", inst.PaidType},
+		{"DiskType", inst.DiskType},
+		{"DiskSize", inst.DiskSize},
+		{"IoMax", inst.IoMax},
+		{"IoMaxSpec", inst.IoMaxSpec},
+		{"EipMax", inst.EipMax},
+		{"TopicNumLimit", inst.TopicQuota},
+		{"MsgRetain", retain},
+		{"CreateTime", inst.CreateTime.UnixMilli()},
+		{"ExpiredTime", expired},
+		{"AllConfig", string(cfg)},
+		{"EndPoint", s.endpoints(inst, s.AdvertisedHost)},
+		{"DomainEndpoint", s.endpoints(inst, s.DomainHost)},
+		{"SslEndPoint", ""},
+		{"SslDomainEndpoint", ""},
+		{"SaslDomainEndpoint", ""},
+		{"ResourceGroupId", inst.ResourceGroupID},
+		{"UpgradeServiceDetailInfo", upgrade},
+		{"Tags", Object{{"TagVO", tags}}},
+		{"Series", "v2"},
+		// kafkaplane extensions: the internal minor version, which alikafka
+		// shows only in its console, and the latest one on offer.
+		{"KafkaplaneMinorVersion", inst.MinorVersion},
+		{"KafkaplaneLatestMinorVersion", s.Catalogue.LatestMinor(inst.Version)},
+	}
+}
+
+func standardZone(inst *kafkaplane.Instance) string {
+	z := strings.TrimPrefix(inst.ZoneID, "zone")
+	if z == "" {
+		return ""
+	}
+	return inst.RegionID + "-" + z
+}
+
+func (s *Instances) getInstanceList(ctx context.Context, r *Request) (Object, error) {
+	tags, _ := r.TagsOf("Tag")
+	list, err := s.Store.FindInstances(ctx, kafkaplane.InstanceFilter{
+		AccountID:       r.Caller.AccountID,
+		RegionID:        r.RegionID,
+		IDs:             r.List("InstanceId"),
+		OrderID:         r.String("OrderId"),
+		ResourceGroupID: r.String("ResourceGroupId"),
+		Tags:            tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	vos := make([]Object, 0, len(list))
+	for _, inst := range list {
+		vos = append(vos, s.instanceVO(inst))
+	}
+	return Object{{"InstanceList", Object{{"InstanceVO", vos}}}}, nil
+}
+
+// getAllInstanceIDList answers an object keyed by region: the legacy Go SDK
+// decodes InstanceIds as a map and fails on an array (reference §5.2).
+func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Object, error) {
+	list, err := s.Store.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: r.Caller.AccountID})
+	if err != nil {
+		return nil, err
+	}
+	byRegion := map[string][]string{}
+	for _, inst := range list {
+		byRegion[inst.RegionID] = append(byRegion[inst.RegionID], inst.ID)
+	}
+	ids := Object{}
+	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
+		ids = append(ids, Field{region, byRegion[region]})
+	}
+	return Object{{"InstanceIds", ids}}, nil
+}
+
+func (s *Instances) modifyInstanceName(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus == kafkaplane.ServiceStatusReleased {
+		return nil, statusError(inst, "ModifyInstanceName")
+	}
+	inst.Name = r.String("InstanceName")
+	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+// stopInstance takes a pay-as-you-go instance's brokers down and keeps
+// their data; subscription instances cannot be stopped.
+func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.PaidType == 0 {
+		return nil, apierr.InstanceStatus.Errorf("Subscription instances cannot be stopped.")
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+		return nil, statusError(inst, "StopInstance")
+	}
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
+	// The row changes first: a concurrent upgrade then loses its
+	// compare-and-set instead of rolling brokers that are going away.
+	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "StopInstance")
+	}
+	if err := s.Runtime.Stop(ctx, inst.ID); err != nil {
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+// reopenInstance brings a stopped instance's brokers back with their data.
+func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusStopped {
+		return nil, statusError(inst, "ReopenInstance")
+	}
+	ops, err := s.Operations.FindOperations(ctx, kafkaplane.OperationFilter{AccountID: inst.AccountID, InstanceID: inst.ID})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Runtime.Start(ctx, jobs.SpecFor(inst, ops)); err != nil {
+		return nil, err
+	}
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
+	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "ReopenInstance")
+	}
+	return Object{}, nil
+}
+
+// releaseInstance releases a pay-as-you-go instance: its brokers stop and
+// it shows ServiceStatus 10 until DeleteInstance removes it.
+func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.PaidType == 0 {
+		return nil, apierr.InstanceStatus.Errorf("Subscription instances are released when they expire; ReleaseInstance applies to pay-as-you-go instances.")
+	}
+	switch inst.ServiceStatus {
+	case kafkaplane.ServiceStatusRunning, kafkaplane.ServiceStatusStopped, kafkaplane.ServiceStatusPending:
+	default:
+		return nil, statusError(inst, "ReleaseInstance")
+	}
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusReleased, kafkaplane.ViewStatusReleased
+	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "ReleaseInstance")
+	}
+	if err := s.Runtime.Stop(ctx, inst.ID); err != nil {
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+// deleteInstance removes a released instance and its data.
+func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusReleased {
+		return nil, statusError(inst, "DeleteInstance")
+	}
+	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "DeleteInstance")
+	}
+	if err := s.Runtime.Destroy(ctx, inst.ID); err != nil {
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+func (s *Instances) updateInstanceConfig(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+		return nil, statusError(inst, "UpdateInstanceConfig")
+	}
+	cfg, err := parseConfig(r.String("Config"))
+	if err != nil {
+		return nil, err
+	}
+	merged := maps.Clone(inst.Config)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, cfg)
+	if err := s.Runtime.ApplyConfig(ctx, inst.ID, merged); err != nil {
+		return nil, err
+	}
+	inst.Config = merged
+	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "UpdateInstanceConfig")
+	}
+	return Object{}, nil
+}
+
+// upgradeInstanceVersion accepts an upgrade per the seed's TargetVersion
+// table. Acceptance is one transaction: the instance leaves Running
+// (ServiceStatus 8, ViewInstanceStatusCode 7) and the operation is written;
+// of concurrent calls exactly one wins the compare-and-set.
+func (s *Instances) upgradeInstanceVersion(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	target := r.String("TargetVersion")
+	// The version rules come first: a request that could never be
+	// accepted says why, whatever the instance is doing.
+	plan, err := s.Catalogue.PlanUpgrade(inst.Version, inst.MinorVersion, target)
+	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+		if err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeNothingToUpgrade {
+			return nil, err
+		}
+		return nil, statusError(inst, "UpgradeInstanceVersion")
+	}
+	if err != nil {
+		return nil, err
+	}
+	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusUpgrading, kafkaplane.ViewStatusUpgrading
+	op := jobs.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
+	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
+		return nil, s.raced(ctx, r, err, "UpgradeInstanceVersion")
+	}
+	s.wake()
+	return Object{}, nil
+}
+
+func (s *Instances) listInstanceOperations(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := s.Operations.FindOperations(ctx, kafkaplane.OperationFilter{AccountID: inst.AccountID, InstanceID: inst.ID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Object, 0, len(ops))
+	for _, op := range ops {
+		out = append(out, operationVO(op))
+	}
+	return Object{{"Operations", Object{{"OperationVO", out}}}}, nil
+}
+
+func (s *Instances) describeInstanceOperation(ctx context.Context, r *Request) (Object, error) {
+	op, err := s.Operations.FindOperation(ctx, r.Caller.AccountID, r.String("OperationId"))
+	if err == nil && op.RegionID != r.RegionID {
+		err = kafkaplane.Errorf(kafkaplane.CodeOperationNotFound, "")
+	}
+	if kafkaplane.ErrorCode(err) == kafkaplane.CodeOperationNotFound {
+		return nil, apierr.OperationNotFound.Errorf("The operation %s does not exist in region %s.", r.String("OperationId"), r.RegionID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Object{{"Operation", operationVO(op)}}, nil
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func operationVO(op *kafkaplane.Operation) Object {
+	steps := make([]Object, 0, len(op.Steps))
+	for _, st := range op.Steps {
+		o := Object{{"StepName", st.Name}, {"StepStatus", string(st.Status)}}
+		if st.BrokerID >= 0 {
+			o = append(o, Field{"BrokerId", st.BrokerID})
+		}
+		o = append(o, Field{"Detail", st.Detail}, Field{"StartTime", millis(st.StartedAt)}, Field{"EndTime", millis(st.FinishedAt)})
+		steps = append(steps, o)
+	}
+	return Object{
+		{"OperationId", op.ID},
+		{"InstanceId", op.InstanceID},
+		{"RegionId", op.RegionID},
+		{"OperationType", string(op.Type)},
+		{"OperationState", string(op.State)},
+		{"SourceVersion", op.SourceVersion},
+		{"SourceMinorVersion", op.SourceMinor},
+		{"TargetVersion", op.TargetVersion},
+		{"TargetMinorVersion", op.TargetMinor},
+		{"Steps", Object{{"StepVO", steps}}},
+		{"ErrorInfo", Object{{"ErrorCode", op.ErrorCode}, {"ErrorString", op.ErrorMessage}}},
+		{"Attempts", op.Attempts},
+		{"CreateTime", millis(op.CreatedAt)},
+		{"UpdateTime", millis(op.UpdatedAt)},
+		{"EndTime", millis(op.FinishedAt)},
+	}
+}
+
+// getUpgradableVersions lists the versions UpgradeInstanceVersion would
+// accept for the instance now, like MSK's GetCompatibleKafkaVersions.
+func (s *Instances) getUpgradableVersions(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	targets := []Object{}
+	for _, v := range s.Catalogue.UpgradeTargets(inst.Version, inst.MinorVersion) {
+		targets = append(targets, Object{{"TargetVersion", v}, {"TargetMinorVersion", s.Catalogue.LatestMinor(v)}})
+	}
+	return Object{
+		{"CurrentVersion", inst.Version},
+		{"CurrentMinorVersion", inst.MinorVersion},
+		{"LatestMinorVersion", s.Catalogue.LatestMinor(inst.Version)},
+		{"UpgradableVersions", Object{{"UpgradableVersionVO", targets}}},
+	}, nil
+}

@@ -1,0 +1,237 @@
+package openapi
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kafkaplane/kafkaplane/apierr"
+)
+
+// Kind is the wire type of a parameter.
+type Kind int
+
+// Parameter kinds. Repeated and struct-list parameters use Alibaba's
+// flattened names: Name.1, Name.2, … and Tag.1.Key, Tag.1.Value, ….
+const (
+	String Kind = iota
+	Integer
+	Boolean
+	JSON       // a JSON document sent as a string (e.g. UpdateInstanceConfig's Config)
+	RepeatList // Name.N
+	TagList    // Name.N.Key / Name.N.Value
+)
+
+// Param declares one request parameter of an action.
+type Param struct {
+	Name     string
+	Kind     Kind
+	Required bool
+	// Enum, when set, lists the only accepted values.
+	Enum []string
+	// Validate, when set, checks a present value; its error message is
+	// appended to the Invalid{Name} error.
+	Validate func(string) error
+}
+
+// Handler does an action's work and returns the response fields after the
+// common ones (RequestId, Code, …).
+type Handler func(ctx context.Context, r *Request) (Object, error)
+
+// Action declares one API action.
+type Action struct {
+	Name    string
+	Product string // "alikafka", "ram"
+	Version string // "2019-09-16", "2015-05-01"
+	Params  []Param
+	// RAMAction is the action RAM policies name, e.g. alikafka:UpdateInstance.
+	RAMAction string
+	// Resource is the ARN template a policy's Resource is matched against:
+	// "*" for actions on all resources, or a template with {RegionId},
+	// {AccountId} and any parameter name in braces, e.g.
+	// acs:alikafka:{RegionId}:{AccountId}:{InstanceId}.
+	Resource string
+	// QPS is the per-account, per-region rate limit of the action (burst
+	// equal to the rate); 0 means unlimited.
+	QPS float64
+	// Regional actions require a known RegionId.
+	Regional bool
+	// Envelope adds Code: 200, Message and Success to successful responses,
+	// as alikafka does; RAM answers with RequestId and its payload only.
+	Envelope bool
+	// Extension marks kafkaplane's own actions, which the official SDKs do
+	// not know.
+	Extension bool
+	Handler   Handler
+}
+
+// Registry holds the actions of every product served on the endpoint,
+// keyed by API version and action name.
+type Registry struct {
+	actions  map[string]map[string]*Action // version → name → action
+	products map[string]string             // version → product
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{actions: map[string]map[string]*Action{}, products: map[string]string{}}
+}
+
+// Add registers an action. It panics on a duplicate or inconsistent
+// declaration, so a mistake is found when the server is built.
+func (g *Registry) Add(a *Action) {
+	if a.Name == "" || a.Version == "" || a.Product == "" || a.Handler == nil {
+		panic(fmt.Sprintf("openapi: incomplete action %+v", a))
+	}
+	if p, ok := g.products[a.Version]; ok && p != a.Product {
+		panic("openapi: version " + a.Version + " served by two products")
+	}
+	g.products[a.Version] = a.Product
+	if g.actions[a.Version] == nil {
+		g.actions[a.Version] = map[string]*Action{}
+	}
+	if _, dup := g.actions[a.Version][a.Name]; dup {
+		panic("openapi: duplicate action " + a.Name)
+	}
+	if a.Resource == "" {
+		panic("openapi: action " + a.Name + " has no RAM resource")
+	}
+	g.actions[a.Version][a.Name] = a
+}
+
+// Lookup finds an action. It returns InvalidVersion when no product serves
+// version, and InvalidApi.NotFound when the product has no such action.
+func (g *Registry) Lookup(version, name string) (*Action, error) {
+	byName, ok := g.actions[version]
+	if !ok {
+		return nil, apierr.InvalidVersion.Errorf("Specified parameter Version is not valid: %q is not a served API version.", version)
+	}
+	a, ok := byName[name]
+	if !ok {
+		return nil, apierr.InvalidAPINotFound.New()
+	}
+	return a, nil
+}
+
+// Actions returns every registered action sorted by version and name.
+func (g *Registry) Actions() []*Action {
+	var out []*Action
+	for _, byName := range g.actions {
+		for _, a := range byName {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Version != out[j].Version {
+			return out[i].Version < out[j].Version
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// validate checks r's parameters against the action's declaration.
+func (a *Action) validate(r *Request) error {
+	for _, p := range a.Params {
+		switch p.Kind {
+		case RepeatList:
+			vals := r.List(p.Name)
+			if p.Required && len(vals) == 0 {
+				return apierr.Missing(p.Name + ".1")
+			}
+			for _, v := range vals {
+				if err := p.check(v); err != nil {
+					return err
+				}
+			}
+			continue
+		case TagList:
+			if _, err := r.TagsOf(p.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		v, ok := r.lookup(p.Name)
+		if !ok || v == "" {
+			if p.Required {
+				return apierr.Missing(p.Name)
+			}
+			continue
+		}
+		if err := p.check(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Param) check(v string) error {
+	switch p.Kind {
+	case Integer:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return apierr.Invalid(p.Name, "It must be an integer.")
+		}
+	case Boolean:
+		if v != "true" && v != "false" {
+			return apierr.Invalid(p.Name, "It must be true or false.")
+		}
+	case JSON:
+		if !jsonValid(v) {
+			return apierr.Invalid(p.Name, "It must be a JSON document.")
+		}
+	}
+	if len(p.Enum) > 0 {
+		found := false
+		for _, e := range p.Enum {
+			if e == v {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return apierr.Invalid(p.Name, "Valid values: "+strings.Join(p.Enum, ", ")+".")
+		}
+	}
+	if p.Validate != nil {
+		if err := p.Validate(v); err != nil {
+			return apierr.Invalid(p.Name, err.Error())
+		}
+	}
+	return nil
+}
+
+// resource expands the action's ARN template for r.
+func (a *Action) resource(r *Request) string {
+	if a.Resource == "*" {
+		return "*"
+	}
+	var b strings.Builder
+	t := a.Resource
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			b.WriteString(t)
+			break
+		}
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			b.WriteString(t)
+			break
+		}
+		b.WriteString(t[:i])
+		name := t[i+1 : i+j]
+		switch name {
+		case "RegionId":
+			b.WriteString(r.RegionID)
+		case "AccountId":
+			b.WriteString(r.Caller.AccountID)
+		default:
+			v, _ := r.lookup(name)
+			b.WriteString(v)
+		}
+		t = t[i+j+1:]
+	}
+	return b.String()
+}

@@ -1,0 +1,387 @@
+package openapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/throttle"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// KeyStore finds AccessKeys by id.
+type KeyStore interface {
+	FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessKey, error)
+}
+
+// Authorizer decides whether the caller of r may run its action. It returns
+// nil to allow, or an error (Forbidden.RAM with an AccessDeniedDetail) to
+// deny. Root keys never reach it.
+type Authorizer interface {
+	Authorize(ctx context.Context, r *Request, ramAction, resource string) error
+}
+
+// Config configures a Server.
+type Config struct {
+	Registry   *Registry
+	Keys       KeyStore
+	Nonces     kafkaplane.NonceService
+	Limiter    *throttle.Limiter
+	Authorizer Authorizer // nil: only root keys are allowed
+	// Regions are the RegionIds regional actions accept.
+	Regions []string
+	// QPS overrides the registry's per-action limits by action name.
+	QPS    map[string]float64
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Metrics receives the request counters and latency histogram; nil
+	// keeps them unregistered.
+	Metrics prometheus.Registerer
+	// RequestID makes RequestIds (newRequestID when nil); golden tests fix
+	// it.
+	RequestID func() string
+}
+
+// Registry returns the actions the server dispatches to.
+func (s *Server) Registry() *Registry { return s.cfg.Registry }
+
+// Server serves the RPC endpoint.
+type Server struct {
+	cfg      Config
+	regions  map[string]bool
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// maxBody bounds a request body; RPC bodies are small forms.
+const maxBody = 1 << 20
+
+// skew is how far a request's timestamp may be from the server's clock;
+// the same window bounds how long nonces are remembered.
+const skew = 15 * time.Minute
+
+// NewServer returns a Server for cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestID == nil {
+		cfg.RequestID = newRequestID
+	}
+	s := &Server{cfg: cfg, regions: map[string]bool{}}
+	for _, r := range cfg.Regions {
+		s.regions[r] = true
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kafkaplane_api_requests_total",
+		Help: "API requests by action and result code (200 for success).",
+	}, []string{"action", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "kafkaplane_api_request_duration_seconds",
+		Help:    "API request latency by action.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+	}, []string{"action"})
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(s.requests, s.latency)
+	}
+	return s
+}
+
+// call carries one request through the pipeline.
+type call struct {
+	id     string
+	format string // "JSON" or "XML"
+	action string // for logs and metrics, once known
+	req    *Request
+	header http.Header
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c := &call{id: s.cfg.RequestID(), format: "JSON", action: "unknown", header: w.Header()}
+	w.Header().Set("x-acs-request-id", c.id)
+	body, status, err := s.serve(r, c)
+	code := "200"
+	if err != nil {
+		var wireCode string
+		status, wireCode, body = s.toWire(r, c, err)
+		code = wireCode
+	}
+	if c.format == "XML" {
+		w.Header().Set("Content-Type", "text/xml;charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+
+	d := time.Since(start)
+	s.requests.WithLabelValues(c.action, code).Inc()
+	s.latency.WithLabelValues(c.action).Observe(d.Seconds())
+	attrs := []slog.Attr{
+		slog.String("request_id", c.id),
+		slog.String("action", c.action),
+		slog.String("code", code),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.String("remote", r.RemoteAddr),
+	}
+	if c.req != nil && c.req.Caller != nil {
+		attrs = append(attrs, slog.String("access_key_id", c.req.Caller.ID), slog.String("account_id", c.req.Caller.AccountID))
+		if c.req.Caller.UserName != "" {
+			attrs = append(attrs, slog.String("user", c.req.Caller.UserName))
+		}
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.cfg.Logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// serve runs the pipeline and returns the success body.
+func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, 0, apierr.UnsupportedHTTPMethod.New()
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, 0, apierr.InvalidParameter.Errorf("The request body could not be read.")
+	}
+	if len(body) > maxBody {
+		return nil, 0, apierr.RequestTooLarge.New()
+	}
+	params, err := mergeParams(r, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	v3 := strings.HasPrefix(r.Header.Get("Authorization"), "ACS3-")
+
+	// Format decides how even the errors below are rendered, so it is
+	// checked first. V3 requests are always answered in JSON.
+	if !v3 {
+		switch f := strings.ToUpper(params.Get("Format")); f {
+		case "":
+			// The published default for RPC APIs is XML.
+			c.format = "XML"
+		case "JSON", "XML":
+			c.format = f
+		default:
+			return nil, 0, apierr.InvalidParameterFormat.New()
+		}
+	}
+
+	actionName, version := params.Get("Action"), params.Get("Version")
+	if v3 {
+		actionName, version = r.Header.Get("x-acs-action"), r.Header.Get("x-acs-version")
+	}
+	if actionName == "" {
+		return nil, 0, apierr.Missing("Action")
+	}
+	if version == "" {
+		return nil, 0, apierr.Missing("Version")
+	}
+	action, err := s.cfg.Registry.Lookup(version, actionName)
+	if err != nil {
+		return nil, 0, err
+	}
+	c.action = action.Name
+
+	now := s.cfg.Now()
+	var key *kafkaplane.AccessKey
+	if v3 {
+		key, err = s.verifyV3(r, params, body, now)
+	} else {
+		key, err = s.verifyV1(r, params, now)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+
+	req := &Request{
+		ID:       c.id,
+		Action:   action,
+		Params:   params,
+		RegionID: params.Get("RegionId"),
+		Caller:   key,
+		SourceIP: sourceIP(r),
+		Secure:   r.TLS != nil,
+		Time:     now,
+	}
+	c.req = req
+	if action.Regional {
+		if req.RegionID == "" {
+			return nil, 0, apierr.Missing("RegionId")
+		}
+		if !s.regions[req.RegionID] {
+			return nil, 0, apierr.InvalidRegionID.Errorf("The specified region %q does not exist.", req.RegionID)
+		}
+	}
+
+	if err := s.throttle(r.Context(), req, c); err != nil {
+		return nil, 0, err
+	}
+	if err := action.validate(req); err != nil {
+		return nil, 0, err
+	}
+	if !key.Root() {
+		if s.cfg.Authorizer == nil {
+			return nil, 0, apierr.ForbiddenRAM.New()
+		}
+		if err := s.cfg.Authorizer.Authorize(r.Context(), req, action.RAMAction, action.resource(req)); err != nil {
+			return nil, 0, err
+		}
+	}
+
+	out, err := action.Handler(r.Context(), req)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp := Object{}
+	if action.Envelope {
+		resp = append(resp,
+			Field{"Message", "operation success."},
+			Field{"RequestId", c.id},
+			Field{"Code", 200},
+			Field{"Success", true},
+		)
+	} else {
+		resp = append(resp, Field{"RequestId", c.id})
+	}
+	resp = append(resp, out...)
+	if c.format == "XML" {
+		return renderXML(action.Name+"Response", resp), http.StatusOK, nil
+	}
+	return renderJSON(resp), http.StatusOK, nil
+}
+
+// mergeParams merges the query with a form-urlencoded body, as Alibaba's
+// gateway does: the legacy SDK sends everything in the query, other clients
+// in the body, and a V1 signature covers their union.
+func mergeParams(r *http.Request, body []byte) (url.Values, error) {
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, apierr.InvalidParameter.Errorf("The query string is not well formed.")
+	}
+	if len(body) == 0 {
+		return params, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return params, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, apierr.InvalidParameter.Errorf("The form body is not well formed.")
+	}
+	for k, vs := range form {
+		params[k] = append(params[k], vs...)
+	}
+	return params, nil
+}
+
+// throttle applies the action's limit keyed by (account, region, action),
+// alikafka's quota dimension. It runs after authentication, so a request
+// that fails to authenticate never uses up anyone's quota.
+func (s *Server) throttle(ctx context.Context, req *Request, c *call) error {
+	if s.cfg.Limiter == nil {
+		return nil
+	}
+	qps := req.Action.QPS
+	if q, ok := s.cfg.QPS[req.Action.Name]; ok {
+		qps = q
+	}
+	if qps <= 0 {
+		return nil
+	}
+	burst := max(int(qps), 1)
+	lim := throttle.Limit{PerSecond: qps, Burst: burst}
+	key := req.Caller.AccountID + "|" + req.RegionID + "|" + req.Action.Product + ":" + req.Action.Name
+	d, err := s.cfg.Limiter.Allow(ctx, key, lim)
+	if err != nil {
+		return fmt.Errorf("throttle: %w", err)
+	}
+	if d.Allowed {
+		return nil
+	}
+	// The V3 SDKs read TimeLeft (milliseconds) from this header to decide
+	// when to retry a Throttling.User error.
+	c.header.Set("x-ratelimit-user-api", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
+		burst, d.RetryAfter.Milliseconds()+1, s.cfg.Now().Add(d.RetryAfter).UnixMilli()))
+	return apierr.ThrottlingUser.New()
+}
+
+// toWire turns any error into its wire form: status, code and body. It is
+// the only place that does so. Unexpected errors become InternalError and
+// are logged with the RequestId; their text never reaches the caller.
+func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byte) {
+	var e *kafkaplane.Error
+	if !errors.As(err, &e) {
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
+			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("error", err.Error()))
+		e = apierr.InternalError.New()
+	}
+	d := apierr.Lookup(e.Code)
+	msg := e.Message
+	if msg == "" {
+		msg = d.Message
+	}
+	o := Object{
+		{"RequestId", c.id},
+		{"HostId", r.Host},
+		{"Code", e.Code},
+		{"Message", msg},
+		{"Recommend", "https://api.aliyun.com/troubleshoot?q=" + url.QueryEscape(e.Code) + "&product=" + product(c) + "&requestId=" + c.id},
+	}
+	if e.Detail != nil {
+		if det, ok := e.Detail.(Object); ok {
+			o = append(o, Field{"AccessDeniedDetail", det})
+		}
+	}
+	if c.format == "XML" {
+		return d.HTTPStatus, e.Code, renderXML("Error", o)
+	}
+	return d.HTTPStatus, e.Code, renderJSON(o)
+}
+
+func product(c *call) string {
+	if c.req != nil {
+		return c.req.Action.Product
+	}
+	return "alikafka"
+}
+
+// sourceIP is the caller's address for acs:SourceIp. kafkaplane is reached
+// directly, so the TCP peer is the source; proxy headers are not trusted.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// newRequestID returns an upper-case UUID v4, the shape of Alibaba's
+// RequestIds.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
