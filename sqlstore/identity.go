@@ -40,7 +40,7 @@ func scanAccessKey(s scanner) (*kafkaplane.AccessKey, error) {
 // unique across accounts, as a request names only the key), or
 // CodeNotFound.
 func (db *DB) FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessKey, error) {
-	k, err := scanAccessKey(db.db.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
+	k, err := scanAccessKey(db.queryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
 	}
@@ -81,7 +81,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 // advances it; CodeConflict when the key changed since it was read,
 // CodeNotFound when it is gone.
 func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
+	res, err := db.exec(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
 		WHERE id = $1 AND account_id = $2 AND modify_index = $3`, k.ID, k.AccountID, k.ModifyIndex, k.Status)
 	if err != nil {
 		return wrap("update access key", err)
@@ -106,7 +106,7 @@ func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 
 // DeleteAccessKey removes a key of the account, or returns CodeNotFound.
 func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+	res, err := db.exec(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
 	if err != nil {
 		return wrap("delete access key", err)
 	}
@@ -122,7 +122,7 @@ func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
 // ListAccessKeys lists the keys of one user of the account ("" for the
 // account's root keys), oldest first.
 func (db *DB) ListAccessKeys(ctx context.Context, accountID, userName string) ([]*kafkaplane.AccessKey, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
+	rows, err := db.query(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
 		WHERE account_id = $1 AND user_name = $2 ORDER BY create_date, id`, accountID, userName)
 	if err != nil {
 		return nil, wrap("list access keys", err)
@@ -194,7 +194,7 @@ func (db *DB) CreateUser(ctx context.Context, u *kafkaplane.User) error {
 	if !u.UpdateDate.IsZero() {
 		updated = norm(u.UpdateDate)
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
+	_, err := db.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
 		u.AccountID, u.UserName, id, u.DisplayName, u.Email, u.MobilePhone, u.Comments, toMicros(created), toMicros(updated))
 	if isUniqueViolation(err) {
 		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The user %s already exists.", u.UserName)
@@ -208,7 +208,7 @@ func (db *DB) CreateUser(ctx context.Context, u *kafkaplane.User) error {
 
 // FindUser returns a user of the account by name, or CodeNotFound.
 func (db *DB) FindUser(ctx context.Context, accountID, userName string) (*kafkaplane.User, error) {
-	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
+	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users
 		WHERE account_id = $1 AND user_name = $2`, accountID, userName))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(userName)
@@ -218,7 +218,7 @@ func (db *DB) FindUser(ctx context.Context, accountID, userName string) (*kafkap
 
 // ListUsers lists the account's users, oldest first.
 func (db *DB) ListUsers(ctx context.Context, accountID string) ([]*kafkaplane.User, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE account_id = $1 ORDER BY create_date, user_name`, accountID)
 	if err != nil {
 		return nil, wrap("list users", err)
@@ -370,7 +370,7 @@ func (db *DB) CreatePolicy(ctx context.Context, p *kafkaplane.Policy) error {
 	if !p.UpdateDate.IsZero() {
 		updated = norm(p.UpdateDate)
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO policies (account_id, policy_type, policy_name, description,
+	_, err := db.exec(ctx, `INSERT INTO policies (account_id, policy_type, policy_name, description,
 		document, default_version, create_date, update_date, modify_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)`,
 		account, typ, p.PolicyName, p.Description, p.Document, version, toMicros(created), toMicros(updated))
 	if isUniqueViolation(err) {
@@ -405,7 +405,7 @@ func findPolicy(ctx context.Context, q querier, accountID, policyType, name stri
 // ListPolicies lists the policies the account sees, of one type or ("")
 // of both, ordered by type and name.
 func (db *DB) ListPolicies(ctx context.Context, accountID, policyType string) ([]*kafkaplane.Policy, error) {
-	rows, err := db.db.QueryContext(ctx, policySelect+`
+	rows, err := db.query(ctx, policySelect+`
 		WHERE ($2 = '' OR p.policy_type = $2)
 		AND ((p.policy_type = 'System' AND p.account_id = '') OR (p.policy_type <> 'System' AND p.account_id = $1))
 		ORDER BY p.policy_type, p.policy_name`, accountID, policyType)
@@ -486,7 +486,7 @@ func (db *DB) AttachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) 
 
 // DetachPolicy removes an attachment, or returns CodeNotFound.
 func (db *DB) DetachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM policy_attachments
+	res, err := db.exec(ctx, `DELETE FROM policy_attachments
 		WHERE account_id = $1 AND user_name = $2 AND policy_type = $3 AND policy_name = $4`,
 		a.AccountID, a.UserName, a.PolicyType, a.PolicyName)
 	if err != nil {
@@ -508,7 +508,7 @@ func (db *DB) DetachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) 
 // policyType when it is given. With both names empty it lists every
 // attachment of the account.
 func (db *DB) ListAttachments(ctx context.Context, accountID, userName, policyType, policyName string) ([]*kafkaplane.PolicyAttachment, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT account_id, user_name, policy_type, policy_name, attach_date
+	rows, err := db.query(ctx, `SELECT account_id, user_name, policy_type, policy_name, attach_date
 		FROM policy_attachments
 		WHERE account_id = $1 AND ($2 = '' OR user_name = $2) AND ($3 = '' OR policy_type = $3)
 		AND ($4 = '' OR policy_name = $4)

@@ -113,7 +113,7 @@ func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance) err
 	}
 	created := db.orNow(inst.CreateTime)
 	expired := norm(inst.ExpiredTime)
-	_, err = db.db.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`)
+	_, err = db.exec(ctx, `INSERT INTO instances (`+instanceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
 			$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
 		inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
@@ -134,7 +134,7 @@ func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance) err
 // FindInstance returns a live instance of the account and region; a deleted
 // one, or one in another account or region, is CodeInstanceNotFound.
 func (db *DB) FindInstance(ctx context.Context, accountID, regionID, id string) (*kafkaplane.Instance, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances
+	row := db.queryRow(ctx, `SELECT `+instanceColumns+` FROM instances
 		WHERE id = $1 AND account_id = $2 AND region_id = $3 AND deleted_at IS NULL`, id, accountID, regionID)
 	inst, err := scanInstance(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -179,7 +179,7 @@ func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([
 	if !f.IncludeDeleted {
 		where = append(where, "deleted_at IS NULL")
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances
+	rows, err := db.query(ctx, `SELECT `+instanceColumns+` FROM instances
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY create_time, id`, args...)
 	if err != nil {
 		return nil, wrap("find instances", err)
@@ -277,7 +277,7 @@ func (db *DB) instanceMiss(ctx context.Context, q querier, id string) error {
 // tombstone: operations reference it, and InstanceFilter.IncludeDeleted
 // still lists it; every other read treats it as gone.
 func (db *DB) DeleteInstance(ctx context.Context, inst *kafkaplane.Instance) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
+	res, err := db.exec(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
 		WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
 		inst.ID, inst.ModifyIndex, toMicros(db.now()))
 	if err != nil {

@@ -22,10 +22,12 @@ func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now time.
 	nowUS := toMicros(now)
 	cutoff := toMicros(now.Add(-window))
 	var seen int64
-	err := db.db.QueryRowContext(ctx, `INSERT INTO nonces (access_key_id, nonce, seen_at) VALUES ($1, $2, $3)
+	unlock := db.writing()
+	err := db.queryRow(ctx, `INSERT INTO nonces (access_key_id, nonce, seen_at) VALUES ($1, $2, $3)
 		ON CONFLICT (access_key_id, nonce) DO UPDATE SET seen_at = excluded.seen_at
 		WHERE nonces.seen_at < $4
 		RETURNING seen_at`, accessKeyID, nonce, nowUS, cutoff).Scan(&seen)
+	unlock()
 	fresh := true
 	if errors.Is(err, sql.ErrNoRows) {
 		fresh, err = false, nil
@@ -34,7 +36,7 @@ func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now time.
 		return false, wrap("use nonce", err)
 	}
 	if db.nonceCalls.Add(1)%pruneEvery == 0 {
-		if _, err := db.db.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < $1`, cutoff); err != nil {
+		if _, err := db.exec(ctx, `DELETE FROM nonces WHERE seen_at < $1`, cutoff); err != nil {
 			return fresh, wrap("prune nonces", err)
 		}
 	}
@@ -61,15 +63,17 @@ func (db *DB) TakeGCRA(ctx context.Context, key string, now time.Time, interval,
 	t, tau := interval.Microseconds(), tolerance.Microseconds()
 	g := db.d.greatest
 	var tat int64
-	err = db.db.QueryRowContext(ctx, `INSERT INTO gcra AS r (key, tat) VALUES ($1, CAST($2 AS BIGINT) + CAST($3 AS BIGINT))
+	unlock := db.writing()
+	err = db.queryRow(ctx, `INSERT INTO gcra AS r (key, tat) VALUES ($1, CAST($2 AS BIGINT) + CAST($3 AS BIGINT))
 		ON CONFLICT (key) DO UPDATE SET tat = `+g+`(r.tat, CAST($2 AS BIGINT)) + CAST($3 AS BIGINT)
 		WHERE `+g+`(r.tat, CAST($2 AS BIGINT)) - CAST($2 AS BIGINT) <= CAST($4 AS BIGINT)
 		RETURNING tat`, key, nowUS, t, tau).Scan(&tat)
+	unlock()
 	switch {
 	case err == nil:
 		allowed = true
 	case errors.Is(err, sql.ErrNoRows):
-		err = db.db.QueryRowContext(ctx, `SELECT tat FROM gcra WHERE key = $1`, key).Scan(&tat)
+		err = db.queryRow(ctx, `SELECT tat FROM gcra WHERE key = $1`, key).Scan(&tat)
 		if errors.Is(err, sql.ErrNoRows) {
 			// Pruned in between: the key is idle again.
 			return false, 0, nil
@@ -82,7 +86,7 @@ func (db *DB) TakeGCRA(ctx context.Context, key string, now time.Time, interval,
 		return false, 0, wrap("gcra", err)
 	}
 	if db.gcraCalls.Add(1)%pruneEvery == 0 {
-		if _, err := db.db.ExecContext(ctx, `DELETE FROM gcra WHERE tat < $1`, nowUS); err != nil {
+		if _, err := db.exec(ctx, `DELETE FROM gcra WHERE tat < $1`, nowUS); err != nil {
 			return allowed, retryAfter, wrap("prune gcra", err)
 		}
 	}

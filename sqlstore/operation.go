@@ -132,7 +132,7 @@ func (db *DB) StartOperation(ctx context.Context, inst *kafkaplane.Instance, op 
 // FindOperation returns one operation of the account, or
 // CodeOperationNotFound.
 func (db *DB) FindOperation(ctx context.Context, accountID, id string) (*kafkaplane.Operation, error) {
-	op, err := scanOperation(db.db.QueryRowContext(ctx, `SELECT `+operationColumns+` FROM operations
+	op, err := scanOperation(db.queryRow(ctx, `SELECT `+operationColumns+` FROM operations
 		WHERE id = $1 AND account_id = $2`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, operationNotFound(id)
@@ -167,7 +167,7 @@ func (db *DB) FindOperations(ctx context.Context, f kafkaplane.OperationFilter) 
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := db.db.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC`, args...)
+	rows, err := db.query(ctx, q+` ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {
 		return nil, wrap("find operations", err)
 	}
@@ -192,7 +192,9 @@ func (db *DB) FindOperations(ctx context.Context, f kafkaplane.OperationFilter) 
 // serialises claimers. It returns nil, nil when nothing is claimable.
 func (db *DB) ClaimOperation(ctx context.Context, owner string, now time.Time, lease time.Duration) (*kafkaplane.Operation, error) {
 	nowUS := toMicros(now)
-	op, err := scanOperation(db.db.QueryRowContext(ctx, `UPDATE operations SET
+	unlock := db.writing()
+	defer unlock()
+	op, err := scanOperation(db.queryRow(ctx, `UPDATE operations SET
 			state = 'IN_PROGRESS', attempts = attempts + 1, lease_owner = $1, lease_until = $2,
 			updated_at = $3, modify_index = modify_index + 1
 		WHERE id = (

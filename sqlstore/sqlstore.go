@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,9 @@ type DB struct {
 
 	db *sql.DB
 	d  dialect
+
+	stmts   stmtCache
+	writeMu sync.Mutex
 
 	nonceCalls atomic.Uint64
 	gcraCalls  atomic.Uint64
@@ -181,7 +185,10 @@ func sqlitePath(dsn string) (path, query string, err error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.db.Close()
+}
 
 // Engine returns EngineSQLite or EnginePostgres.
 func (db *DB) Engine() string { return db.d.engine }
@@ -227,10 +234,24 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// writing serialises this process's SQLite writers on a mutex and returns
+// its unlock. SQLite has one writer at a time; a second connection that
+// tries to write gets SQLITE_BUSY and sleeps in busy_timeout's millisecond
+// steps, which under concurrent signed requests (each records its nonce)
+// cost more than the writes themselves. PostgreSQL needs no such lock.
+func (db *DB) writing() func() {
+	if db.d.engine != EngineSQLite {
+		return func() {}
+	}
+	db.writeMu.Lock()
+	return db.writeMu.Unlock
+}
+
 // inTx runs fn in a transaction and commits it when fn returns nil. On
 // SQLite BEGIN is IMMEDIATE (see sqlitePragmas), so the transaction holds the
 // write lock from its first statement.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.writing()()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
