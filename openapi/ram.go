@@ -1,0 +1,793 @@
+package openapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"regexp"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/policy"
+)
+
+// RAM serves the RAM OpenAPI (2015-05-01) on the same endpoint as
+// alikafka, so that the official RAM SDKs, the aliyun CLI and Terraform
+// manage kafkaplane's users, AccessKeys and policies unchanged.
+type RAM struct {
+	Identities kafkaplane.IdentityService
+	// Now is the clock for the dates RAM reports (time.Now when nil).
+	Now func() time.Time
+
+	// keyMu serialises AccessKey creation in this process, so that two
+	// concurrent CreateAccessKey calls cannot both pass the two-key check.
+	keyMu sync.Mutex
+}
+
+// ramVersion is RAM's API version.
+const ramVersion = "2015-05-01"
+
+// RAM's resource templates (help.aliyun.com, "RAM authorization" of each
+// api-ram-2015-05-01-* page): users and policies are named by ARN, list
+// actions apply to the whole account.
+const (
+	ramUserARN    = "acs:ram:*:{AccountId}:user/{UserName}"
+	ramPolicyARN  = "acs:ram:*:{AccountId}:policy/{PolicyName}"
+	ramAccountARN = "acs:ram:*:{AccountId}:*"
+)
+
+// ramQPS is the per-account limit of every RAM action. RAM publishes no
+// per-API figure; 20/s keeps scripted bulk changes possible while bounding
+// store load.
+const ramQPS = 20
+
+// maxAccessKeysPerUser is RAM's limit on AccessKeys per principal.
+const maxAccessKeysPerUser = 2
+
+// RAM's error codes with their published status and message
+// (alibabacloud.com/help/doc-detail/28754.htm, "RAM API errors", and the
+// error sections of the per-action pages, e.g. doc-detail/28689 for
+// CreateAccessKey). The store's DeleteConflict codes are registered here
+// too, because RAM is the product that owns them.
+var (
+	ramUserNameChars      = apierr.Register("InvalidParameter.UserName.InvalidChars", 400, `The parameter - "UserName" contains invalid chars.`)
+	ramUserNameLength     = apierr.Register("InvalidParameter.UserName.Length", 400, `The parameter - "UserName" beyond the length limit.`)
+	ramNewUserNameChars   = apierr.Register("InvalidParameter.NewUserName.InvalidChars", 400, `The parameter - "NewUserName" contains invalid chars.`)
+	ramNewUserNameLength  = apierr.Register("InvalidParameter.NewUserName.Length", 400, `The parameter - "NewUserName" beyond the length limit.`)
+	ramDisplayNameLength  = apierr.Register("InvalidParameter.DisplayName.Length", 400, `The parameter - "DisplayName" beyond the length limit.`)
+	ramNewDisplayNameLen  = apierr.Register("InvalidParameter.NewDisplayName.Length", 400, `The parameter - "NewDisplayName" beyond the length limit.`)
+	ramCommentsLength     = apierr.Register("InvalidParameter.Comments.Length", 400, `The parameter - "Comments" beyond the length limit.`)
+	ramNewCommentsLength  = apierr.Register("InvalidParameter.NewComments.Length", 400, `The parameter - "NewComments" beyond the length limit.`)
+	ramMobilePhoneFormat  = apierr.Register("InvalidParameter.MobilePhone.Format", 400, `The format of the parameter - "MobilePhone" is incorrect.`)
+	ramNewMobilePhoneFmt  = apierr.Register("InvalidParameter.NewMobilePhone.Format", 400, `The format of the parameter - "NewMobilePhone" is incorrect.`)
+	ramEmailFormat        = apierr.Register("InvalidParameter.Email.Format", 400, `The format of the parameter - "Email" is incorrect.`)
+	ramNewEmailFormat     = apierr.Register("InvalidParameter.NewEmail.Format", 400, `The format of the parameter - "NewEmail" is incorrect.`)
+	ramPolicyNameChars    = apierr.Register("InvalidParameter.PolicyName.InvalidChars", 400, `The parameter - "PolicyName" contains invalid chars.`)
+	ramPolicyNameLength   = apierr.Register("InvalidParameter.PolicyName.Length", 400, `The parameter - "PolicyName" beyond the length limit.`)
+	ramPolicyDocLength    = apierr.Register("InvalidParameter.PolicyDocument.Length", 400, `The parameter - "PolicyDocument" beyond the length limit.`)
+	ramDescriptionLength  = apierr.Register("InvalidParameter.Description.Length", 400, `The parameter - "Description" beyond the length limit.`)
+	ramPolicyType         = apierr.Register("InvalidParameter.PolicyType", 400, `The parameter - "PolicyType" is incorrect.`)
+	ramStatus             = apierr.Register("InvalidParameter.Status", 400, `The parameter - "Status" is incorrect.`)
+	ramMaxItems           = apierr.Register("InvalidParameter.MaxItems", 400, `The parameter - "MaxItems" is out of range.`)
+	ramMarker             = apierr.Register("InvalidParameter.Marker", 400, `The parameter - "Marker" is incorrect.`)
+	ramMalformedPolicy    = apierr.Register("MalformedPolicyDocument", 400, "The policy document is malformed.")
+	ramUserNotExist       = apierr.Register("EntityNotExist.User", 404, "The user does not exist.")
+	ramUserExists         = apierr.Register("EntityAlreadyExists.User", 409, "The user does already exist.")
+	ramPolicyNotExist     = apierr.Register("EntityNotExist.Policy", 404, "The policy does not exist.")
+	ramPolicyExists       = apierr.Register("EntityAlreadyExists.Policy", 409, "The policy does already exist.")
+	ramUserPolicyNotExist = apierr.Register("EntityNotExist.User.Policy", 404, "The indicate policy of the user does not exist.")
+	ramUserPolicyExists   = apierr.Register("EntityAlreadyExists.User.Policy", 409, "The policy has already been attached to the user.")
+	ramAccessKeyNotExist  = apierr.Register("EntityNotExist.User.AccessKey", 404, "The AccessKey of the user does not exist.")
+	ramAccessKeyLimit     = apierr.Register("LimitExceeded.User.AccessKey", 409, "The count of AccessKey of the user beyond the current limits.")
+	_                     = apierr.Register("DeleteConflict.User.AccessKey", 409, "The user still has AccessKeys; delete them first.")
+	_                     = apierr.Register("DeleteConflict.User.Policy", 409, "The user still has policies attached; detach them first.")
+	_                     = apierr.Register("DeleteConflict.Policy.User", 409, "The policy is still attached to users; detach it first.")
+)
+
+// Name rules from RAM's parameter tables: user names are 1–64 letters,
+// digits, periods, underscores and hyphens (doc-detail/28754); policy names
+// 1–128 letters, digits and hyphens (api-ram-2015-05-01-createpolicy).
+var (
+	ramUserNameRE   = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	ramPolicyNameRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+	// A mobile phone is "<country code>-<number>", e.g. 86-18600008888.
+	ramMobileRE = regexp.MustCompile(`^[0-9]{1,6}-[0-9]{4,20}$`)
+	ramEmailRE  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// ramAction declares one RAM action.
+func ramAction(name, resource string, params []Param, h Handler) *Action {
+	return &Action{
+		Name:      name,
+		Product:   "ram",
+		Version:   ramVersion,
+		Params:    params,
+		RAMAction: "ram:" + name,
+		Resource:  resource,
+		QPS:       ramQPS,
+		Handler:   h,
+	}
+}
+
+// Register adds the RAM actions to g.
+func (s *RAM) Register(g *Registry) {
+	userName := Param{Name: "UserName", Required: true}
+	optUserName := Param{Name: "UserName"}
+	policyName := Param{Name: "PolicyName", Required: true}
+	policyType := Param{Name: "PolicyType", Required: true}
+	paging := []Param{{Name: "Marker"}, {Name: "MaxItems", Kind: Integer}}
+
+	g.Add(ramAction("CreateUser", ramUserARN, []Param{
+		userName, {Name: "DisplayName"}, {Name: "MobilePhone"}, {Name: "Email"}, {Name: "Comments"},
+	}, s.createUser))
+	g.Add(ramAction("GetUser", ramUserARN, []Param{userName}, s.getUser))
+	g.Add(ramAction("UpdateUser", ramUserARN, []Param{
+		userName, {Name: "NewUserName"}, {Name: "NewDisplayName"}, {Name: "NewMobilePhone"}, {Name: "NewEmail"}, {Name: "NewComments"},
+	}, s.updateUser))
+	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
+	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
+
+	g.Add(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey))
+	g.Add(ramAction("UpdateAccessKey", ramUserARN, []Param{
+		optUserName, {Name: "UserAccessKeyId", Required: true}, {Name: "Status", Required: true},
+	}, s.updateAccessKey))
+	g.Add(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys))
+	g.Add(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey))
+
+	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
+		policyName, {Name: "PolicyDocument", Required: true}, {Name: "Description"},
+	}, s.createPolicy))
+	g.Add(ramAction("GetPolicy", ramPolicyARN, []Param{policyName, policyType}, s.getPolicy))
+	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType"}}, paging...), s.listPolicies))
+	g.Add(ramAction("DeletePolicy", ramPolicyARN, []Param{policyName}, s.deletePolicy))
+
+	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicyToUser))
+	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicyFromUser))
+	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesForUser))
+	g.Add(ramAction("ListEntitiesForPolicy", ramPolicyARN, []Param{policyName, policyType}, s.listEntitiesForPolicy))
+}
+
+func (s *RAM) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// ramTime formats a date the way RAM answers it: 2015-01-23T12:33:18Z.
+func ramTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// ramTranslate replaces the store's generic codes with RAM's entity codes,
+// keeping every other error (DeleteConflict.*, ConcurrentUpdate, internal
+// failures) as it is.
+func ramTranslate(err error, notFound, exists apierr.Def) error {
+	switch kafkaplane.ErrorCode(err) {
+	case kafkaplane.CodeNotFound:
+		if notFound.Code != "" {
+			return notFound.New()
+		}
+	case kafkaplane.CodeAlreadyExists:
+		if exists.Code != "" {
+			return exists.New()
+		}
+	}
+	return err
+}
+
+// ---- validation ----
+
+func ramCheckUserName(v string, chars, length apierr.Def) error {
+	if n := utf8.RuneCountInString(v); n < 1 || n > 64 {
+		return length.New()
+	}
+	if !ramUserNameRE.MatchString(v) {
+		return chars.New()
+	}
+	return nil
+}
+
+func ramCheckLength(v string, limit int, d apierr.Def) error {
+	if utf8.RuneCountInString(v) > limit {
+		return d.New()
+	}
+	return nil
+}
+
+func ramCheckFormat(v string, re *regexp.Regexp, d apierr.Def) error {
+	if v != "" && !re.MatchString(v) {
+		return d.New()
+	}
+	return nil
+}
+
+func ramCheckPolicyName(v string) error {
+	if n := utf8.RuneCountInString(v); n < 1 || n > 128 {
+		return ramPolicyNameLength.New()
+	}
+	if !ramPolicyNameRE.MatchString(v) {
+		return ramPolicyNameChars.New()
+	}
+	return nil
+}
+
+func ramCheckPolicyType(v string) error {
+	if v != kafkaplane.PolicyTypeSystem && v != kafkaplane.PolicyTypeCustom {
+		return ramPolicyType.Errorf(`The parameter - "PolicyType" is incorrect: %q is not System or Custom.`, v)
+	}
+	return nil
+}
+
+func ramFirstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- rendering ----
+
+func ramUserObject(u *kafkaplane.User) Object {
+	return Object{
+		{"UserId", u.UserID},
+		{"UserName", u.UserName},
+		{"DisplayName", u.DisplayName},
+		{"MobilePhone", u.MobilePhone},
+		{"Email", u.Email},
+		{"Comments", u.Comments},
+		{"CreateDate", ramTime(u.CreateDate)},
+		{"UpdateDate", ramTime(u.UpdateDate)},
+	}
+}
+
+func ramPolicyObject(p *kafkaplane.Policy) Object {
+	return Object{
+		{"PolicyName", p.PolicyName},
+		{"PolicyType", p.PolicyType},
+		{"Description", p.Description},
+		{"DefaultVersion", p.DefaultVersion},
+		{"CreateDate", ramTime(p.CreateDate)},
+		{"UpdateDate", ramTime(p.UpdateDate)},
+		{"AttachmentCount", p.AttachmentCount},
+	}
+}
+
+// ---- paging ----
+
+// ramPage cuts one page out of keys (in the store's stable order) for RAM's
+// Marker/MaxItems paging. The marker is the opaque key of the first item
+// of the next page; it stays valid while that item exists.
+func ramPage(r *Request, keys []string) (from, to int, next string, err error) {
+	max := 100
+	if r.Has("MaxItems") {
+		max = r.Int("MaxItems", 100)
+		if max < 1 || max > 1000 {
+			return 0, 0, "", ramMaxItems.Errorf(`The parameter - "MaxItems" must be between 1 and 1000.`)
+		}
+	}
+	if m := r.String("Marker"); m != "" {
+		raw, derr := base64.RawURLEncoding.DecodeString(m)
+		from = -1
+		if derr == nil {
+			for i, k := range keys {
+				if k == string(raw) {
+					from = i
+					break
+				}
+			}
+		}
+		if from < 0 {
+			return 0, 0, "", ramMarker.Errorf(`The parameter - "Marker" does not name an item of this list; start again without it.`)
+		}
+	}
+	to = min(from+max, len(keys))
+	if to < len(keys) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(keys[to]))
+	}
+	return from, to, next, nil
+}
+
+// ramPageFields renders IsTruncated and, when there is more, Marker.
+func ramPageFields(next string) Object {
+	o := Object{{"IsTruncated", next != ""}}
+	if next != "" {
+		o = append(o, Field{"Marker", next})
+	}
+	return o
+}
+
+// ---- users ----
+
+func (s *RAM) createUser(ctx context.Context, r *Request) (Object, error) {
+	u := &kafkaplane.User{
+		AccountID:   r.Caller.AccountID,
+		UserName:    r.String("UserName"),
+		DisplayName: r.String("DisplayName"),
+		MobilePhone: r.String("MobilePhone"),
+		Email:       r.String("Email"),
+		Comments:    r.String("Comments"),
+	}
+	if err := ramFirstErr(
+		ramCheckUserName(u.UserName, ramUserNameChars, ramUserNameLength),
+		ramCheckLength(u.DisplayName, 128, ramDisplayNameLength),
+		ramCheckLength(u.Comments, 128, ramCommentsLength),
+		ramCheckFormat(u.MobilePhone, ramMobileRE, ramMobilePhoneFormat),
+		ramCheckFormat(u.Email, ramEmailRE, ramEmailFormat),
+	); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u.CreateDate, u.UpdateDate = now, now
+	if err := s.Identities.CreateUser(ctx, u); err != nil {
+		return nil, ramTranslate(err, apierr.Def{}, ramUserExists)
+	}
+	return Object{{"User", ramUserObject(u)}}, nil
+}
+
+func (s *RAM) findUser(ctx context.Context, r *Request, name string) (*kafkaplane.User, error) {
+	if err := ramCheckUserName(name, ramUserNameChars, ramUserNameLength); err != nil {
+		return nil, err
+	}
+	u, err := s.Identities.FindUser(ctx, r.Caller.AccountID, name)
+	if err != nil {
+		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+	}
+	return u, nil
+}
+
+func (s *RAM) getUser(ctx context.Context, r *Request) (Object, error) {
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	return Object{{"User", ramUserObject(u)}}, nil
+}
+
+func (s *RAM) updateUser(ctx context.Context, r *Request) (Object, error) {
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	// Only the New* parameters that were sent change anything, as in RAM.
+	if r.Has("NewUserName") {
+		if err := ramCheckUserName(r.String("NewUserName"), ramNewUserNameChars, ramNewUserNameLength); err != nil {
+			return nil, err
+		}
+		u.UserName = r.String("NewUserName")
+	}
+	if r.Has("NewDisplayName") {
+		if err := ramCheckLength(r.String("NewDisplayName"), 128, ramNewDisplayNameLen); err != nil {
+			return nil, err
+		}
+		u.DisplayName = r.String("NewDisplayName")
+	}
+	if r.Has("NewMobilePhone") {
+		if err := ramCheckFormat(r.String("NewMobilePhone"), ramMobileRE, ramNewMobilePhoneFmt); err != nil {
+			return nil, err
+		}
+		u.MobilePhone = r.String("NewMobilePhone")
+	}
+	if r.Has("NewEmail") {
+		if err := ramCheckFormat(r.String("NewEmail"), ramEmailRE, ramNewEmailFormat); err != nil {
+			return nil, err
+		}
+		u.Email = r.String("NewEmail")
+	}
+	if r.Has("NewComments") {
+		if err := ramCheckLength(r.String("NewComments"), 128, ramNewCommentsLength); err != nil {
+			return nil, err
+		}
+		u.Comments = r.String("NewComments")
+	}
+	u.UpdateDate = s.now()
+	if err := s.Identities.UpdateUser(ctx, u); err != nil {
+		return nil, ramTranslate(err, ramUserNotExist, ramUserExists)
+	}
+	return Object{{"User", ramUserObject(u)}}, nil
+}
+
+func (s *RAM) listUsers(ctx context.Context, r *Request) (Object, error) {
+	users, err := s.Identities.ListUsers(ctx, r.Caller.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = u.UserName
+	}
+	from, to, next, err := ramPage(r, keys)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, to-from)
+	for _, u := range users[from:to] {
+		items = append(items, ramUserObject(u))
+	}
+	return append(ramPageFields(next), Field{"Users", Object{{"User", items}}}), nil
+}
+
+func (s *RAM) deleteUser(ctx context.Context, r *Request) (Object, error) {
+	name := r.String("UserName")
+	if err := ramCheckUserName(name, ramUserNameChars, ramUserNameLength); err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DeleteUser(ctx, r.Caller.AccountID, name); err != nil {
+		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+// ---- access keys ----
+
+// keyOwner returns whose keys an AccessKey action manages: the named user,
+// or, without UserName, the caller itself (a RAM user its own keys, the
+// root key the account's), as RAM documents for CreateAccessKey.
+func (s *RAM) keyOwner(ctx context.Context, r *Request) (string, error) {
+	if !r.Has("UserName") {
+		return r.Caller.UserName, nil
+	}
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return "", err
+	}
+	return u.UserName, nil
+}
+
+// findKey loads a key of owner; a key of any other principal is reported
+// as missing so that its existence does not leak.
+func (s *RAM) findKey(ctx context.Context, r *Request, owner string) (*kafkaplane.AccessKey, error) {
+	id := r.String("UserAccessKeyId")
+	k, err := s.Identities.FindAccessKey(ctx, id)
+	if err != nil {
+		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+	}
+	if k.AccountID != r.Caller.AccountID || k.UserName != owner {
+		return nil, ramAccessKeyNotExist.New()
+	}
+	return k, nil
+}
+
+func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
+	owner, err := s.keyOwner(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	keys, err := s.Identities.ListAccessKeys(ctx, r.Caller.AccountID, owner)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) >= maxAccessKeysPerUser {
+		return nil, ramAccessKeyLimit.Errorf("The count of AccessKey of the user beyond the current limits: a principal may have at most %d AccessKeys.", maxAccessKeysPerUser)
+	}
+	k := &kafkaplane.AccessKey{
+		AccountID:  r.Caller.AccountID,
+		UserName:   owner,
+		Status:     kafkaplane.AccessKeyActive,
+		CreateDate: s.now(),
+	}
+	// Ids are random; a collision with an existing key is retried with a
+	// fresh id rather than reported.
+	for attempt := 0; ; attempt++ {
+		k.ID, k.Secret = "LTAI"+ramRandom(20), ramRandom(30)
+		err = s.Identities.CreateAccessKey(ctx, k)
+		if kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+	}
+	return Object{{"AccessKey", Object{
+		{"AccessKeyId", k.ID},
+		{"AccessKeySecret", k.Secret},
+		{"Status", k.Status},
+		{"CreateDate", ramTime(k.CreateDate)},
+	}}}, nil
+}
+
+func (s *RAM) updateAccessKey(ctx context.Context, r *Request) (Object, error) {
+	status := r.String("Status")
+	if status != kafkaplane.AccessKeyActive && status != kafkaplane.AccessKeyInactive {
+		return nil, ramStatus.Errorf(`The parameter - "Status" is incorrect: %q is not Active or Inactive.`, status)
+	}
+	owner, err := s.keyOwner(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.findKey(ctx, r, owner)
+	if err != nil {
+		return nil, err
+	}
+	if k.Status == status {
+		return Object{}, nil
+	}
+	k.Status = status
+	if err := s.Identities.UpdateAccessKey(ctx, k); err != nil {
+		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) listAccessKeys(ctx context.Context, r *Request) (Object, error) {
+	owner, err := s.keyOwner(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.Identities.ListAccessKeys(ctx, r.Caller.AccountID, owner)
+	if err != nil {
+		return nil, err
+	}
+	// The secret is shown only by CreateAccessKey.
+	items := make([]Object, 0, len(keys))
+	for _, k := range keys {
+		items = append(items, Object{
+			{"AccessKeyId", k.ID},
+			{"Status", k.Status},
+			{"CreateDate", ramTime(k.CreateDate)},
+		})
+	}
+	return Object{{"AccessKeys", Object{{"AccessKey", items}}}}, nil
+}
+
+func (s *RAM) deleteAccessKey(ctx context.Context, r *Request) (Object, error) {
+	owner, err := s.keyOwner(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.findKey(ctx, r, owner)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DeleteAccessKey(ctx, r.Caller.AccountID, k.ID); err != nil {
+		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+// ---- policies ----
+
+func (s *RAM) createPolicy(ctx context.Context, r *Request) (Object, error) {
+	name, doc, desc := r.String("PolicyName"), r.String("PolicyDocument"), r.String("Description")
+	if err := ramFirstErr(
+		ramCheckPolicyName(name),
+		ramCheckLength(doc, policy.MaxDocumentLength, ramPolicyDocLength),
+		ramCheckLength(desc, 1024, ramDescriptionLength),
+	); err != nil {
+		return nil, err
+	}
+	// The document is checked with the evaluator's own parser, so a stored
+	// policy can always be evaluated; the parser's reason names the
+	// offending element.
+	if _, err := policy.Parse([]byte(doc)); err != nil {
+		return nil, ramMalformedPolicy.Errorf("The policy document is malformed: %s", err.Error())
+	}
+	now := s.now()
+	p := &kafkaplane.Policy{
+		AccountID:      r.Caller.AccountID,
+		PolicyName:     name,
+		PolicyType:     kafkaplane.PolicyTypeCustom,
+		Description:    desc,
+		Document:       doc,
+		DefaultVersion: "v1",
+		CreateDate:     now,
+		UpdateDate:     now,
+	}
+	if err := s.Identities.CreatePolicy(ctx, p); err != nil {
+		return nil, ramTranslate(err, apierr.Def{}, ramPolicyExists)
+	}
+	return Object{{"Policy", Object{
+		{"PolicyName", p.PolicyName},
+		{"PolicyType", p.PolicyType},
+		{"Description", p.Description},
+		{"DefaultVersion", p.DefaultVersion},
+		{"CreateDate", ramTime(p.CreateDate)},
+	}}}, nil
+}
+
+func (s *RAM) findPolicy(ctx context.Context, r *Request, typ, name string) (*kafkaplane.Policy, error) {
+	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
+		return nil, err
+	}
+	p, err := s.Identities.FindPolicy(ctx, r.Caller.AccountID, typ, name)
+	if err != nil {
+		return nil, ramTranslate(err, ramPolicyNotExist, apierr.Def{})
+	}
+	return p, nil
+}
+
+func (s *RAM) getPolicy(ctx context.Context, r *Request) (Object, error) {
+	p, err := s.findPolicy(ctx, r, r.String("PolicyType"), r.String("PolicyName"))
+	if err != nil {
+		return nil, err
+	}
+	o := ramPolicyObject(p)
+	o = append(o, Field{"PolicyDocument", p.Document})
+	return Object{
+		{"Policy", o},
+		{"DefaultPolicyVersion", Object{
+			{"VersionId", p.DefaultVersion},
+			{"IsDefaultVersion", true},
+			{"PolicyDocument", p.Document},
+			{"CreateDate", ramTime(p.UpdateDate)},
+		}},
+	}, nil
+}
+
+func (s *RAM) listPolicies(ctx context.Context, r *Request) (Object, error) {
+	typ := r.String("PolicyType")
+	if typ != "" {
+		if err := ramCheckPolicyType(typ); err != nil {
+			return nil, err
+		}
+	}
+	list, err := s.Identities.ListPolicies(ctx, r.Caller.AccountID, typ)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(list))
+	for i, p := range list {
+		keys[i] = p.PolicyType + "/" + p.PolicyName
+	}
+	from, to, next, err := ramPage(r, keys)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, to-from)
+	for _, p := range list[from:to] {
+		items = append(items, ramPolicyObject(p))
+	}
+	return append(ramPageFields(next), Field{"Policies", Object{{"Policy", items}}}), nil
+}
+
+func (s *RAM) deletePolicy(ctx context.Context, r *Request) (Object, error) {
+	name := r.String("PolicyName")
+	if err := ramCheckPolicyName(name); err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DeletePolicy(ctx, r.Caller.AccountID, name); err != nil {
+		return nil, ramTranslate(err, ramPolicyNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+// ---- attachments ----
+
+// attachment checks the user and the policy one by one, so that a missing
+// one is reported with its own code, as RAM does.
+func (s *RAM) attachment(ctx context.Context, r *Request) (*kafkaplane.PolicyAttachment, error) {
+	typ, name := r.String("PolicyType"), r.String("PolicyName")
+	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
+		return nil, err
+	}
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.findPolicy(ctx, r, typ, name)
+	if err != nil {
+		return nil, err
+	}
+	return &kafkaplane.PolicyAttachment{
+		AccountID:  r.Caller.AccountID,
+		UserName:   u.UserName,
+		PolicyType: p.PolicyType,
+		PolicyName: p.PolicyName,
+	}, nil
+}
+
+func (s *RAM) attachPolicyToUser(ctx context.Context, r *Request) (Object, error) {
+	a, err := s.attachment(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	a.AttachDate = s.now()
+	if err := s.Identities.AttachPolicy(ctx, a); err != nil {
+		// A user or policy deleted between the checks and the insert is
+		// reported as the missing policy: the store cannot say which.
+		return nil, ramTranslate(err, ramPolicyNotExist, ramUserPolicyExists)
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) detachPolicyFromUser(ctx context.Context, r *Request) (Object, error) {
+	a, err := s.attachment(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DetachPolicy(ctx, a); err != nil {
+		return nil, ramTranslate(err, ramUserPolicyNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) listPoliciesForUser(ctx context.Context, r *Request) (Object, error) {
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, u.UserName, "", "")
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, len(atts))
+	for _, a := range atts {
+		p, err := s.Identities.FindPolicy(ctx, r.Caller.AccountID, a.PolicyType, a.PolicyName)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			// Deleted concurrently; the attachment is going with it.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, Object{
+			{"PolicyName", p.PolicyName},
+			{"PolicyType", p.PolicyType},
+			{"Description", p.Description},
+			{"DefaultVersion", p.DefaultVersion},
+			{"AttachDate", ramTime(a.AttachDate)},
+		})
+	}
+	return Object{{"Policies", Object{{"Policy", items}}}}, nil
+}
+
+func (s *RAM) listEntitiesForPolicy(ctx context.Context, r *Request) (Object, error) {
+	p, err := s.findPolicy(ctx, r, r.String("PolicyType"), r.String("PolicyName"))
+	if err != nil {
+		return nil, err
+	}
+	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, "", p.PolicyType, p.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]Object, 0, len(atts))
+	for _, a := range atts {
+		u, err := s.Identities.FindUser(ctx, r.Caller.AccountID, a.UserName)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, Object{
+			{"UserId", u.UserID},
+			{"UserName", u.UserName},
+			{"DisplayName", u.DisplayName},
+			{"AttachDate", ramTime(a.AttachDate)},
+		})
+	}
+	// kafkaplane has no groups or roles; the empty lists keep the shape
+	// the SDKs decode.
+	return Object{
+		{"Groups", Object{{"Group", []Object{}}}},
+		{"Roles", Object{{"Role", []Object{}}}},
+		{"Users", Object{{"User", users}}},
+	}, nil
+}
+
+// ramRandom returns n random letters and digits, the alphabet of
+// Alibaba AccessKey ids and secrets.
+func ramRandom(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		x, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic(fmt.Sprintf("openapi: reading random bytes: %v", err))
+		}
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
+}
