@@ -115,6 +115,11 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 // connected clients keep working until dropConns.
 func (b *frontBroker) stopListening() {
 	b.up.Store(false)
+	b.closeListener()
+}
+
+// closeListener refuses new clients but keeps the broker in metadata.
+func (b *frontBroker) closeListener() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ln != nil {
@@ -254,8 +259,16 @@ func appendRequestFrame(dst []byte, key, version int16, corr int32, clientID *st
 }
 
 func (pc *proxyConn) readLoop() {
+	// A client that went away gets no more answers: closing both sides
+	// at once also frees the writer if it waits on a long-poll fetch.
+	// A refused request instead leaves the writer to flush earlier
+	// answers and close.
+	refused := false
 	defer func() {
 		close(pc.pending)
+		if !refused {
+			pc.close()
+		}
 	}()
 	cr := bufio.NewReaderSize(pc.client, 32<<10)
 	uw := bufio.NewWriterSize(pc.up, 32<<10)
@@ -267,6 +280,7 @@ func (pc *proxyConn) readLoop() {
 		}
 		h, err := parseRequestHeader(frame)
 		if err != nil {
+			refused = true
 			pc.pending <- pending{closeConn: true}
 			return
 		}
@@ -278,6 +292,7 @@ func (pc *proxyConn) readLoop() {
 			pc.pending <- p
 		}
 		if p.closeConn {
+			refused = true
 			pc.b.inst.log.Debug("closing connection on unsupported request", "broker", pc.b.id,
 				"key", h.key, "version", h.version, "broker_version", pc.ver.name)
 			return

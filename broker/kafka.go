@@ -44,6 +44,10 @@ type KafkaConfig struct {
 	// back the partitions it led; it defaults to 1 s, and a negative
 	// value keeps leadership where the restart moved it.
 	LeaderRebalanceDelay time.Duration
+	// LeaderChangeSpacing is the least time between two rounds of
+	// leader moves in one instance; it defaults to 500 ms, twice the
+	// metadata refresh back-off clients are asked to use.
+	LeaderChangeSpacing time.Duration
 }
 
 // Kafka is the real broker.Runtime: every started instance is a kfake
@@ -80,6 +84,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if cfg.LeaderRebalanceDelay == 0 {
 		cfg.LeaderRebalanceDelay = time.Second
 	}
+	if cfg.LeaderChangeSpacing <= 0 {
+		cfg.LeaderChangeSpacing = 500 * time.Millisecond
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 2 * time.Second
 	}
@@ -105,6 +112,12 @@ type instance struct {
 	// rebalances that the storage engine is gone.
 	rollMu  sync.Mutex
 	stopped bool
+	// restore maps partitions moved off a restarting broker to that
+	// broker, until leadership is handed back; guarded by rollMu.
+	restore      map[topicPartition]int32
+	restoreTimer *time.Timer
+	// lastLeaderChange is when leadership last moved; guarded by rollMu.
+	lastLeaderChange time.Time
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -350,8 +363,35 @@ func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID i
 	// NOT_LEADER errors on a live connection; only then stop taking
 	// clients. Moving first also means metadata never shows a
 	// leaderless partition, which clients would back off on.
+	//
+	// Leaders still owed to an earlier restarted broker go back in the
+	// same breath, so clients see one leader change rather than two in
+	// quick succession (the second would wait out their metadata
+	// refresh back-off).
+	if inst.restoreTimer != nil {
+		inst.restoreTimer.Stop()
+	}
+	// Space leader changes apart: a client that just refreshed metadata
+	// for the previous change would otherwise wait out its refresh
+	// back-off before it learns about this one.
+	if wait := time.Until(inst.lastLeaderChange.Add(k.cfg.LeaderChangeSpacing)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { inst.lastLeaderChange = time.Now() }()
+	inst.restoreLeadersLocked(brokerID)
+	//
+	// New connections are refused from the start (a dial error is one
+	// clients retry quietly), but the broker stays in metadata until its
+	// leaders are gone, so clients are never told a partition is
+	// leaderless.
+	b.closeListener()
 	moved, err := inst.moveLeadersOff(ctx, brokerID)
 	if err != nil {
+		b.listen(k.cfg.ListenHost)
 		return err
 	}
 	b.stopListening()
@@ -371,33 +411,48 @@ func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID i
 	if err := b.listen(k.cfg.ListenHost); err != nil {
 		return err
 	}
-	if len(moved) > 0 && k.cfg.LeaderRebalanceDelay > 0 {
-		time.AfterFunc(k.cfg.LeaderRebalanceDelay, func() { inst.restoreLeaders(brokerID, moved) })
+	if k.cfg.LeaderRebalanceDelay > 0 {
+		if inst.restore == nil {
+			inst.restore = map[topicPartition]int32{}
+		}
+		for _, m := range moved {
+			inst.restore[m] = brokerID
+		}
+		if len(inst.restore) > 0 {
+			inst.restoreTimer = time.AfterFunc(k.cfg.LeaderRebalanceDelay, func() {
+				inst.rollMu.Lock()
+				defer inst.rollMu.Unlock()
+				inst.restoreLeadersLocked(-1)
+				inst.lastLeaderChange = time.Now()
+			})
+		}
 	}
 	inst.log.Info("broker restarted", "broker", brokerID, "version", version,
 		"moved_leaders", len(moved), "took", time.Since(start))
 	return ctx.Err()
 }
 
-// restoreLeaders gives a restarted broker back the partitions it led, as
-// a real cluster's preferred-leader rebalance does, so a roll does not end
-// with the last broker leading nothing. It runs a while after the restart
-// rather than at once: two leader changes in quick succession would make
-// clients wait out their metadata refresh back-off.
-func (i *instance) restoreLeaders(id int32, moved []topicPartition) {
-	i.rollMu.Lock()
-	defer i.rollMu.Unlock()
-	b := i.front(id)
-	if i.stopped || b == nil || !b.up.Load() {
+// restoreLeadersLocked gives restarted brokers back the partitions they
+// led, as a real cluster's preferred-leader rebalance does, so a roll
+// does not end with the last broker leading nothing. It runs a while after
+// a restart (or right before the next one) rather than at once: two leader
+// changes in quick succession would make clients wait out their metadata
+// refresh back-off. Partitions owed to skip stay owed. Callers hold rollMu.
+func (i *instance) restoreLeadersLocked(skip int32) {
+	if i.stopped {
 		return
 	}
-	for _, m := range moved {
-		cur := i.front(i.cluster.LeaderFor(m.topic, m.partition))
-		if cur == nil || cur.id == id || !cur.up.Load() {
+	for tp, id := range i.restore {
+		if id == skip {
 			continue
 		}
-		if err := i.cluster.MoveTopicPartition(m.topic, m.partition, id); err != nil {
-			i.log.Warn("restore leader", "topic", m.topic, "partition", m.partition, "err", err)
+		delete(i.restore, tp)
+		b := i.front(id)
+		if b == nil || !b.up.Load() || i.cluster.LeaderFor(tp.topic, tp.partition) == id {
+			continue
+		}
+		if err := i.cluster.MoveTopicPartition(tp.topic, tp.partition, id); err != nil {
+			i.log.Warn("restore leader", "topic", tp.topic, "partition", tp.partition, "err", err)
 		}
 	}
 }

@@ -177,6 +177,7 @@ func (pc *proxyConn) legacyFetch(h requestHeader, body []byte) (pending, bool, [
 	if h.version < 3 {
 		req.MaxBytes = math.MaxInt32 // no response limit before v3
 	}
+	reqMaxBytes := req.MaxBytes
 	req.Version = 4
 	req.IsolationLevel = 0
 	req.ReplicaID = -1
@@ -193,14 +194,28 @@ func (pc *proxyConn) legacyFetch(h requestHeader, body []byte) (pending, bool, [
 		if err := resp.ReadFrom(b); err != nil {
 			return nil, err
 		}
+		// Down-converted sets can outgrow the compressed batches the
+		// storage engine sized its answer by, so the v3 response limit is
+		// applied again here; like a real broker, the first non-empty
+		// partition always gets at least one message.
+		budget := int64(math.MaxInt64)
+		if clientVersion >= 3 {
+			budget = int64(reqMaxBytes)
+		}
 		for ti := range resp.Topics {
 			t := &resp.Topics[ti]
 			for pi := range t.Partitions {
 				rp := &t.Partitions[pi]
 				w := wants[tp{t.Topic, rp.Partition}]
-				if len(rp.RecordBatches) > 0 {
-					rp.RecordBatches = batchesToMessageSet(rp.RecordBatches, w.offset, magic, w.maxBytes)
+				if len(rp.RecordBatches) == 0 {
+					continue
 				}
+				if budget <= 0 {
+					rp.RecordBatches = nil
+					continue
+				}
+				rp.RecordBatches = batchesToMessageSet(rp.RecordBatches, w.offset, magic, int32(min(int64(w.maxBytes), budget)))
+				budget -= int64(len(rp.RecordBatches))
 			}
 		}
 		resp.Version = clientVersion
