@@ -21,6 +21,7 @@ import (
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
+	"github.com/kafkaplane/kafkaplane/noncelog"
 	"github.com/kafkaplane/kafkaplane/openapi"
 	"github.com/kafkaplane/kafkaplane/policy"
 	"github.com/kafkaplane/kafkaplane/sqlstore"
@@ -89,6 +90,7 @@ type Main struct {
 	RootKey   *kafkaplane.AccessKey
 	Server    *openapi.Server
 
+	nonceLog *noncelog.Log
 	ln       net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
@@ -251,20 +253,28 @@ func (m *Main) Open(ctx context.Context) error {
 		Brokers:        3,
 	}
 	inst.Register(registry)
-	// RAM registration (issue 5) goes here.
+	(&openapi.RAM{Identities: m.DB, Now: m.Now}).Register(registry)
 	if err := m.seedSystemPolicies(ctx); err != nil {
 		return err
 	}
-	// One process on SQLite keeps throttle state in memory; on PostgreSQL
-	// the state lives in the shared database so replicas enforce one limit.
+	// One process on SQLite keeps throttle state in memory and nonces in
+	// an append-only log in the data dir; on PostgreSQL both live in the
+	// shared database so replicas enforce one limit and see every nonce.
 	var limits throttle.Store = throttle.NewMemory()
+	var nonces kafkaplane.NonceService = m.DB
 	if m.DB.Engine() == sqlstore.EnginePostgres {
 		limits = m.DB
+	} else {
+		nl, err := noncelog.Open(filepath.Join(m.DataDir, "nonces"), 15*time.Minute, time.Now())
+		if err != nil {
+			return err
+		}
+		m.nonceLog, nonces = nl, nl
 	}
 	m.Server = openapi.NewServer(openapi.Config{
 		Registry:   registry,
 		Keys:       m.DB,
-		Nonces:     m.DB,
+		Nonces:     nonces,
 		Authorizer: &openapi.RAMAuthorizer{Identities: m.DB},
 		Limiter:    &throttle.Limiter{Store: limits, Now: m.Now},
 		Regions:    m.Regions,
@@ -343,6 +353,9 @@ func (m *Main) Close() error {
 	}
 	if m.Runtime != nil {
 		errs = append(errs, m.Runtime.Close())
+	}
+	if m.nonceLog != nil {
+		errs = append(errs, m.nonceLog.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
