@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // frontBroker is one broker as clients see it: a listener on the
@@ -132,6 +133,13 @@ func (b *frontBroker) closeListener() {
 // going away does. Clients see the disconnect at once instead of waiting
 // for a request timeout.
 func (b *frontBroker) dropConns() {
+	// A connection whose first request is still unanswered is given a
+	// moment: clients take a connection closed right after its first
+	// request for an authentication failure and do not retry it.
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) && b.hasFreshRequest() {
+		time.Sleep(2 * time.Millisecond)
+	}
 	b.mu.Lock()
 	conns := make([]*proxyConn, 0, len(b.conns))
 	for pc := range b.conns {
@@ -141,6 +149,17 @@ func (b *frontBroker) dropConns() {
 	for _, pc := range conns {
 		pc.close()
 	}
+}
+
+func (b *frontBroker) hasFreshRequest() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for pc := range b.conns {
+		if pc.requests.Load() > 0 && !pc.answered.Load() {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *frontBroker) stop() {
@@ -180,6 +199,10 @@ type proxyConn struct {
 	up      net.Conn
 	pending chan pending
 	once    sync.Once
+	// requests and answered tell dropConns whether the client is still
+	// waiting for the first answer on this connection.
+	requests atomic.Int64
+	answered atomic.Bool
 }
 
 func (pc *proxyConn) close() {
@@ -289,6 +312,7 @@ func (pc *proxyConn) readLoop() {
 			pc.b.produceInFlight.Add(1)
 		}
 		if p.upstream || p.local != nil || p.closeConn {
+			pc.requests.Add(1)
 			pc.pending <- p
 		}
 		if p.closeConn {
@@ -331,17 +355,18 @@ func (pc *proxyConn) writeLoop() {
 	var hdr [8]byte
 	for p := range pc.pending {
 		err := pc.respond(p, ur, cw, hdr[:])
+		if err == nil && len(pc.pending) == 0 {
+			err = cw.Flush()
+		}
+		if err == nil {
+			pc.answered.Store(true)
+		}
 		if p.produce {
 			pc.b.produceInFlight.Add(-1)
 		}
 		if err != nil || p.closeConn {
 			cw.Flush()
 			return
-		}
-		if len(pc.pending) == 0 {
-			if err := cw.Flush(); err != nil {
-				return
-			}
 		}
 	}
 }
