@@ -1,0 +1,363 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/broker"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultLease        = 30 * time.Second
+	DefaultPoll         = time.Second
+	DefaultStepRetries  = 3
+	DefaultRetryBackoff = 250 * time.Millisecond
+	DefaultConcurrency  = 4
+	// DefaultStepTimeout bounds one attempt of a step. It matches
+	// Strimzi's default readiness wait for a rolled broker (300 s): a
+	// broker that is not back by then is treated as a failed attempt
+	// rather than holding the operation forever.
+	DefaultStepTimeout = 5 * time.Minute
+)
+
+// writeTimeout bounds the store writes the worker makes after its context
+// was cancelled (recording a finished step, releasing a lease), so that a
+// stuck store cannot stop Close from returning.
+const writeTimeout = 10 * time.Second
+
+// Config configures a Worker. Instances, Operations and Runtime are
+// required; every other zero field takes its default.
+type Config struct {
+	// Instances and Operations are the store. In kafkaplane both are one
+	// *sqlstore.DB, so FinishOperation changes the operation and the
+	// instance in one transaction.
+	Instances  kafkaplane.InstanceService
+	Operations kafkaplane.OperationService
+	// Runtime runs the brokers the steps start, restart and check.
+	Runtime broker.Runtime
+	// Catalogue, when set, fills in the latest minor version of a start
+	// operation whose handler left TargetMinor empty.
+	Catalogue *kafkaplane.VersionCatalogue
+
+	// Owner is the stable id of this node, written as the lease owner of
+	// the operations it runs. A restarted process with the same Owner
+	// takes its own leases back at once instead of waiting for them to
+	// expire, so it must be unique per node and survive restarts (a host
+	// name, not a random id).
+	Owner string
+	// Lease is how long a claim or heartbeat keeps an operation from other
+	// workers (default 30 s). Steps heartbeat every Lease/3.
+	Lease time.Duration
+	// Poll is how often an idle worker looks for operations (default 1 s);
+	// Wake makes it look at once.
+	Poll time.Duration
+	// StepRetries is how many times a failing step is retried before the
+	// operation fails (default 3; negative means no retries).
+	StepRetries int
+	// RetryBackoff is the wait before the first retry, doubled for each
+	// further one (default 250 ms).
+	RetryBackoff time.Duration
+	// StepTimeout bounds one attempt of a step (default 5 min).
+	StepTimeout time.Duration
+	// Concurrency is how many operations, each on a different instance,
+	// one worker runs at a time (default 4).
+	Concurrency int
+
+	// Logger receives the worker's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock for claims, leases and step timestamps (default
+	// time.Now). Tests inject it to expire leases without waiting.
+	Now func() time.Time
+	// Observer, when set, is called after each step is recorded COMPLETE or
+	// FAILED, with a copy of the operation as stored and the step. The
+	// server logs and counts steps with it. It runs on the worker's
+	// goroutine and should return quickly.
+	Observer func(op *kafkaplane.Operation, step kafkaplane.OperationStep)
+}
+
+// Worker runs durable operations from the store: it claims one with a
+// lease, runs its unfinished steps in order and records each, and finishes
+// it together with the instance. It is safe for concurrent use; Run may be
+// called once.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	// polls counts claim attempts, so that tests can wait for a worker to
+	// have looked without sleeping for a guessed time.
+	polls atomic.Int64
+}
+
+// New returns a Worker for cfg with defaults applied. It panics when a
+// required dependency is missing: that is a wiring bug, not a runtime
+// condition.
+func New(cfg Config) *Worker {
+	if cfg.Instances == nil || cfg.Operations == nil || cfg.Runtime == nil {
+		panic("jobs: Config needs Instances, Operations and Runtime")
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.StepRetries == 0 {
+		cfg.StepRetries = DefaultStepRetries
+	}
+	if cfg.StepRetries < 0 {
+		cfg.StepRetries = 0
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = DefaultStepTimeout
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Worker{
+		cfg:  cfg,
+		log:  cfg.Logger.With("owner", cfg.Owner),
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// Wake makes an idle worker look for operations now instead of at its
+// next poll. API handlers call it after StartOperation so that an accepted
+// operation starts without waiting. It never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and runs operations until ctx is done or Close is called,
+// then waits for the steps in flight to finish or stop and returns nil. At
+// start it takes back the leases this Owner held before a restart. It
+// returns an error only when that start-up fails or Run was already
+// called.
+func (w *Worker) Run(ctx context.Context) error {
+	w.mu.Lock()
+	if w.started {
+		w.mu.Unlock()
+		return errors.New("jobs: Run called twice")
+	}
+	w.started = true
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w.cancel, w.done = cancel, make(chan struct{})
+	done := w.done
+	w.mu.Unlock()
+	defer close(done)
+	defer cancel()
+
+	if err := w.reclaimOwn(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, w.cfg.Concurrency)
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		op, err := w.cfg.Operations.ClaimOperation(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease)
+		w.polls.Add(1)
+		if err != nil || op == nil {
+			<-slots
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("claim operation", "err", err)
+			}
+			if !w.idle(ctx) {
+				return nil
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			w.execute(ctx, op)
+		}()
+	}
+}
+
+// idle waits for the next poll or a Wake, and reports false when ctx is
+// done.
+func (w *Worker) idle(ctx context.Context) bool {
+	t := time.NewTimer(w.cfg.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-w.wake:
+	case <-t.C:
+	}
+	return true
+}
+
+// Close stops Run and waits until it returned, which is after every step
+// in flight finished or stopped. It may be called more than once, and
+// before or without Run.
+func (w *Worker) Close() error {
+	w.mu.Lock()
+	w.closed = true
+	cancel, done := w.cancel, w.done
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	return nil
+}
+
+// reclaimOwn clears the lease of every active operation this Owner holds.
+// Such a lease can only be left over from before a restart: this process
+// has not claimed anything yet. Clearing it makes the operation claimable
+// now instead of after the lease expires, so a restarted node resumes its
+// own upgrades at once.
+func (w *Worker) reclaimOwn(ctx context.Context) error {
+	if w.cfg.Owner == "" {
+		return nil
+	}
+	ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{Active: true})
+	if err != nil {
+		return fmt.Errorf("jobs: find own operations: %w", err)
+	}
+	for _, op := range ops {
+		if op.LeaseOwner != w.cfg.Owner {
+			continue
+		}
+		op.LeaseOwner, op.LeaseUntil, op.UpdatedAt = "", time.Time{}, w.cfg.Now()
+		switch err := w.cfg.Operations.UpdateOperation(ctx, op); {
+		case err == nil:
+			w.log.Info("reclaimed own lease", "op", op.ID, "instance", op.InstanceID)
+		case lostRace(err):
+			// Someone claimed it meanwhile (our lease had expired); it is
+			// theirs now.
+		default:
+			return fmt.Errorf("jobs: release own lease of %s: %w", op.ID, err)
+		}
+	}
+	return nil
+}
+
+// RestoreRunning starts the brokers of every instance that should be
+// serving (ServiceStatus 5, or 8 while an upgrade runs), each with
+// SpecFor, so that after a restart every broker comes back on the version
+// it ran. The server calls it before Run, so that a resumed upgrade finds
+// its brokers up. It starts as many as it can and returns the failures
+// joined.
+//
+// The InstanceService contract lists instances of one account only, so
+// the accounts are gathered from the operations table: an instance reaches
+// ServiceStatus 5 only through a start operation, so every instance that
+// needs its brokers has at least one operation. An unfiltered FindInstances
+// is asked too, so a store that reads an empty AccountID as "every account"
+// is used directly.
+func (w *Worker) RestoreRunning(ctx context.Context) error {
+	insts, err := w.allInstances(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, inst := range insts {
+		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning && inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
+			continue
+		}
+		if len(inst.BrokerPorts) == 0 {
+			w.log.Warn("running instance has no brokers", "instance", inst.ID)
+			continue
+		}
+		ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{
+			AccountID: inst.AccountID, RegionID: inst.RegionID, InstanceID: inst.ID,
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("instance %s: %w", inst.ID, err))
+			continue
+		}
+		spec := SpecFor(inst, ops)
+		if _, err := w.cfg.Runtime.Start(ctx, spec); err != nil {
+			errs = append(errs, fmt.Errorf("instance %s: start brokers: %w", inst.ID, err))
+			continue
+		}
+		w.log.Info("restored brokers", "instance", inst.ID, "version", spec.Version, "rolled", len(spec.BrokerVersions))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("jobs: restore running instances: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// allInstances lists the live instances of every account, each once.
+func (w *Worker) allInstances(ctx context.Context) ([]*kafkaplane.Instance, error) {
+	ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list operations: %w", err)
+	}
+	accounts := []string{""}
+	for _, op := range ops {
+		if !slices.Contains(accounts, op.AccountID) {
+			accounts = append(accounts, op.AccountID)
+		}
+	}
+	slices.Sort(accounts)
+	seen := map[string]bool{}
+	var out []*kafkaplane.Instance
+	for _, a := range accounts {
+		insts, err := w.cfg.Instances.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: a})
+		if err != nil {
+			return nil, fmt.Errorf("jobs: list instances of account %q: %w", a, err)
+		}
+		for _, inst := range insts {
+			if !seen[inst.ID] {
+				seen[inst.ID] = true
+				out = append(out, inst)
+			}
+		}
+	}
+	return out, nil
+}
+
+// lostRace reports whether a store error means the operation is no longer
+// ours: a compare-and-set lost to another writer (a worker that took the
+// lease over), or the row is gone.
+func lostRace(err error) bool {
+	switch kafkaplane.ErrorCode(err) {
+	case kafkaplane.CodeConflict, kafkaplane.CodeOperationNotFound:
+		return true
+	}
+	return false
+}
