@@ -147,18 +147,23 @@ func instanceNotFound(id string) error {
 	return kafkaplane.Errorf(kafkaplane.CodeInstanceNotFound, "The instance %s does not exist.", id)
 }
 
-// FindInstances returns the account's instances matching f, ordered by
+// FindInstances returns the instances matching f (every account's when
+// f.AccountID is empty: the worker restores and the port allocator scans
+// all of them), ordered by
 // creation time and then id so that pages are stable. Tag filters are
 // applied after the query: tags are JSON text, and matching them in Go
 // keeps one query for both engines (an account has few instances).
 func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([]*kafkaplane.Instance, error) {
 	var (
-		where = []string{"account_id = $1"}
-		args  = []any{f.AccountID}
+		where = []string{"1 = 1"}
+		args  []any
 	)
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.AccountID != "" {
+		where = append(where, "account_id = "+arg(f.AccountID))
 	}
 	if f.RegionID != "" {
 		where = append(where, "region_id = "+arg(f.RegionID))

@@ -340,6 +340,7 @@ func testInstanceFilters(t *testing.T, dsn string) {
 		want []string
 	}{
 		{"account all regions", kafkaplane.InstanceFilter{AccountID: "acct1"}, []string{a, b, d, c}},
+		{"every account", kafkaplane.InstanceFilter{OrderID: "o1"}, []string{"i-e", a}},
 		{"region", kafkaplane.InstanceFilter{AccountID: "acct1", RegionID: "cn-hangzhou"}, []string{a, b, d}},
 		{"ids", kafkaplane.InstanceFilter{AccountID: "acct1", IDs: []string{c, a, "i-e"}}, []string{a, c}},
 		{"order", kafkaplane.InstanceFilter{AccountID: "acct1", OrderID: "o2"}, []string{b}},

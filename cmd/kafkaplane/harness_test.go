@@ -56,6 +56,9 @@ type result struct {
 	code   string // "" on success
 	msg    string
 	body   map[string]any
+	// retryAfter is the V3 SDK's ThrottlingError.RetryAfter (ms), read
+	// from x-ratelimit-user-api.
+	retryAfter int64
 }
 
 // client is one official client configuration under test.
@@ -114,6 +117,9 @@ func (c legacyClient) call(t testing.TB, version, action string, params map[stri
 type teaClient struct {
 	addr, id, secret, region string
 	v1                       bool
+	// typedErrors sets the SDK's DisableSDKError, which returns its typed
+	// errors (ThrottlingError with RetryAfter) instead of tea.SDKError.
+	typedErrors bool
 }
 
 func (c teaClient) name() string {
@@ -139,6 +145,9 @@ func (c teaClient) call(t testing.TB, version, action string, params map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.typedErrors {
+		cl.DisableSDKError = dara.Bool(true)
+	}
 	q := map[string]*string{}
 	for k, v := range params {
 		q[k] = dara.String(v)
@@ -159,7 +168,7 @@ func (c teaClient) call(t testing.TB, version, action string, params map[string]
 	case *openapiclient.ServerError:
 		return result{status: dara.IntValue(e.StatusCode), code: dara.StringValue(e.Code), msg: dara.StringValue(e.Message)}
 	case *openapiclient.ThrottlingError:
-		return result{status: dara.IntValue(e.StatusCode), code: dara.StringValue(e.Code), msg: dara.StringValue(e.Message)}
+		return result{status: dara.IntValue(e.StatusCode), code: dara.StringValue(e.Code), msg: dara.StringValue(e.Message), retryAfter: dara.Int64Value(e.RetryAfter)}
 	case *tea.SDKError:
 		// The RPC (V1) path reports errors in the older tea error type.
 		return result{status: tea.IntValue(e.StatusCode), code: tea.StringValue(e.Code), msg: tea.StringValue(e.Message)}
