@@ -69,14 +69,13 @@ func (b *frontBroker) accept(ln net.Listener) {
 			return
 		}
 		b.mu.Lock()
-		if b.ln != ln { // closed while we were accepting
-			b.mu.Unlock()
-			c.Close()
-			return
-		}
+		closed := b.ln != ln // closed while we were accepting
 		upAddr := b.inst.upstreamAddr(b.id)
 		b.mu.Unlock()
 		go b.serve(c, upAddr)
+		if closed {
+			return
+		}
 	}
 }
 
@@ -99,12 +98,18 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 		client:  c,
 		up:      up,
 		pending: make(chan pending, 256),
+		created: time.Now(),
 	}
 	b.mu.Lock()
-	if b.ln == nil { // stopped meanwhile
-		b.mu.Unlock()
-		pc.close()
-		return
+	if b.ln == nil {
+		// The broker stopped while this client connected. Closing now
+		// would cut the client off right after its first request, which
+		// clients take for an authentication failure and do not retry;
+		// a broker that goes away answers what it has accepted. So the
+		// connection gets one answer and is then closed, an ordinary
+		// disconnect the client retries elsewhere.
+		pc.doomed = true
+		time.AfterFunc(2*time.Second, pc.close)
 	}
 	b.conns[pc] = struct{}{}
 	b.mu.Unlock()
@@ -151,11 +156,19 @@ func (b *frontBroker) dropConns() {
 	}
 }
 
+// hasFreshRequest reports a connection that has not had a real answer
+// yet but is about to: it has a request in flight, or it is young enough
+// that its client is still between the handshake and its first request.
+// Clients treat a connection that dies before its first real answer as an
+// authentication failure and fail their records instead of retrying.
 func (b *frontBroker) hasFreshRequest() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for pc := range b.conns {
-		if pc.requests.Load() > 0 && !pc.answered.Load() {
+		if pc.answered.Load() {
+			continue
+		}
+		if pc.requests.Load() > 1 || (pc.requests.Load() > 0 && time.Since(pc.created) < 500*time.Millisecond) {
 			return true
 		}
 	}
@@ -187,6 +200,9 @@ type pending struct {
 	// a real broker does for a request it cannot parse.
 	closeConn bool
 	produce   bool
+	// handshake marks ApiVersions, which clients do not count as a
+	// successful response of the connection.
+	handshake bool
 }
 
 // proxyConn is one client connection and its storage-node connection.
@@ -200,9 +216,14 @@ type proxyConn struct {
 	pending chan pending
 	once    sync.Once
 	// requests and answered tell dropConns whether the client is still
-	// waiting for the first answer on this connection.
+	// waiting for the first answer on this connection; answered counts
+	// only answers after the ApiVersions handshake.
 	requests atomic.Int64
 	answered atomic.Bool
+	created  time.Time
+	// doomed connections arrived while the broker stopped: they are
+	// closed after their first answer (see serve).
+	doomed bool
 }
 
 func (pc *proxyConn) close() {
@@ -308,6 +329,7 @@ func (pc *proxyConn) readLoop() {
 			return
 		}
 		p, send, out := pc.route(h, frame)
+		p.handshake = h.key == 18 // ApiVersions
 		if p.produce {
 			pc.b.produceInFlight.Add(1)
 		}
@@ -358,13 +380,13 @@ func (pc *proxyConn) writeLoop() {
 		if err == nil && len(pc.pending) == 0 {
 			err = cw.Flush()
 		}
-		if err == nil {
+		if err == nil && !p.handshake {
 			pc.answered.Store(true)
 		}
 		if p.produce {
 			pc.b.produceInFlight.Add(-1)
 		}
-		if err != nil || p.closeConn {
+		if err != nil || p.closeConn || (pc.doomed && !p.handshake) {
 			cw.Flush()
 			return
 		}
