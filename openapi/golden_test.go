@@ -25,6 +25,16 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // clock and RequestId, so response bodies are byte-stable.
 func goldenServer(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 	t.Helper()
+	srv, db := goldenServerFor(t)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return hs, db
+}
+
+// goldenServerFor builds the pipeline itself, for tests and fuzz targets
+// that call ServeHTTP directly.
+func goldenServerFor(t testing.TB) (*Server, *sqlstore.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "kp.db"))
 	if err != nil {
@@ -53,9 +63,7 @@ func goldenServer(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 		Regions: []string{"cn-hangzhou"}, Now: func() time.Time { return now },
 		RequestID: func() string { return "ABA4A7FD-E10F-45C7-9774-A5236015A2D6" },
 	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return hs, db
+	return srv, db
 }
 
 func TestGoldenResponses(t *testing.T) {
