@@ -39,12 +39,41 @@ func scanAccessKey(s scanner) (*kafkaplane.AccessKey, error) {
 // FindAccessKey returns the key with that id in any account (ids are
 // unique across accounts, as a request names only the key), or
 // CodeNotFound.
+//
+// Every signed request looks its key up, so on SQLite, where this process
+// is the only writer, keys are cached and every write that touches a key
+// (create, update, delete, user rename or delete) drops the cache. On
+// PostgreSQL other replicas write too, so every lookup reads the table.
 func (db *DB) FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessKey, error) {
+	cache := db.d.engine == EngineSQLite
+	if cache {
+		if k, ok := db.keys.Load(id); ok {
+			c := *k.(*kafkaplane.AccessKey)
+			return &c, nil
+		}
+	}
+	gen := db.keysGen.Load()
 	k, err := scanAccessKey(db.queryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
 	}
-	return k, wrap("find access key", err)
+	if err != nil {
+		return nil, wrap("find access key", err)
+	}
+	// A write that ran meanwhile may have changed the row after it was
+	// read: only a read from an unchanged generation is cached.
+	if cache && db.keysGen.Load() == gen {
+		c := *k
+		db.keys.Store(id, &c)
+	}
+	return k, nil
+}
+
+// forgetKeys drops the AccessKey cache; writers call it after their change
+// is committed (and before, so no read in between caches the old row).
+func (db *DB) forgetKeys() {
+	db.keysGen.Add(1)
+	db.keys.Clear()
 }
 
 // CreateAccessKey stores a new key with ModifyIndex 1; a zero CreateDate is
@@ -52,6 +81,8 @@ func (db *DB) FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessK
 // CodeAlreadyExists; a UserName that is not a user of the account is
 // CodeNotFound.
 func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
 	created := db.orNow(k.CreateDate)
 	status := k.Status
 	if status == "" {
@@ -81,6 +112,8 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 // advances it; CodeConflict when the key changed since it was read,
 // CodeNotFound when it is gone.
 func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
 	res, err := db.exec(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
 		WHERE id = $1 AND account_id = $2 AND modify_index = $3`, k.ID, k.AccountID, k.ModifyIndex, k.Status)
 	if err != nil {
@@ -106,6 +139,8 @@ func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 
 // DeleteAccessKey removes a key of the account, or returns CodeNotFound.
 func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
 	res, err := db.exec(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
 	if err != nil {
 		return wrap("delete access key", err)
@@ -242,6 +277,8 @@ func (db *DB) ListUsers(ctx context.Context, accountID string) ([]*kafkaplane.Us
 // foreign key's ON UPDATE CASCADE. Renaming onto an existing name is
 // CodeAlreadyExists; a zero UpdateDate is set from the store clock.
 func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
 	updated := db.orNow(u.UpdateDate)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var oldName string
@@ -293,6 +330,8 @@ func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
 // DeleteConflict.User.Policy. The checks and the delete share one
 // transaction, so a key created concurrently cannot be orphaned.
 func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, accountID, userName); err != nil {
 			return err

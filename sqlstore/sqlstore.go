@@ -48,6 +48,11 @@ type DB struct {
 	stmts   stmtCache
 	writeMu sync.Mutex
 
+	// keys caches AccessKeys by id on SQLite (see FindAccessKey); keysGen
+	// counts writes that invalidate it.
+	keys    sync.Map
+	keysGen atomic.Uint64
+
 	nonceCalls atomic.Uint64
 	gcraCalls  atomic.Uint64
 }
