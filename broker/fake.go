@@ -185,6 +185,16 @@ func (f *Fake) BrokerVersions(id string) map[int32]string {
 	return nil
 }
 
+// Config returns the AllConfig last applied to an instance.
+func (f *Fake) Config(id string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if in := f.instances[id]; in != nil {
+		return maps.Clone(in.config)
+	}
+	return nil
+}
+
 // Close implements Runtime.
 func (f *Fake) Close() error {
 	f.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
@@ -43,6 +44,8 @@ type Instances struct {
 	// Brokers is the number of brokers per instance (3).
 	Brokers int
 	Now     func() time.Time
+
+	applying sync.Map // instance id → *sync.Mutex serialising ApplyConfig
 }
 
 // Register adds the instance actions to g.
@@ -521,64 +524,65 @@ func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Objec
 }
 
 func (s *Instances) modifyInstanceName(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.find(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if inst.ServiceStatus == kafkaplane.ServiceStatusReleased {
-		return nil, statusError(inst, "ModifyInstanceName")
-	}
-	inst.Name = r.String("InstanceName")
-	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
-		return nil, err
-	}
-	return Object{}, nil
+	_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+		if inst.ServiceStatus == kafkaplane.ServiceStatusReleased {
+			return statusError(inst, "ModifyInstanceName")
+		}
+		inst.Name = r.String("InstanceName")
+		return nil
+	})
+	return Object{}, err
 }
 
 // stopInstance takes a pay-as-you-go instance's brokers down and keeps
-// their data; subscription instances cannot be stopped.
+// their data; subscription instances cannot be stopped. The row changes
+// first: a concurrent upgrade then loses its compare-and-set instead of
+// rolling brokers that are going away.
 func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.find(ctx, r)
+	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+		if inst.PaidType == 0 {
+			return apierr.InstanceStatus.Errorf("Subscription instances cannot be stopped.")
+		}
+		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+			return statusError(inst, "StopInstance")
+		}
+		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if inst.PaidType == 0 {
-		return nil, apierr.InstanceStatus.Errorf("Subscription instances cannot be stopped.")
-	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-		return nil, statusError(inst, "StopInstance")
-	}
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
-	// The row changes first: a concurrent upgrade then loses its
-	// compare-and-set instead of rolling brokers that are going away.
-	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "StopInstance")
-	}
-	if err := s.Runtime.Stop(ctx, inst.ID); err != nil {
-		return nil, err
-	}
-	return Object{}, nil
+	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
 
 // reopenInstance brings a stopped instance's brokers back with their data.
+// The status changes first, so a concurrent ReleaseInstance either sees a
+// running instance (and stops it) or loses; if the brokers cannot start,
+// the instance goes back to stopped.
 func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.find(ctx, r)
+	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+		if inst.ServiceStatus != kafkaplane.ServiceStatusStopped {
+			return statusError(inst, "ReopenInstance")
+		}
+		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusStopped {
-		return nil, statusError(inst, "ReopenInstance")
 	}
 	ops, err := s.Operations.FindOperations(ctx, kafkaplane.OperationFilter{AccountID: inst.AccountID, InstanceID: inst.ID})
+	if err == nil {
+		_, err = s.Runtime.Start(ctx, jobs.SpecFor(inst, ops))
+	}
 	if err != nil {
+		_, _ = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+			if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+				return statusError(inst, "ReopenInstance")
+			}
+			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
+			return nil
+		})
 		return nil, err
-	}
-	if _, err := s.Runtime.Start(ctx, jobs.SpecFor(inst, ops)); err != nil {
-		return nil, err
-	}
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
-	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "ReopenInstance")
 	}
 	return Object{}, nil
 }
@@ -586,26 +590,22 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 // releaseInstance releases a pay-as-you-go instance: its brokers stop and
 // it shows ServiceStatus 10 until DeleteInstance removes it.
 func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.find(ctx, r)
+	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+		if inst.PaidType == 0 {
+			return apierr.InstanceStatus.Errorf("Subscription instances are released when they expire; ReleaseInstance applies to pay-as-you-go instances.")
+		}
+		switch inst.ServiceStatus {
+		case kafkaplane.ServiceStatusRunning, kafkaplane.ServiceStatusStopped, kafkaplane.ServiceStatusPending:
+		default:
+			return statusError(inst, "ReleaseInstance")
+		}
+		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusReleased, kafkaplane.ViewStatusReleased
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if inst.PaidType == 0 {
-		return nil, apierr.InstanceStatus.Errorf("Subscription instances are released when they expire; ReleaseInstance applies to pay-as-you-go instances.")
-	}
-	switch inst.ServiceStatus {
-	case kafkaplane.ServiceStatusRunning, kafkaplane.ServiceStatusStopped, kafkaplane.ServiceStatusPending:
-	default:
-		return nil, statusError(inst, "ReleaseInstance")
-	}
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusReleased, kafkaplane.ViewStatusReleased
-	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "ReleaseInstance")
-	}
-	if err := s.Runtime.Stop(ctx, inst.ID); err != nil {
-		return nil, err
-	}
-	return Object{}, nil
+	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
 
 // deleteInstance removes a released instance and its data.
@@ -626,31 +626,59 @@ func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, err
 	return Object{}, nil
 }
 
+// updateInstanceConfig merges Config into AllConfig. The stored config is
+// the truth: it is written first, then whatever is stored is applied to the
+// brokers under a per-instance lock, so concurrent calls leave the brokers
+// with the same config as the row.
 func (s *Instances) updateInstanceConfig(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.find(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-		return nil, statusError(inst, "UpdateInstanceConfig")
-	}
 	cfg, err := parseConfig(r.String("Config"))
 	if err != nil {
 		return nil, err
 	}
-	merged := maps.Clone(inst.Config)
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	maps.Copy(merged, cfg)
-	if err := s.Runtime.ApplyConfig(ctx, inst.ID, merged); err != nil {
+	_, err = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+			return statusError(inst, "UpdateInstanceConfig")
+		}
+		merged := maps.Clone(inst.Config)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, cfg)
+		inst.Config = merged
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	inst.Config = merged
-	if err := s.Store.UpdateInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "UpdateInstanceConfig")
+	mu, _ := s.applying.LoadOrStore(r.String("InstanceId"), &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	stored, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
 	}
-	return Object{}, nil
+	return Object{}, s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
+}
+
+// change applies fn to the stored instance and writes it with
+// compare-and-set, reading again when a concurrent writer won. fn checks
+// its preconditions on every read, so the caller gets what it would have
+// got arriving a moment later, never a spurious conflict.
+func (s *Instances) change(ctx context.Context, r *Request, fn func(*kafkaplane.Instance) error) (*kafkaplane.Instance, error) {
+	for attempt := 0; ; attempt++ {
+		inst, err := s.find(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(inst); err != nil {
+			return nil, err
+		}
+		err = s.Store.UpdateInstance(ctx, inst)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeConflict && attempt < 20 {
+			continue
+		}
+		return inst, err
+	}
 }
 
 // upgradeInstanceVersion accepts an upgrade per the seed's TargetVersion

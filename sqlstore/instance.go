@@ -204,11 +204,15 @@ func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([
 }
 
 // matchTags reports whether have carries every wanted tag; an empty wanted
-// Value matches any value of the key (GetInstanceList's Tag.N semantics).
+// Key or Value matches any key or value (GetInstanceList's Tag.N
+// semantics: "if the key is empty, all tags are matched").
 func matchTags(have, want []kafkaplane.Tag) bool {
 	for _, w := range want {
+		if w.Key == "" && w.Value == "" {
+			continue
+		}
 		if !slices.ContainsFunc(have, func(h kafkaplane.Tag) bool {
-			return h.Key == w.Key && (w.Value == "" || h.Value == w.Value)
+			return (w.Key == "" || h.Key == w.Key) && (w.Value == "" || h.Value == w.Value)
 		}) {
 			return false
 		}

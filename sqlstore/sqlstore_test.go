@@ -341,6 +341,7 @@ func testInstanceFilters(t *testing.T, dsn string) {
 	}{
 		{"account all regions", kafkaplane.InstanceFilter{AccountID: "acct1"}, []string{a, b, d, c}},
 		{"every account", kafkaplane.InstanceFilter{OrderID: "o1"}, []string{"i-e", a}},
+		{"tag value, any key", kafkaplane.InstanceFilter{AccountID: "acct1", Tags: []kafkaplane.Tag{{Value: "prod"}}}, []string{a, c}},
 		{"region", kafkaplane.InstanceFilter{AccountID: "acct1", RegionID: "cn-hangzhou"}, []string{a, b, d}},
 		{"ids", kafkaplane.InstanceFilter{AccountID: "acct1", IDs: []string{c, a, "i-e"}}, []string{a, c}},
 		{"order", kafkaplane.InstanceFilter{AccountID: "acct1", OrderID: "o2"}, []string{b}},

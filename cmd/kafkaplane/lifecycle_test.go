@@ -1,19 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // lcFastQPS lifts the 2/s quotas of the actions these tests call in quick
@@ -758,4 +762,41 @@ func TestOperationsExtension(t *testing.T) {
 			t.Errorf("2.2.0 on its latest minor may upgrade to %v, want none", got)
 		}
 	})
+}
+
+// TestConcurrentConfigUpdates sends 20 UpdateInstanceConfig calls at once:
+// each is a merge, so all succeed, and the brokers end with exactly the
+// config the instance row holds.
+func TestConcurrentConfigUpdates(t *testing.T) {
+	m := startMain(t, func(m *Main) { m.QPS = map[string]float64{"UpdateInstanceConfig": 1000} })
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(h int) {
+			defer wg.Done()
+			req := alikafka.CreateUpdateInstanceConfigRequest()
+			req.InstanceId = id
+			req.Config = fmt.Sprintf(`{"kafka.log.retention.hours":"%d"}`, 24+h)
+			_, err := c.UpdateInstanceConfig(req)
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("UpdateInstanceConfig: %v", err)
+		}
+	}
+	inst, err := m.DB.FindInstance(context.Background(), m.AccountID, testRegion, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := m.Runtime.(*broker.Fake)
+	if got := fake.Config(id); !maps.Equal(got, inst.Config) {
+		t.Errorf("brokers have %v, the instance row %v", got, inst.Config)
+	}
 }
