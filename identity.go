@@ -2,6 +2,8 @@ package kafkaplane
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 	"time"
 )
 
@@ -27,6 +29,29 @@ type AccessKey struct {
 	Status      string
 	CreateDate  time.Time
 	ModifyIndex int64
+}
+
+// NewAccessKeyPair returns a fresh AccessKey id and secret in Alibaba's
+// shapes: "LTAI" and 20 letters or digits, and a 30-character secret.
+func NewAccessKeyPair() (id, secret string) {
+	return "LTAI" + randomString(alnum, 20), randomString(alnum, 30)
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randomString draws n characters of alphabet from crypto/rand.
+func randomString(alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		x, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			// crypto/rand does not fail on supported platforms; a key
+			// from a broken source must never be handed out.
+			panic("kafkaplane: crypto/rand: " + err.Error())
+		}
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
 }
 
 // Root reports whether the key belongs to the account itself.

@@ -181,24 +181,19 @@ func statusName(s kafkaplane.ServiceStatus) string {
 
 // randomID returns n characters of lower-case letters and digits, the
 // alphabet of alikafka instance ids.
-func randomID(n int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+func randomID(n int) string { return randomString("abcdefghijklmnopqrstuvwxyz0123456789", n) }
+
+// randomDigits returns an n-digit number without a leading zero, the shape
+// of alikafka order ids.
+func randomDigits(n int) string {
+	return randomString("123456789", 1) + randomString("0123456789", n-1)
+}
+
+func randomString(alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
 		x, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		b[i] = alphabet[x.Int64()]
-	}
-	return string(b)
-}
-
-func randomDigits(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		x, _ := rand.Int(rand.Reader, big.NewInt(10))
-		b[i] = byte('0' + x.Int64())
-	}
-	if b[0] == '0' {
-		b[0] = '1'
 	}
 	return string(b)
 }

@@ -2,10 +2,7 @@ package openapi
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"fmt"
-	"math/big"
 	"regexp"
 	"sync"
 	"time"
@@ -481,7 +478,7 @@ func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
 	// Ids are random; a collision with an existing key is retried with a
 	// fresh id rather than reported.
 	for attempt := 0; ; attempt++ {
-		k.ID, k.Secret = "LTAI"+ramRandom(20), ramRandom(30)
+		k.ID, k.Secret = kafkaplane.NewAccessKeyPair()
 		err = s.Identities.CreateAccessKey(ctx, k)
 		if kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists || attempt == 3 {
 			break
@@ -775,19 +772,4 @@ func (s *RAM) listEntitiesForPolicy(ctx context.Context, r *Request) (Object, er
 		{"Roles", Object{{"Role", []Object{}}}},
 		{"Users", Object{{"User", users}}},
 	}, nil
-}
-
-// ramRandom returns n random letters and digits, the alphabet of
-// Alibaba AccessKey ids and secrets.
-func ramRandom(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, n)
-	for i := range b {
-		x, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			panic(fmt.Sprintf("openapi: reading random bytes: %v", err))
-		}
-		b[i] = alphabet[x.Int64()]
-	}
-	return string(b)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -395,7 +394,7 @@ func (m *Main) bootstrapRootKey(ctx context.Context) error {
 			}
 			id, secret = f.AccessKeyID, f.AccessKeySecret
 		case errors.Is(err, os.ErrNotExist):
-			id, secret = "LTAI"+randomAlnum(20), randomAlnum(30)
+			id, secret = kafkaplane.NewAccessKeyPair()
 			data, _ := json.MarshalIndent(rootKeyFile{id, secret}, "", "  ")
 			if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 				return err
@@ -458,18 +457,8 @@ func (m *Main) workerID() (string, error) {
 	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
 		return strings.TrimSpace(string(data)), nil
 	}
-	id := "worker-" + randomAlnum(12)
+	id := "worker-" + strings.ToLower(rand.Text()[:12])
 	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
-}
-
-func randomAlnum(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, n)
-	for i := range b {
-		x, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		b[i] = alphabet[x.Int64()]
-	}
-	return string(b)
 }
 
 // portAllocator hands out broker ports from a range: ports held by any
