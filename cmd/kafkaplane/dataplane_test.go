@@ -16,8 +16,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
-// withKafka runs real brokers, on a port block of this test's own.
-func withKafka(t testing.TB) func(*Main) {
+// portBlock returns the first of 41 ports for one test's brokers: a port
+// the kernel just handed out, so that concurrent test binaries are unlikely
+// to pick the same block (the allocator skips any port it cannot bind).
+func portBlock(t testing.TB) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +30,12 @@ func withKafka(t testing.TB) func(*Main) {
 	if base > 60000 {
 		base -= 5000
 	}
+	return base
+}
+
+// withKafka runs real brokers, on a port block of this test's own.
+func withKafka(t testing.TB) func(*Main) {
+	base := portBlock(t)
 	return func(m *Main) {
 		m.BrokerRuntime = "kafka"
 		m.PortMin, m.PortMax = base, base+40

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -24,31 +21,10 @@ import (
 // that the upgrade completes and every acknowledged record is in the log
 // exactly once.
 func TestKillDuringRoll(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "kafkaplane")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dataDir := t.TempDir()
 	addr := freeAddr(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	if base > 60000 {
-		base -= 5000
-	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir,
-			"--broker-ports", fmt.Sprintf("%d-%d", base, base+40))
-		cmd.Env = append(os.Environ(), "KAFKAPLANE_ROOT_ACCESS_KEY_ID="+testKeyID, "KAFKAPLANE_ROOT_ACCESS_KEY_SECRET="+testKeySecret)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitHealthy(t, "http://"+addr)
-		return cmd
-	}
+	base := portBlock(t)
+	start := serveProcess(t, addr, dataDir, "--broker-ports", fmt.Sprintf("%d-%d", base, base+40))
 	cmd := start()
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	c := kafkaClient(t, addr)

@@ -208,21 +208,9 @@ func TestConcurrentUpgradeOneWins(t *testing.T) {
 // of an upgrade, restarts it on the same data dir and sees the operation
 // complete with no instance left upgrading.
 func TestKillDuringUpgrade(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "kafkaplane")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dataDir := t.TempDir()
 	addr := freeAddr(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir, "--broker-runtime", "fake", "--fake-broker-delay", "300ms")
-		cmd.Env = append(os.Environ(), "KAFKAPLANE_ROOT_ACCESS_KEY_ID="+testKeyID, "KAFKAPLANE_ROOT_ACCESS_KEY_SECRET="+testKeySecret)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitHealthy(t, "http://"+addr)
-		return cmd
-	}
+	start := serveProcess(t, addr, dataDir, "--broker-runtime", "fake", "--fake-broker-delay", "300ms")
 	cmd := start()
 	c := kafkaClient(t, addr)
 	id := createRunning(t, c, "0.10.2")
@@ -266,6 +254,26 @@ func TestKillDuringUpgrade(t *testing.T) {
 		}
 	}
 	t.Logf("upgrade claimed %d times across 4 SIGKILLs", op.Attempts)
+}
+
+// serveProcess builds the kafkaplane binary and returns a function that
+// starts `kafkaplane serve` on addr and dataDir as a separate process and
+// waits until it is healthy, so tests can SIGKILL it.
+func serveProcess(t testing.TB, addr, dataDir string, args ...string) func() *exec.Cmd {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kafkaplane")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return func() *exec.Cmd {
+		cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, args...)...)
+		cmd.Env = append(os.Environ(), "KAFKAPLANE_ROOT_ACCESS_KEY_ID="+testKeyID, "KAFKAPLANE_ROOT_ACCESS_KEY_SECRET="+testKeySecret)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitHealthy(t, "http://"+addr)
+		return cmd
+	}
 }
 
 func freeAddr(t testing.TB) string {
