@@ -30,6 +30,14 @@ func TestThrottleBurst(t *testing.T) {
 	b := teaClient{addr: m.ListenAddr(), id: other.ID, secret: other.Secret, region: testRegion}
 	params := map[string]string{"InstanceId": "alikafka_post-cn-nosuchinstance", "TargetVersion": "2.2.0"}
 
+	// Requests that fail authentication never use up the account's quota.
+	forged := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: "not-the-secret", region: testRegion}
+	for i := 0; i < 20; i++ {
+		if r := forged.call(t, "2019-09-16", "UpgradeInstanceVersion", params); r.code != "SignatureDoesNotMatch" {
+			t.Fatalf("forged request answered %+v", r)
+		}
+	}
+
 	passedA, throttledA, passedB := 0, 0, 0
 	for i := 0; i < 300; i++ {
 		r := a.call(t, "2019-09-16", "UpgradeInstanceVersion", params)
