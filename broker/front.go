@@ -180,12 +180,6 @@ func (b *frontBroker) stop() {
 	b.dropConns()
 }
 
-func (b *frontBroker) connCount() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.conns)
-}
-
 // pending is one request's place in the response order of a connection.
 type pending struct {
 	corr int32

@@ -111,33 +111,33 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 }
 
-func positive(v string) error {
+func positive(v string) string {
 	if n, _ := strconv.Atoi(v); n <= 0 {
-		return errors.New("It must be a positive integer.")
+		return "It must be a positive integer."
 	}
-	return nil
+	return ""
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
 
 // validName applies alikafka's instance-name rule: 3–64 letters, digits,
 // underscores or hyphens.
-func validName(v string) error {
+func validName(v string) string {
 	if !nameRE.MatchString(v) {
-		return errors.New("It must be 3 to 64 characters of letters, digits, underscores and hyphens.")
+		return "It must be 3 to 64 characters of letters, digits, underscores and hyphens."
 	}
-	return nil
+	return ""
 }
 
-func (s *Instances) knownVersion(v string) error {
+func (s *Instances) knownVersion(v string) string {
 	if _, ok := s.Catalogue.Lookup(v); !ok {
 		var vs []string
 		for _, o := range s.Catalogue.Versions {
 			vs = append(vs, o.Version)
 		}
-		return fmt.Errorf("Valid values: %s.", strings.Join(vs, ", "))
+		return "Valid values: " + strings.Join(vs, ", ") + "."
 	}
-	return nil
+	return ""
 }
 
 func (s *Instances) now() time.Time {

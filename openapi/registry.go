@@ -31,9 +31,9 @@ type Param struct {
 	Required bool
 	// Enum, when set, lists the only accepted values.
 	Enum []string
-	// Validate, when set, checks a present value; its error message is
-	// appended to the Invalid{Name} error.
-	Validate func(string) error
+	// Validate, when set, checks a present value: a non-empty result is
+	// the sentence appended to the Invalid{Name} message.
+	Validate func(string) (why string)
 }
 
 // Handler does an action's work and returns the response fields after the
@@ -195,8 +195,8 @@ func (p *Param) check(v string) error {
 		}
 	}
 	if p.Validate != nil {
-		if err := p.Validate(v); err != nil {
-			return apierr.Invalid(p.Name, err.Error())
+		if why := p.Validate(v); why != "" {
+			return apierr.Invalid(p.Name, why)
 		}
 	}
 	return nil

@@ -229,7 +229,7 @@ func proxy(t testing.TB, target string, mangle func(*http.Request), twice bool) 
 			resp = send()
 		}
 		if resp == nil {
-			http.Error(w, "proxy failed", 502)
+			http.Error(w, "proxy failed", http.StatusBadGateway)
 			return
 		}
 		defer resp.Body.Close()
