@@ -288,9 +288,10 @@ func (w *Worker) reclaimOwn(ctx context.Context) error {
 // is asked too, so a store that reads an empty AccountID as "every account"
 // is used directly.
 func (w *Worker) RestoreRunning(ctx context.Context) error {
-	insts, err := w.allInstances(ctx)
+	// An empty account filter lists the instances of every account.
+	insts, err := w.cfg.Instances.FindInstances(ctx, kafkaplane.InstanceFilter{})
 	if err != nil {
-		return err
+		return fmt.Errorf("jobs: list instances: %w", err)
 	}
 	var errs []error
 	for _, inst := range insts {
@@ -319,36 +320,6 @@ func (w *Worker) RestoreRunning(ctx context.Context) error {
 		return fmt.Errorf("jobs: restore running instances: %w", errors.Join(errs...))
 	}
 	return nil
-}
-
-// allInstances lists the live instances of every account, each once.
-func (w *Worker) allInstances(ctx context.Context) ([]*kafkaplane.Instance, error) {
-	ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: list operations: %w", err)
-	}
-	accounts := []string{""}
-	for _, op := range ops {
-		if !slices.Contains(accounts, op.AccountID) {
-			accounts = append(accounts, op.AccountID)
-		}
-	}
-	slices.Sort(accounts)
-	seen := map[string]bool{}
-	var out []*kafkaplane.Instance
-	for _, a := range accounts {
-		insts, err := w.cfg.Instances.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: a})
-		if err != nil {
-			return nil, fmt.Errorf("jobs: list instances of account %q: %w", a, err)
-		}
-		for _, inst := range insts {
-			if !seen[inst.ID] {
-				seen[inst.ID] = true
-				out = append(out, inst)
-			}
-		}
-	}
-	return out, nil
 }
 
 // lostRace reports whether a store error means the operation is no longer

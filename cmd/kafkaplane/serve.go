@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -144,13 +145,11 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	if *qps != "" {
 		m.QPS = map[string]float64{}
 		for _, kv := range splitList(*qps) {
-			var name string
-			var v float64
-			k, val, ok := strings.Cut(kv, "=")
-			if _, err := fmt.Sscanf(val, "%g", &v); !ok || err != nil || v < 0 {
+			name, val, ok := strings.Cut(kv, "=")
+			v, err := strconv.ParseFloat(val, 64)
+			if !ok || name == "" || err != nil || v < 0 {
 				return fmt.Errorf("--qps %q: want ACTION=NUMBER", kv)
 			}
-			name = k
 			m.QPS[name] = v
 		}
 	}
