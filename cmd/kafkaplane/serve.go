@@ -244,7 +244,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Operations:     m.DB,
 		Catalogue:      m.Catalogue,
 		Runtime:        m.Runtime,
-		Ports:          &portAllocator{store: m.DB, min: m.PortMin, max: m.PortMax, host: m.AdvertisedHost},
+		Ports:          &portAllocator{store: m.DB, min: m.PortMin, max: m.PortMax},
 		Wake:           m.Worker.Wake,
 		AdvertisedHost: m.AdvertisedHost,
 		DomainHost:     m.DomainHost,
@@ -460,26 +460,38 @@ func (m *Main) workerID() (string, error) {
 	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
 }
 
-// portAllocator hands out broker ports from a range: ports held by any
-// stored instance or by an allocation of this process are skipped, and a
-// port is only handed out if it can be bound now.
+// portAllocator hands out broker ports from a range: ports held by a
+// stored instance (deleted ones have given theirs back) or handed out by
+// this process in the last minute are skipped, and a port is only handed
+// out if it can be bound now. The minute covers the time between
+// allocation and the StartInstance transaction that stores the ports; a
+// call that failed in between frees its ports when the minute is over.
 type portAllocator struct {
 	store    kafkaplane.InstanceService
 	min, max int
-	host     string
 
 	mu       sync.Mutex
-	reserved map[int]bool
+	reserved map[int]time.Time
 }
+
+// reservation is how long an allocation holds its ports before they must
+// be stored with an instance.
+const reservation = time.Minute
 
 // Allocate implements openapi.PortAllocator.
 func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := time.Now()
 	if p.reserved == nil {
-		p.reserved = map[int]bool{}
+		p.reserved = map[int]time.Time{}
 	}
-	all, err := p.store.FindInstances(ctx, kafkaplane.InstanceFilter{IncludeDeleted: true})
+	for port, at := range p.reserved {
+		if now.Sub(at) > reservation {
+			delete(p.reserved, port)
+		}
+	}
+	all, err := p.store.FindInstances(ctx, kafkaplane.InstanceFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +503,7 @@ func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 	}
 	var out []int
 	for port := p.min; port <= p.max && len(out) < n; port++ {
-		if used[port] || p.reserved[port] || !bindable(port) {
+		if _, held := p.reserved[port]; held || used[port] || !bindable(port) {
 			continue
 		}
 		out = append(out, port)
@@ -500,7 +512,7 @@ func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 		return nil, kafkaplane.Errorf("ServiceUnavailable", "No free broker ports are left in %d-%d.", p.min, p.max)
 	}
 	for _, port := range out {
-		p.reserved[port] = true
+		p.reserved[port] = now
 	}
 	return out, nil
 }
