@@ -35,6 +35,9 @@ type frontBroker struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[*proxyConn]struct{}
+	// gate is non-nil while the broker restarts: clients that connect
+	// meanwhile are left in the listen queue and served once it closes.
+	gate chan struct{}
 }
 
 func (b *frontBroker) addr() string { return net.JoinHostPort(b.host, strconv.Itoa(b.port)) }
@@ -44,6 +47,8 @@ func (b *frontBroker) listen(listenHost string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ln != nil {
+		b.openGateLocked()
+		b.up.Store(true)
 		return nil
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(b.port)))
@@ -69,13 +74,9 @@ func (b *frontBroker) accept(ln net.Listener) {
 			return
 		}
 		b.mu.Lock()
-		closed := b.ln != ln // closed while we were accepting
 		upAddr := b.inst.upstreamAddr(b.id)
 		b.mu.Unlock()
 		go b.serve(c, upAddr)
-		if closed {
-			return
-		}
 	}
 }
 
@@ -94,13 +95,23 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 	}
 	pc := &proxyConn{
 		b:       b,
-		ver:     b.ver.Load(),
 		client:  c,
 		up:      up,
 		pending: make(chan pending, 256),
 		created: time.Now(),
 	}
 	b.mu.Lock()
+	for b.gate != nil {
+		// The broker is restarting: the client waits, as those still in
+		// the listen queue do, and is served by the broker that comes
+		// back. Registering under the same lock that pause takes means
+		// no connection slips past dropConns with the old version.
+		gate := b.gate
+		b.mu.Unlock()
+		<-gate
+		b.mu.Lock()
+	}
+	pc.ver = b.ver.Load()
 	if b.ln == nil {
 		// The broker stopped while this client connected. Closing now
 		// would cut the client off right after its first request, which
@@ -109,7 +120,7 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 		// connection gets one answer and is then closed, an ordinary
 		// disconnect the client retries elsewhere.
 		pc.doomed = true
-		time.AfterFunc(2*time.Second, pc.close)
+		time.AfterFunc(2*time.Second, pc.abort)
 	}
 	b.conns[pc] = struct{}{}
 	b.mu.Unlock()
@@ -121,17 +132,40 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 // connected clients keep working until dropConns.
 func (b *frontBroker) stopListening() {
 	b.up.Store(false)
-	b.closeListener()
-}
-
-// closeListener refuses new clients but keeps the broker in metadata.
-func (b *frontBroker) closeListener() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ln != nil {
 		b.ln.Close()
 		b.ln = nil
 	}
+	b.openGateLocked()
+}
+
+// pause stops taking new clients off the listen queue while the port
+// stays bound, as when a restarting broker's successor inherits its
+// socket: a client connecting meanwhile is neither refused nor served
+// by the old broker, it waits and is served once listen resumes. A
+// refused dial would instead cost clients a full retry back-off.
+func (b *frontBroker) pause() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gate == nil {
+		b.gate = make(chan struct{})
+	}
+}
+
+func (b *frontBroker) openGateLocked() {
+	if b.gate != nil {
+		close(b.gate)
+		b.gate = nil
+	}
+}
+
+// connCount is how many client connections the broker has.
+func (b *frontBroker) connCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.conns)
 }
 
 // dropConns closes every client connection, the way a broker process
@@ -152,7 +186,7 @@ func (b *frontBroker) dropConns() {
 	}
 	b.mu.Unlock()
 	for _, pc := range conns {
-		pc.close()
+		pc.abort()
 	}
 }
 
@@ -218,6 +252,21 @@ type proxyConn struct {
 	// doomed connections arrived while the broker stopped: they are
 	// closed after their first answer (see serve).
 	doomed bool
+}
+
+// abort ends a connection because the broker is going away. A connection
+// that has delivered a real answer is closed normally; clients retry an
+// ordinary disconnect. One that has not is reset instead: clients take an
+// orderly close before the first answer for a TLS or SASL mismatch and
+// fail their requests for good, while a reset is a network error they
+// retry elsewhere, which is what a broker restart calls for.
+func (pc *proxyConn) abort() {
+	if !pc.answered.Load() {
+		if tc, ok := pc.client.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+	}
+	pc.close()
 }
 
 func (pc *proxyConn) close() {
@@ -369,19 +418,28 @@ func (pc *proxyConn) writeLoop() {
 	ur := bufio.NewReaderSize(pc.up, 64<<10)
 	cw := bufio.NewWriterSize(pc.client, 64<<10)
 	var hdr [8]byte
+	// real is set once a response other than the handshake is written;
+	// answered follows only when it has left the buffer, because abort
+	// relies on the client having it.
+	real := false
 	for p := range pc.pending {
 		err := pc.respond(p, ur, cw, hdr[:])
+		if err == nil && !p.handshake {
+			real = true
+		}
 		if err == nil && len(pc.pending) == 0 {
 			err = cw.Flush()
-		}
-		if err == nil && !p.handshake {
-			pc.answered.Store(true)
+			if err == nil && real {
+				pc.answered.Store(true)
+			}
 		}
 		if p.produce {
 			pc.b.produceInFlight.Add(-1)
 		}
 		if err != nil || p.closeConn || (pc.doomed && !p.handshake) {
-			cw.Flush()
+			if cw.Flush() == nil && real {
+				pc.answered.Store(true)
+			}
 			return
 		}
 	}

@@ -81,7 +81,7 @@ func newClient(t testing.TB, addrs []string, opts ...kgo.Opt) *kgo.Client {
 		kgo.RetryTimeout(20 * time.Second),
 	}
 	if os.Getenv("BROKER_TEST_KGO_LOG") != "" {
-		base = append(base, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
+		base = append(base, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, func() string { return time.Now().Format("15:04:05.000000 ") })))
 	}
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {

@@ -44,6 +44,10 @@ type KafkaConfig struct {
 	// back the partitions it led; it defaults to 1 s, and a negative
 	// value keeps leadership where the restart moved it.
 	LeaderRebalanceDelay time.Duration
+	// HandoffTimeout is how long a restarting broker, its leaders moved,
+	// keeps serving clients that have not yet left it before dropping
+	// them; it defaults to 250 ms.
+	HandoffTimeout time.Duration
 	// LeaderChangeSpacing is the least time between two rounds of
 	// leader moves in one instance; it defaults to 500 ms, twice the
 	// metadata refresh back-off clients are asked to use.
@@ -87,6 +91,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if cfg.LeaderChangeSpacing <= 0 {
 		cfg.LeaderChangeSpacing = 500 * time.Millisecond
 	}
+	if cfg.HandoffTimeout <= 0 {
+		cfg.HandoffTimeout = 250 * time.Millisecond
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 2 * time.Second
 	}
@@ -128,6 +135,21 @@ func (i *instance) front(id int32) *frontBroker {
 }
 
 func (i *instance) upstreamAddr(id int32) string { return i.upstream[id] }
+
+// mixedLeaderEpochs reports whether some of the instance's brokers answer
+// Metadata with leader epochs (v7 and later) and some cannot, as during a
+// roll from 0.10.2 to 2.2.0.
+func (i *instance) mixedLeaderEpochs() bool {
+	with, without := false, false
+	for _, b := range i.brokers {
+		if b.ver.Load().maxVersion(3) >= 7 {
+			with = true
+		} else {
+			without = true
+		}
+	}
+	return with && without
+}
 
 func (i *instance) stop() {
 	i.rollMu.Lock()
@@ -384,21 +406,37 @@ func (k *Kafka) RestartBroker(ctx context.Context, instanceID string, brokerID i
 	defer func() { inst.lastLeaderChange = time.Now() }()
 	inst.restoreLeadersLocked(brokerID)
 	//
-	// New connections are refused from the start (a dial error is one
-	// clients retry quietly), but the broker stays in metadata until its
-	// leaders are gone, so clients are never told a partition is
-	// leaderless.
-	b.closeListener()
-	moved, err := inst.moveLeadersOff(ctx, brokerID)
+	// The broker leaves metadata just before its leaders move, so the
+	// refresh a client makes on its first NOT_LEADER shows both at once:
+	// the new leaders, and a broker list without this one, which makes
+	// clients close their connections to it. Connections a client keeps
+	// idle across the restart would otherwise be found dead only on
+	// their next use, costing a retry back-off then.
+	moves, err := inst.planLeaderMoves(ctx, brokerID)
+	if err != nil {
+		return err
+	}
+	b.up.Store(false)
+	moved, err := inst.applyLeaderMoves(moves)
 	if err != nil {
 		b.listen(k.cfg.ListenHost)
 		return err
 	}
-	b.stopListening()
+	// Controlled shutdown: the broker keeps answering (NOT_LEADER for
+	// what it led) until its clients have left or HandoffTimeout passes,
+	// and produce requests already handed to storage are answered before
+	// the rest are dropped.
+	handoffUntil := time.Now().Add(k.cfg.HandoffTimeout)
+	for b.connCount() > 0 && time.Now().Before(handoffUntil) && ctx.Err() == nil {
+		time.Sleep(2 * time.Millisecond)
+	}
 	drainUntil := time.Now().Add(k.cfg.DrainTimeout)
 	for b.produceInFlight.Load() > 0 && time.Now().Before(drainUntil) && ctx.Err() == nil {
 		time.Sleep(2 * time.Millisecond)
 	}
+	// From here until it listens again the broker is down; clients that
+	// connect meanwhile wait and are served by the broker that comes back.
+	b.pause()
 	b.dropConns()
 	b.ver.Store(av)
 
@@ -462,9 +500,9 @@ type topicPartition struct {
 	partition int32
 }
 
-// moveLeadersOff moves every partition led by id to the other up brokers
-// in turn and returns what it moved.
-func (i *instance) moveLeadersOff(ctx context.Context, id int32) ([]topicPartition, error) {
+// planLeaderMoves hands every partition led by id to the other up brokers
+// in turn; nothing moves until applyLeaderMoves.
+func (i *instance) planLeaderMoves(ctx context.Context, id int32) ([]leaderMove, error) {
 	var targets []int32
 	for _, b := range i.brokers {
 		if b.id != id && b.up.Load() {
@@ -478,8 +516,7 @@ func (i *instance) moveLeadersOff(ctx context.Context, id int32) ([]topicPartiti
 	if err != nil {
 		return nil, err
 	}
-	var moved []topicPartition
-	n := 0
+	var moves []leaderMove
 	for _, t := range meta.Topics {
 		if t.Topic == nil {
 			continue
@@ -488,13 +525,28 @@ func (i *instance) moveLeadersOff(ctx context.Context, id int32) ([]topicPartiti
 			if p.Leader != id {
 				continue
 			}
-			to := targets[n%len(targets)]
-			n++
-			if err := i.cluster.MoveTopicPartition(*t.Topic, p.Partition, to); err != nil {
-				return moved, err
-			}
-			moved = append(moved, topicPartition{*t.Topic, p.Partition})
+			to := targets[len(moves)%len(targets)]
+			moves = append(moves, leaderMove{topicPartition{*t.Topic, p.Partition}, to})
 		}
+	}
+	return moves, nil
+}
+
+// leaderMove hands one partition's leadership to broker to.
+type leaderMove struct {
+	tp topicPartition
+	to int32
+}
+
+// applyLeaderMoves carries out moves in the storage engine and returns the
+// partitions it moved.
+func (i *instance) applyLeaderMoves(moves []leaderMove) ([]topicPartition, error) {
+	moved := make([]topicPartition, 0, len(moves))
+	for _, m := range moves {
+		if err := i.cluster.MoveTopicPartition(m.tp.topic, m.tp.partition, m.to); err != nil {
+			return moved, err
+		}
+		moved = append(moved, m.tp)
 	}
 	return moved, nil
 }

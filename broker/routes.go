@@ -252,10 +252,21 @@ func (pc *proxyConn) rewriteMetadata(version int16) func([]byte) ([]byte, error)
 		if fb := inst.front(resp.ControllerID); fb == nil || !fb.up.Load() {
 			resp.ControllerID = firstUp
 		}
+		// While some brokers of the instance still run a release whose
+		// Metadata has no leader epochs, the others report none either.
+		// Otherwise a client that learned an epoch from a new broker and
+		// next asks an old one sees the epoch vanish, which clients such
+		// as franz-go take for a leaderless partition: they keep the
+		// stale leader and wait out a metadata back-off, stalling
+		// producers for the rest of the roll.
+		hideEpochs := version >= 7 && inst.mixedLeaderEpochs()
 		for ti := range resp.Topics {
 			t := &resp.Topics[ti]
 			for pi := range t.Partitions {
 				rp := &t.Partitions[pi]
+				if hideEpochs {
+					rp.LeaderEpoch = -1
+				}
 				if rp.ErrorCode != 0 {
 					continue
 				}
