@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,23 +18,36 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
-// freePorts returns n loopback ports that were free a moment ago.
+// freePorts returns n loopback ports that were free a moment ago, drawn
+// at random from below the kernel's ephemeral range so that no outgoing
+// connection of a test running alongside can take one while a broker is
+// restarting or between tests that reuse them.
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	var ports []int
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	lo, hi := 20000, 32768
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(data)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > lo+1000 {
+				hi = v
+			}
 		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
-	for _, ln := range lns {
-		ln.Close()
+next:
+	for range 100 {
+		base := lo + rand.IntN(hi-lo-n)
+		ports := make([]int, 0, n)
+		for port := base; port < base+n; port++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				continue next
+			}
+			ln.Close()
+			ports = append(ports, port)
+		}
+		return ports
 	}
-	return ports
+	t.Fatalf("no %d free ports in %d-%d", n, lo, hi)
+	return nil
 }
 
 func testLogger(t testing.TB) *slog.Logger {

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,21 +19,47 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
-// portBlock returns the first of 41 ports for one test's brokers: a port
-// the kernel just handed out, so that concurrent test binaries are unlikely
-// to pick the same block (the allocator skips any port it cannot bind).
+// portBlock returns the first of 41 loopback ports for one test's brokers,
+// all bindable a moment ago. The block is drawn at random from below the
+// kernel's ephemeral range: ports there are not handed to the outgoing
+// connections of tests running alongside, which could otherwise take a
+// broker's port between its allocation and its bind, or while it restarts.
 func portBlock(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const size = 41
+	lo, hi := 20000, ephemeralPortsFrom()
+	for range 100 {
+		base := lo + rand.IntN(hi-lo-size)
+		if blockBindable(base, size) {
+			return base
+		}
 	}
-	base := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	if base > 60000 {
-		base -= 5000
+	t.Fatalf("no block of %d bindable ports in %d-%d", size, lo, hi)
+	return 0
+}
+
+// ephemeralPortsFrom is where the kernel's ephemeral port range starts.
+func ephemeralPortsFrom() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(data)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 21000 {
+				return n
+			}
+		}
 	}
-	return base
+	return 32768
+}
+
+func blockBindable(base, size int) bool {
+	for port := base; port < base+size; port++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
 }
 
 // withKafka runs real brokers, on a port block of this test's own.
