@@ -69,4 +69,7 @@ const (
 	CodeNotFound = "EntityNotExist"
 	// CodeAlreadyExists reports a duplicate key on create.
 	CodeAlreadyExists = "EntityAlreadyExists"
+	// CodeLimitExceeded reports a create that would take its owner past
+	// a count limit.
+	CodeLimitExceeded = "LimitExceeded"
 )

@@ -108,7 +108,11 @@ type IdentityService interface {
 	// error with CodeNotFound.
 	FindAccessKey(ctx context.Context, id string) (*AccessKey, error)
 	// CreateAccessKey stores a new key; CodeAlreadyExists on a duplicate id.
-	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	// A limit above zero is how many keys its owner (the user, or the
+	// account's root) may hold: one more is refused with
+	// CodeLimitExceeded, counted in the same transaction as the insert so
+	// that concurrent creates, from any process, cannot pass it together.
+	CreateAccessKey(ctx context.Context, k *AccessKey, limit int) error
 	// UpdateAccessKey writes k (its Status) with compare-and-set.
 	UpdateAccessKey(ctx context.Context, k *AccessKey) error
 	// DeleteAccessKey removes a key of the account.

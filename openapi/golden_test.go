@@ -42,7 +42,7 @@ func goldenServerFor(t testing.TB) (*Server, *sqlstore.DB) {
 	}
 	t.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if err := db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "testid", Secret: "testsecret", AccountID: "1234567890123456", Status: kafkaplane.AccessKeyActive, CreateDate: now}); err != nil {
+	if err := db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "testid", Secret: "testsecret", AccountID: "1234567890123456", Status: kafkaplane.AccessKeyActive, CreateDate: now}, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"alikafka_post-cn-v0h1fgs2json", "alikafka_post-cn-v0h1fgs2xml0"} {

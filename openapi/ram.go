@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"regexp"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -20,10 +19,6 @@ type RAM struct {
 	Identities kafkaplane.IdentityService
 	// Now is the clock for the dates RAM reports (time.Now when nil).
 	Now func() time.Time
-
-	// keyMu serialises AccessKey creation in this process, so that two
-	// concurrent CreateAccessKey calls cannot both pass the two-key check.
-	keyMu sync.Mutex
 }
 
 // ramVersion is RAM's API version.
@@ -460,15 +455,6 @@ func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.keyMu.Lock()
-	defer s.keyMu.Unlock()
-	keys, err := s.Identities.ListAccessKeys(ctx, r.Caller.AccountID, owner)
-	if err != nil {
-		return nil, err
-	}
-	if len(keys) >= maxAccessKeysPerUser {
-		return nil, ramAccessKeyLimit.Errorf("The count of AccessKey of the user beyond the current limits: a principal may have at most %d AccessKeys.", maxAccessKeysPerUser)
-	}
 	k := &kafkaplane.AccessKey{
 		AccountID:  r.Caller.AccountID,
 		UserName:   owner,
@@ -479,10 +465,13 @@ func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
 	// fresh id rather than reported.
 	for attempt := 0; ; attempt++ {
 		k.ID, k.Secret = kafkaplane.NewAccessKeyPair()
-		err = s.Identities.CreateAccessKey(ctx, k)
+		err = s.Identities.CreateAccessKey(ctx, k, maxAccessKeysPerUser)
 		if kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists || attempt == 3 {
 			break
 		}
+	}
+	if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
+		return nil, ramAccessKeyLimit.Errorf("The count of AccessKey of the user beyond the current limits: a principal may have at most %d AccessKeys.", maxAccessKeysPerUser)
 	}
 	if err != nil {
 		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})

@@ -79,8 +79,8 @@ func (db *DB) forgetKeys() {
 // CreateAccessKey stores a new key with ModifyIndex 1; a zero CreateDate is
 // set from the store clock and an empty Status is Active. A duplicate id is
 // CodeAlreadyExists; a UserName that is not a user of the account is
-// CodeNotFound.
-func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
+// CodeNotFound. A limit above zero caps the owner's keys (CodeLimitExceeded).
+func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey, limit int) error {
 	db.forgetKeys()
 	defer db.forgetKeys()
 	created := db.orNow(k.CreateDate)
@@ -91,6 +91,11 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if k.UserName != "" {
 			if err := userExists(ctx, tx, k.AccountID, k.UserName); err != nil {
+				return err
+			}
+		}
+		if limit > 0 {
+			if err := db.underKeyLimit(ctx, tx, k.AccountID, k.UserName, limit); err != nil {
 				return err
 			}
 		}
@@ -105,6 +110,27 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 		return wrap("create access key", err)
 	}
 	k.CreateDate, k.Status, k.ModifyIndex = created, status, 1
+	return nil
+}
+
+// underKeyLimit fails with CodeLimitExceeded when the owner already holds
+// limit keys. On SQLite the transaction already holds the database's write
+// lock; on PostgreSQL a transaction-scoped advisory lock on the owner keeps
+// two transactions from both counting before either inserts, which READ
+// COMMITTED alone would allow.
+func (db *DB) underKeyLimit(ctx context.Context, tx *sql.Tx, accountID, userName string, limit int) error {
+	if db.d.engine == EnginePostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('access_keys/' || $1 || '/' || $2))`, accountID, userName); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_keys WHERE account_id = $1 AND user_name = $2`, accountID, userName).Scan(&n); err != nil {
+		return err
+	}
+	if n >= limit {
+		return kafkaplane.Errorf(kafkaplane.CodeLimitExceeded, "The owner already holds %d AccessKeys, the most allowed.", n)
+	}
 	return nil
 }
 

@@ -96,6 +96,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"UpdateOperation", testUpdateOperation},
 		{"FinishOperation", testFinishOperation},
 		{"AccessKeys", testAccessKeys},
+		{"AccessKeyLimitConcurrent", testAccessKeyLimitConcurrent},
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
@@ -714,17 +715,17 @@ func testAccessKeys(t *testing.T, dsn string) {
 	ctx := context.Background()
 	db := openStore(t, dsn)
 	root := &kafkaplane.AccessKey{ID: "LTAIroot1", Secret: "s1", AccountID: "acct1"}
-	must(t, db.CreateAccessKey(ctx, root))
+	must(t, db.CreateAccessKey(ctx, root, 0))
 	if root.Status != kafkaplane.AccessKeyActive || root.ModifyIndex != 1 || !root.CreateDate.Equal(t0) {
 		t.Fatalf("after create: %+v", root)
 	}
-	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIroot1", Secret: "x", AccountID: "acct2"}), kafkaplane.CodeAlreadyExists)
-	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIuser1", Secret: "x", AccountID: "acct1", UserName: "alice"}), kafkaplane.CodeNotFound)
+	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIroot1", Secret: "x", AccountID: "acct2"}, 0), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIuser1", Secret: "x", AccountID: "acct1", UserName: "alice"}, 0), kafkaplane.CodeNotFound)
 	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
 	u1 := &kafkaplane.AccessKey{ID: "LTAIuser1", Secret: "s2", AccountID: "acct1", UserName: "alice", CreateDate: t0.Add(time.Second)}
 	u2 := &kafkaplane.AccessKey{ID: "LTAIuser2", Secret: "s3", AccountID: "acct1", UserName: "alice", Status: kafkaplane.AccessKeyInactive, CreateDate: t0.Add(2 * time.Second)}
-	must(t, db.CreateAccessKey(ctx, u1))
-	must(t, db.CreateAccessKey(ctx, u2))
+	must(t, db.CreateAccessKey(ctx, u1, 0))
+	must(t, db.CreateAccessKey(ctx, u2, 0))
 
 	got, err := db.FindAccessKey(ctx, "LTAIuser2")
 	must(t, err)
@@ -760,6 +761,53 @@ func testAccessKeys(t *testing.T, dsn string) {
 	wantCode(t, err, kafkaplane.CodeNotFound)
 }
 
+// testAccessKeyLimitConcurrent creates keys for one owner from many
+// goroutines across two handles on the same database, as two kafkaplane
+// processes would: exactly limit of them may succeed.
+func testAccessKeyLimitConcurrent(t *testing.T, dsn string) {
+	ctx := context.Background()
+	dbs := []*DB{openStore(t, dsn), openStore(t, dsn)}
+	must(t, dbs[0].CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	const n, limit = 24, 2
+	for _, owner := range []string{"alice", ""} {
+		var (
+			wg        sync.WaitGroup
+			ok, over  atomic.Int32
+			otherErrs = make(chan error, n)
+			start     = make(chan struct{})
+		)
+		for i := range n {
+			wg.Go(func() {
+				k := &kafkaplane.AccessKey{ID: fmt.Sprintf("LTAI%s%02d", owner, i), Secret: "s", AccountID: "acct1", UserName: owner}
+				<-start
+				err := dbs[i%2].CreateAccessKey(ctx, k, limit)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded:
+					over.Add(1)
+				default:
+					otherErrs <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(otherErrs)
+		for err := range otherErrs {
+			t.Errorf("owner %q: unexpected error: %v", owner, err)
+		}
+		keys, err := dbs[0].ListAccessKeys(ctx, "acct1", owner)
+		must(t, err)
+		if ok.Load() != limit || over.Load() != n-limit || len(keys) != limit {
+			t.Fatalf("owner %q: %d created, %d refused, %d stored; want %d, %d, %d",
+				owner, ok.Load(), over.Load(), len(keys), limit, n-limit, limit)
+		}
+	}
+	// Without a limit nothing is counted.
+	must(t, dbs[1].CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIextra", Secret: "s", AccountID: "acct1", UserName: "alice"}, 0))
+}
+
 func testUsers(t *testing.T, dsn string) {
 	ctx := context.Background()
 	db := openStore(t, dsn)
@@ -786,7 +834,7 @@ func testUsers(t *testing.T, dsn string) {
 
 	// Update with compare-and-set, including a rename that carries over to
 	// the user's keys and attachments.
-	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIalice", Secret: "s", AccountID: "acct1", UserName: "alice"}))
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIalice", Secret: "s", AccountID: "acct1", UserName: "alice"}, 0))
 	must(t, db.AttachPolicy(ctx, &kafkaplane.PolicyAttachment{AccountID: "acct1", UserName: "alice", PolicyType: kafkaplane.PolicyTypeSystem, PolicyName: "AliyunKafkaFullAccess"}))
 	stale := *got
 	got.UserName, got.DisplayName, got.UpdateDate = "alice2", "Alice II", t0.Add(time.Hour)

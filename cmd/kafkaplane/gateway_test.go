@@ -18,7 +18,7 @@ func TestGatewayOfficialClients(t *testing.T) {
 	m := startMain(t)
 	throttled := startMain(t, func(m *Main) { m.QPS = map[string]float64{"GetAllInstanceIdList": 1} })
 	inactive := &kafkaplane.AccessKey{ID: "LTAIinactive000000000001", Secret: "inactivesecret", AccountID: m.AccountID, Status: kafkaplane.AccessKeyInactive, CreateDate: time.Now()}
-	if err := m.DB.CreateAccessKey(context.Background(), inactive); err != nil {
+	if err := m.DB.CreateAccessKey(context.Background(), inactive, 0); err != nil {
 		t.Fatal(err)
 	}
 	skewed := startMain(t, shiftClock(time.Hour))

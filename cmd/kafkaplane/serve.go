@@ -408,7 +408,7 @@ func (m *Main) bootstrapRootKey(ctx context.Context) error {
 	switch {
 	case kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound:
 		key = &kafkaplane.AccessKey{ID: id, Secret: secret, AccountID: m.AccountID, Status: kafkaplane.AccessKeyActive, CreateDate: time.Now().UTC()}
-		if err := m.DB.CreateAccessKey(ctx, key); err != nil {
+		if err := m.DB.CreateAccessKey(ctx, key, 0); err != nil {
 			return err
 		}
 	case err != nil:

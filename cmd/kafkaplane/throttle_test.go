@@ -23,7 +23,7 @@ func TestThrottleBurst(t *testing.T) {
 		m.FakeStepDelay = 0
 	})
 	other := &kafkaplane.AccessKey{ID: "LTAIsecondaccount0000001", Secret: "secondaccountsecret", AccountID: "6543210987654321", Status: kafkaplane.AccessKeyActive, CreateDate: time.Now()}
-	if err := m.DB.CreateAccessKey(context.Background(), other); err != nil {
+	if err := m.DB.CreateAccessKey(context.Background(), other, 0); err != nil {
 		t.Fatal(err)
 	}
 	a := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion, typedErrors: true}
