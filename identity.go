@@ -93,13 +93,45 @@ type Policy struct {
 	ModifyIndex     int64
 }
 
-// PolicyAttachment records that a policy applies to a user.
+// Group is a RAM user group of an account: the policies attached to it
+// apply to every member.
+type Group struct {
+	AccountID   string
+	GroupID     string
+	GroupName   string
+	Comments    string
+	CreateDate  time.Time
+	UpdateDate  time.Time
+	ModifyIndex int64
+}
+
+// GroupMembership records that a user belongs to a group.
+type GroupMembership struct {
+	AccountID string
+	GroupName string
+	UserName  string
+	JoinDate  time.Time
+}
+
+// PolicyAttachment records that a policy applies to a user or a group:
+// exactly one of UserName and GroupName is set.
 type PolicyAttachment struct {
 	AccountID  string
 	UserName   string
+	GroupName  string
 	PolicyType string
 	PolicyName string
 	AttachDate time.Time
+}
+
+// AttachmentFilter selects attachments; an empty field matches anything.
+// UserName selects one user's own attachments and GroupName one group's;
+// with neither, the attachments of users and groups alike are listed.
+type AttachmentFilter struct {
+	UserName   string
+	GroupName  string
+	PolicyType string
+	PolicyName string
 }
 
 // IdentityService stores accounts' credentials, users and policies.
@@ -125,8 +157,30 @@ type IdentityService interface {
 	FindUser(ctx context.Context, accountID, userName string) (*User, error)
 	ListUsers(ctx context.Context, accountID string) ([]*User, error)
 	UpdateUser(ctx context.Context, u *User) error
-	// DeleteUser removes a user; its keys and attachments must be gone.
+	// DeleteUser removes a user; its keys, attachments and group
+	// memberships must be gone.
 	DeleteUser(ctx context.Context, accountID, userName string) error
+
+	// CreateGroup stores a new group; CodeAlreadyExists on a taken name.
+	CreateGroup(ctx context.Context, g *Group) error
+	// FindGroup returns a group by name, or CodeNotFound.
+	FindGroup(ctx context.Context, accountID, groupName string) (*Group, error)
+	// ListGroups lists the account's groups by name.
+	ListGroups(ctx context.Context, accountID string) ([]*Group, error)
+	// UpdateGroup writes g (found by GroupID) with compare-and-set; a new
+	// GroupName carries its memberships and attachments along.
+	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteGroup removes a group; its members and attachments must be
+	// gone.
+	DeleteGroup(ctx context.Context, accountID, groupName string) error
+	// AddUserToGroup stores a membership; CodeNotFound when the user or
+	// the group is missing, CodeAlreadyExists when it is a member.
+	AddUserToGroup(ctx context.Context, m *GroupMembership) error
+	// RemoveUserFromGroup removes a membership, or returns CodeNotFound.
+	RemoveUserFromGroup(ctx context.Context, accountID, groupName, userName string) error
+	// ListGroupMemberships lists the memberships of a group (groupName
+	// non-empty) or of a user (userName non-empty), oldest first.
+	ListGroupMemberships(ctx context.Context, accountID, groupName, userName string) ([]*GroupMembership, error)
 
 	CreatePolicy(ctx context.Context, p *Policy) error
 	// FindPolicy returns a policy by type and name; system policies are
@@ -135,11 +189,17 @@ type IdentityService interface {
 	ListPolicies(ctx context.Context, accountID, policyType string) ([]*Policy, error)
 	DeletePolicy(ctx context.Context, accountID, name string) error
 
+	// AttachPolicy attaches a policy to a user or a group; CodeNotFound
+	// when either is missing, CodeAlreadyExists when already attached.
 	AttachPolicy(ctx context.Context, a *PolicyAttachment) error
+	// DetachPolicy removes an attachment, or returns CodeNotFound.
 	DetachPolicy(ctx context.Context, a *PolicyAttachment) error
-	// ListAttachments lists the attachments of a user (userName non-empty)
-	// or of a policy (policyName non-empty).
-	ListAttachments(ctx context.Context, accountID, userName, policyType, policyName string) ([]*PolicyAttachment, error)
+	// ListAttachments lists the account's attachments that f selects,
+	// oldest first.
+	ListAttachments(ctx context.Context, accountID string, f AttachmentFilter) ([]*PolicyAttachment, error)
+	// ListAttachmentsInEffect lists every attachment that governs a
+	// user's requests: its own and those of the groups it belongs to.
+	ListAttachmentsInEffect(ctx context.Context, accountID, userName string) ([]*PolicyAttachment, error)
 }
 
 // NonceService remembers the signature nonces each AccessKey used, so that

@@ -17,7 +17,11 @@ import (
 const (
 	codeDeleteUserAccessKey = "DeleteConflict.User.AccessKey"
 	codeDeleteUserPolicy    = "DeleteConflict.User.Policy"
+	codeDeleteUserGroup     = "DeleteConflict.User.Group"
 	codeDeletePolicyUser    = "DeleteConflict.Policy.User"
+	codeDeletePolicyGroup   = "DeleteConflict.Policy.Group"
+	codeDeleteGroupUser     = "DeleteConflict.Group.User"
+	codeDeleteGroupPolicy   = "DeleteConflict.Group.Policy"
 )
 
 // ---- access keys ----
@@ -230,7 +234,9 @@ func userExists(ctx context.Context, q querier, accountID, userName string) erro
 	return err
 }
 
-// newUserID returns a 16-digit id in the style of RAM user ids.
+// newUserID returns a 16-digit id in the style of RAM user ids. Groups
+// draw theirs the same way: ids only need to be unique per account, which
+// the unique indexes check.
 func newUserID() (string, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(9e15))
 	if err != nil {
@@ -299,9 +305,10 @@ func (db *DB) ListUsers(ctx context.Context, accountID string) ([]*kafkaplane.Us
 // UpdateUser writes u with compare-and-set on ModifyIndex and advances it.
 // The user is identified by its immutable UserID, so that RAM's UpdateUser
 // can rename it (NewUserName): the rename carries over to the user's access
-// keys in the same transaction, and to its policy attachments through the
-// foreign key's ON UPDATE CASCADE. Renaming onto an existing name is
-// CodeAlreadyExists; a zero UpdateDate is set from the store clock.
+// keys in the same transaction, and to its policy attachments and group
+// memberships through the foreign keys' ON UPDATE CASCADE. Renaming onto an
+// existing name is CodeAlreadyExists; a zero UpdateDate is set from the
+// store clock.
 func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
 	db.forgetKeys()
 	defer db.forgetKeys()
@@ -351,9 +358,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
 }
 
 // DeleteUser removes a user of the account. As in RAM, the user's access
-// keys and policy attachments must be removed first: remaining keys are
-// DeleteConflict.User.AccessKey, remaining attachments
-// DeleteConflict.User.Policy. The checks and the delete share one
+// keys, policy attachments and group memberships must be removed first:
+// remaining keys are DeleteConflict.User.AccessKey, remaining attachments
+// DeleteConflict.User.Policy, remaining memberships
+// DeleteConflict.User.Group. The checks and the delete share one
 // transaction, so a key created concurrently cannot be orphaned.
 func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error {
 	db.forgetKeys()
@@ -376,21 +384,278 @@ func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error 
 		if attached {
 			return kafkaplane.Errorf(codeDeleteUserPolicy, "The user %s still has policies attached; detach them first.", userName)
 		}
+		member, err := exists(ctx, tx, `SELECT 1 FROM group_members WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)
+		if err != nil {
+			return err
+		}
+		if member {
+			return kafkaplane.Errorf(codeDeleteUserGroup, "The user CAN NOT be in any group while deleting the user.")
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE account_id = $1 AND user_name = $2`, accountID, userName)
+		if isForeignKeyViolation(err) {
+			// On PostgreSQL an attachment or membership committed after
+			// the checks above still holds the row.
+			return kafkaplane.Errorf(kafkaplane.CodeConflict, "The user %s was changed concurrently; retry.", userName)
+		}
 		return err
 	})
 	return wrap("delete user", err)
 }
 
+// ---- groups ----
+
+const groupColumns = `account_id, group_name, group_id, comments, create_date, update_date, modify_index`
+
+func scanGroup(s scanner) (*kafkaplane.Group, error) {
+	var (
+		g                kafkaplane.Group
+		created, updated int64
+	)
+	if err := s.Scan(&g.AccountID, &g.GroupName, &g.GroupID, &g.Comments, &created, &updated, &g.ModifyIndex); err != nil {
+		return nil, err
+	}
+	g.CreateDate, g.UpdateDate = fromMicros(created), fromMicros(updated)
+	return &g, nil
+}
+
+func groupNotFound(name string) error {
+	return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The group %s does not exist.", name)
+}
+
+func groupExists(ctx context.Context, q querier, accountID, groupName string) error {
+	ok, err := exists(ctx, q, `SELECT 1 FROM groups WHERE account_id = $1 AND group_name = $2`, accountID, groupName)
+	if err == nil && !ok {
+		return groupNotFound(groupName)
+	}
+	return err
+}
+
+// CreateGroup stores a new group with ModifyIndex 1. Names are unique per
+// account (CodeAlreadyExists). An empty GroupID is generated; zero dates
+// are set from the store clock.
+func (db *DB) CreateGroup(ctx context.Context, g *kafkaplane.Group) error {
+	id := g.GroupID
+	if id == "" {
+		var err error
+		if id, err = newUserID(); err != nil {
+			return wrap("create group", err)
+		}
+	}
+	created := db.orNow(g.CreateDate)
+	updated := created
+	if !g.UpdateDate.IsZero() {
+		updated = norm(g.UpdateDate)
+	}
+	_, err := db.exec(ctx, `INSERT INTO groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+		g.AccountID, g.GroupName, id, g.Comments, toMicros(created), toMicros(updated))
+	if isUniqueViolation(err) {
+		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The group %s already exists.", g.GroupName)
+	}
+	if err != nil {
+		return wrap("create group", err)
+	}
+	g.GroupID, g.CreateDate, g.UpdateDate, g.ModifyIndex = id, created, updated, 1
+	return nil
+}
+
+// FindGroup returns a group of the account by name, or CodeNotFound.
+func (db *DB) FindGroup(ctx context.Context, accountID, groupName string) (*kafkaplane.Group, error) {
+	g, err := scanGroup(db.queryRow(ctx, `SELECT `+groupColumns+` FROM groups
+		WHERE account_id = $1 AND group_name = $2`, accountID, groupName))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, groupNotFound(groupName)
+	}
+	return g, wrap("find group", err)
+}
+
+// ListGroups lists the account's groups ordered by name.
+func (db *DB) ListGroups(ctx context.Context, accountID string) ([]*kafkaplane.Group, error) {
+	rows, err := db.query(ctx, `SELECT `+groupColumns+` FROM groups
+		WHERE account_id = $1 ORDER BY group_name`, accountID)
+	if err != nil {
+		return nil, wrap("list groups", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, wrap("list groups", err)
+		}
+		out = append(out, g)
+	}
+	return out, wrap("list groups", rows.Err())
+}
+
+// UpdateGroup writes g with compare-and-set on ModifyIndex and advances it.
+// The group is identified by its immutable GroupID, so that RAM's
+// UpdateGroup can rename it (NewGroupName): the rename carries over to the
+// group's memberships and policy attachments through the foreign keys' ON
+// UPDATE CASCADE. Renaming onto an existing name is CodeAlreadyExists; a
+// zero UpdateDate is set from the store clock.
+func (db *DB) UpdateGroup(ctx context.Context, g *kafkaplane.Group) error {
+	updated := db.orNow(g.UpdateDate)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var oldName string
+		var index int64
+		err := tx.QueryRowContext(ctx, `SELECT group_name, modify_index FROM groups WHERE account_id = $1 AND group_id = $2`,
+			g.AccountID, g.GroupID).Scan(&oldName, &index)
+		if errors.Is(err, sql.ErrNoRows) {
+			return groupNotFound(g.GroupName)
+		}
+		if err != nil {
+			return err
+		}
+		if index != g.ModifyIndex {
+			return kafkaplane.Errorf(kafkaplane.CodeConflict, "The group %s was changed concurrently; retry.", oldName)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET group_name = $4, comments = $5, update_date = $6,
+			modify_index = modify_index + 1
+			WHERE account_id = $1 AND group_id = $2 AND modify_index = $3`,
+			g.AccountID, g.GroupID, g.ModifyIndex, g.GroupName, g.Comments, toMicros(updated))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The group %s already exists.", g.GroupName)
+		}
+		if err != nil {
+			return err
+		}
+		if ok, err := oneRow(res); err != nil || !ok {
+			if err == nil {
+				err = kafkaplane.Errorf(kafkaplane.CodeConflict, "The group %s was changed concurrently; retry.", oldName)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("update group", err)
+	}
+	g.UpdateDate = updated
+	g.ModifyIndex++
+	return nil
+}
+
+// DeleteGroup removes a group of the account. As in RAM, its members and
+// policy attachments must be removed first: remaining members are
+// DeleteConflict.Group.User, remaining attachments
+// DeleteConflict.Group.Policy; a missing group is CodeNotFound.
+func (db *DB) DeleteGroup(ctx context.Context, accountID, groupName string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := groupExists(ctx, tx, accountID, groupName); err != nil {
+			return err
+		}
+		members, err := exists(ctx, tx, `SELECT 1 FROM group_members WHERE account_id = $1 AND group_name = $2 LIMIT 1`,
+			accountID, groupName)
+		if err != nil {
+			return err
+		}
+		if members {
+			return kafkaplane.Errorf(codeDeleteGroupUser, "The group CAN NOT has any user member while deleting the group.")
+		}
+		attached, err := exists(ctx, tx, `SELECT 1 FROM group_policy_attachments WHERE account_id = $1 AND group_name = $2 LIMIT 1`,
+			accountID, groupName)
+		if err != nil {
+			return err
+		}
+		if attached {
+			return kafkaplane.Errorf(codeDeleteGroupPolicy, "The entity CAN NOT has any attached policy while deleting the group.")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM groups WHERE account_id = $1 AND group_name = $2`, accountID, groupName)
+		if isForeignKeyViolation(err) {
+			// On PostgreSQL a member or attachment committed after the
+			// checks above still holds the row.
+			return kafkaplane.Errorf(kafkaplane.CodeConflict, "The group %s was changed concurrently; retry.", groupName)
+		}
+		return err
+	})
+	return wrap("delete group", err)
+}
+
+// AddUserToGroup makes a user of the account a member of one of its
+// groups. A missing user or group is CodeNotFound, an existing membership
+// CodeAlreadyExists; a zero JoinDate is set from the store clock.
+func (db *DB) AddUserToGroup(ctx context.Context, m *kafkaplane.GroupMembership) error {
+	date := db.orNow(m.JoinDate)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := userExists(ctx, tx, m.AccountID, m.UserName); err != nil {
+			return err
+		}
+		if err := groupExists(ctx, tx, m.AccountID, m.GroupName); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_members (account_id, group_name, user_name, join_date)
+			VALUES ($1, $2, $3, $4)`, m.AccountID, m.GroupName, m.UserName, toMicros(date))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The user %s is already a member of the group %s.", m.UserName, m.GroupName)
+		}
+		if isForeignKeyViolation(err) {
+			// On PostgreSQL a delete or rename committed after the checks.
+			return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The user %s or the group %s no longer exists.", m.UserName, m.GroupName)
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("add user to group", err)
+	}
+	m.JoinDate = date
+	return nil
+}
+
+// RemoveUserFromGroup ends a membership, or returns CodeNotFound.
+func (db *DB) RemoveUserFromGroup(ctx context.Context, accountID, groupName, userName string) error {
+	res, err := db.exec(ctx, `DELETE FROM group_members WHERE account_id = $1 AND group_name = $2 AND user_name = $3`,
+		accountID, groupName, userName)
+	if err != nil {
+		return wrap("remove user from group", err)
+	}
+	ok, err := oneRow(res)
+	if err != nil {
+		return wrap("remove user from group", err)
+	}
+	if !ok {
+		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The user %s is not a member of the group %s.", userName, groupName)
+	}
+	return nil
+}
+
+// ListGroupMemberships lists the account's memberships, oldest first: a
+// non-empty groupName selects that group's members (ListUsersForGroup), a
+// non-empty userName that user's groups (ListGroupsForUser); both empty
+// list every membership of the account.
+func (db *DB) ListGroupMemberships(ctx context.Context, accountID, groupName, userName string) ([]*kafkaplane.GroupMembership, error) {
+	rows, err := db.query(ctx, `SELECT account_id, group_name, user_name, join_date FROM group_members
+		WHERE account_id = $1 AND ($2 = '' OR group_name = $2) AND ($3 = '' OR user_name = $3)
+		ORDER BY join_date, group_name, user_name`, accountID, groupName, userName)
+	if err != nil {
+		return nil, wrap("list group memberships", err)
+	}
+	defer rows.Close()
+	var out []*kafkaplane.GroupMembership
+	for rows.Next() {
+		var (
+			m    kafkaplane.GroupMembership
+			date int64
+		)
+		if err := rows.Scan(&m.AccountID, &m.GroupName, &m.UserName, &date); err != nil {
+			return nil, wrap("list group memberships", err)
+		}
+		m.JoinDate = fromMicros(date)
+		out = append(out, &m)
+	}
+	return out, wrap("list group memberships", rows.Err())
+}
+
 // ---- policies ----
 
 // policySelect selects policies with their attachment count in the
-// account given as $1: a system policy is shared, but each account sees
-// only its own attachments of it.
+// account given as $1, to users and groups alike: a system policy is
+// shared, but each account sees only its own attachments of it.
 const policySelect = `SELECT p.account_id, p.policy_name, p.policy_type, p.description, p.document,
 	p.default_version, p.create_date, p.update_date, p.modify_index,
 	(SELECT count(*) FROM policy_attachments a
 	 WHERE a.account_id = $1 AND a.policy_type = p.policy_type AND a.policy_name = p.policy_name)
+	+ (SELECT count(*) FROM group_policy_attachments g
+	 WHERE g.account_id = $1 AND g.policy_type = p.policy_type AND g.policy_name = p.policy_name)
 	FROM policies p`
 
 func scanPolicy(s scanner) (*kafkaplane.Policy, error) {
@@ -491,7 +756,8 @@ func (db *DB) ListPolicies(ctx context.Context, accountID, policyType string) ([
 
 // DeletePolicy removes a custom policy of the account (system policies
 // cannot be deleted through it, as in RAM). A policy still attached to a
-// user is DeleteConflict.Policy.User; a missing one CodeNotFound.
+// user is DeleteConflict.Policy.User, to a group
+// DeleteConflict.Policy.Group; a missing one CodeNotFound.
 func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		found, err := exists(ctx, tx, `SELECT 1 FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
@@ -510,6 +776,14 @@ func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 		if attached {
 			return kafkaplane.Errorf(codeDeletePolicyUser, "The policy %s is still attached to users; detach it first.", name)
 		}
+		attached, err = exists(ctx, tx, `SELECT 1 FROM group_policy_attachments
+			WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2 LIMIT 1`, accountID, name)
+		if err != nil {
+			return err
+		}
+		if attached {
+			return kafkaplane.Errorf(codeDeletePolicyGroup, "The policy CAN NOT been attached to any group while deleting the policy.")
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
 			accountID, name)
 		return err
@@ -519,17 +793,46 @@ func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 
 // ---- attachments ----
 
-// AttachPolicy attaches a policy the account sees to one of its users. A
-// missing user or policy is CodeNotFound, an existing attachment
-// CodeAlreadyExists. The policy check and the insert share a transaction so
-// that a concurrent DeletePolicy cannot leave a dangling attachment.
+// checkPrincipal rejects an attachment that names both a user and a group.
+// Every RAM action names one principal, so such an attachment is a
+// caller's bug rather than a client's error, and gets no wire code.
+func checkPrincipal(a *kafkaplane.PolicyAttachment) error {
+	if a.UserName != "" && a.GroupName != "" {
+		return fmt.Errorf("an attachment names the user %s and the group %s; it must name one", a.UserName, a.GroupName)
+	}
+	return nil
+}
+
+// AttachPolicy attaches a policy the account sees to one of its users or,
+// when a.GroupName is set, to one of its groups. A missing principal or
+// policy is CodeNotFound, an existing attachment CodeAlreadyExists. The
+// policy check and the insert share a transaction so that a concurrent
+// DeletePolicy cannot leave a dangling attachment.
 func (db *DB) AttachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) error {
+	if err := checkPrincipal(a); err != nil {
+		return wrap("attach policy", err)
+	}
 	date := db.orNow(a.AttachDate)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if a.PolicyType == "" {
 			return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s does not exist: a policy type is required.", a.PolicyName)
 		}
 		if _, err := findPolicy(ctx, tx, a.AccountID, a.PolicyType, a.PolicyName); err != nil {
+			return err
+		}
+		if a.GroupName != "" {
+			if err := groupExists(ctx, tx, a.AccountID, a.GroupName); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO group_policy_attachments (account_id, group_name, policy_type, policy_name, attach_date)
+				VALUES ($1, $2, $3, $4, $5)`, a.AccountID, a.GroupName, a.PolicyType, a.PolicyName, toMicros(date))
+			if isUniqueViolation(err) {
+				return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The policy %s is already attached to the group %s.", a.PolicyName, a.GroupName)
+			}
+			if isForeignKeyViolation(err) {
+				// On PostgreSQL a delete or rename committed after the check.
+				return groupNotFound(a.GroupName)
+			}
 			return err
 		}
 		if err := userExists(ctx, tx, a.AccountID, a.UserName); err != nil {
@@ -549,11 +852,19 @@ func (db *DB) AttachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) 
 	return nil
 }
 
-// DetachPolicy removes an attachment, or returns CodeNotFound.
+// DetachPolicy removes an attachment to a user or (a.GroupName set) to a
+// group, or returns CodeNotFound.
 func (db *DB) DetachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) error {
-	res, err := db.exec(ctx, `DELETE FROM policy_attachments
-		WHERE account_id = $1 AND user_name = $2 AND policy_type = $3 AND policy_name = $4`,
-		a.AccountID, a.UserName, a.PolicyType, a.PolicyName)
+	if err := checkPrincipal(a); err != nil {
+		return wrap("detach policy", err)
+	}
+	query, principal, kind := `DELETE FROM policy_attachments
+		WHERE account_id = $1 AND user_name = $2 AND policy_type = $3 AND policy_name = $4`, a.UserName, "user"
+	if a.GroupName != "" {
+		query, principal, kind = `DELETE FROM group_policy_attachments
+		WHERE account_id = $1 AND group_name = $2 AND policy_type = $3 AND policy_name = $4`, a.GroupName, "group"
+	}
+	res, err := db.exec(ctx, query, a.AccountID, principal, a.PolicyType, a.PolicyName)
 	if err != nil {
 		return wrap("detach policy", err)
 	}
@@ -562,25 +873,72 @@ func (db *DB) DetachPolicy(ctx context.Context, a *kafkaplane.PolicyAttachment) 
 		return wrap("detach policy", err)
 	}
 	if !ok {
-		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s is not attached to the user %s.", a.PolicyName, a.UserName)
+		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The policy %s is not attached to the %s %s.", a.PolicyName, kind, principal)
 	}
 	return nil
 }
 
-// ListAttachments lists the account's attachments, oldest first. A
-// non-empty userName selects that user's attachments (ListPoliciesForUser);
-// a non-empty policyName selects that policy's attachments, narrowed to
-// policyType when it is given. With both names empty it lists every
-// attachment of the account.
-func (db *DB) ListAttachments(ctx context.Context, accountID, userName, policyType, policyName string) ([]*kafkaplane.PolicyAttachment, error) {
-	rows, err := db.query(ctx, `SELECT account_id, user_name, policy_type, policy_name, attach_date
+// attachmentSelect and attachmentOrder enclose a union of user and group
+// attachments. The union is a derived table because neither engine accepts
+// an expression in a compound SELECT's own ORDER BY, and the order is by
+// date, then by the principal's name (one of the two names is empty), then
+// by policy.
+const (
+	attachmentSelect = `SELECT account_id, user_name, group_name, policy_type, policy_name, attach_date FROM (`
+	attachmentOrder  = `) a ORDER BY attach_date, user_name || group_name, user_name, policy_type, policy_name`
+)
+
+// ListAttachments lists the account's attachments that f selects, oldest
+// first. f.UserName selects that user's own attachments
+// (ListPoliciesForUser) and f.GroupName that group's
+// (ListPoliciesForGroup); with neither, users' and groups' attachments are
+// listed together (ListEntitiesForPolicy). f.PolicyType and f.PolicyName
+// narrow any of these.
+func (db *DB) ListAttachments(ctx context.Context, accountID string, f kafkaplane.AttachmentFilter) ([]*kafkaplane.PolicyAttachment, error) {
+	// Each half of the union is switched off by the other half's filter:
+	// naming a user excludes every group attachment, and the reverse.
+	rows, err := db.query(ctx, attachmentSelect+`
+		SELECT account_id, user_name, '' AS group_name, policy_type, policy_name, attach_date
 		FROM policy_attachments
-		WHERE account_id = $1 AND ($2 = '' OR user_name = $2) AND ($3 = '' OR policy_type = $3)
-		AND ($4 = '' OR policy_name = $4)
-		ORDER BY attach_date, user_name, policy_type, policy_name`, accountID, userName, policyType, policyName)
+		WHERE account_id = $1 AND $3 = '' AND ($2 = '' OR user_name = $2)
+		AND ($4 = '' OR policy_type = $4) AND ($5 = '' OR policy_name = $5)
+		UNION ALL
+		SELECT account_id, '' AS user_name, group_name, policy_type, policy_name, attach_date
+		FROM group_policy_attachments
+		WHERE account_id = $1 AND $2 = '' AND ($3 = '' OR group_name = $3)
+		AND ($4 = '' OR policy_type = $4) AND ($5 = '' OR policy_name = $5)
+		`+attachmentOrder, accountID, f.UserName, f.GroupName, f.PolicyType, f.PolicyName)
 	if err != nil {
 		return nil, wrap("list attachments", err)
 	}
+	return scanAttachments("list attachments", rows)
+}
+
+// ListAttachmentsInEffect lists the attachments that govern a user's
+// requests, oldest first: its own, and those of every group it belongs to.
+// A group's attachment is returned with GroupName set and UserName empty,
+// so that callers can tell where a grant comes from; a policy granted
+// twice (to the user and a group, or to two groups) is listed each time.
+func (db *DB) ListAttachmentsInEffect(ctx context.Context, accountID, userName string) ([]*kafkaplane.PolicyAttachment, error) {
+	rows, err := db.query(ctx, attachmentSelect+`
+		SELECT account_id, user_name, '' AS group_name, policy_type, policy_name, attach_date
+		FROM policy_attachments
+		WHERE account_id = $1 AND user_name = $2
+		UNION ALL
+		SELECT g.account_id, '' AS user_name, g.group_name, g.policy_type, g.policy_name, g.attach_date
+		FROM group_members m
+		JOIN group_policy_attachments g ON g.account_id = m.account_id AND g.group_name = m.group_name
+		WHERE m.account_id = $1 AND m.user_name = $2
+		`+attachmentOrder, accountID, userName)
+	if err != nil {
+		return nil, wrap("list attachments in effect", err)
+	}
+	return scanAttachments("list attachments in effect", rows)
+}
+
+// scanAttachments reads and closes rows of (account_id, user_name,
+// group_name, policy_type, policy_name, attach_date).
+func scanAttachments(op string, rows *sql.Rows) ([]*kafkaplane.PolicyAttachment, error) {
 	defer rows.Close()
 	var out []*kafkaplane.PolicyAttachment
 	for rows.Next() {
@@ -588,11 +946,11 @@ func (db *DB) ListAttachments(ctx context.Context, accountID, userName, policyTy
 			a    kafkaplane.PolicyAttachment
 			date int64
 		)
-		if err := rows.Scan(&a.AccountID, &a.UserName, &a.PolicyType, &a.PolicyName, &date); err != nil {
-			return nil, wrap("list attachments", err)
+		if err := rows.Scan(&a.AccountID, &a.UserName, &a.GroupName, &a.PolicyType, &a.PolicyName, &date); err != nil {
+			return nil, wrap(op, err)
 		}
 		a.AttachDate = fromMicros(date)
 		out = append(out, &a)
 	}
-	return out, wrap("list attachments", rows.Err())
+	return out, wrap(op, rows.Err())
 }

@@ -100,6 +100,8 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
+		{"Groups", testGroups},
+		{"GroupMembershipsAndAttachments", testGroupMembershipsAndAttachments},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
 	}
@@ -853,7 +855,7 @@ func testUsers(t *testing.T, dsn string) {
 	if k.UserName != "alice2" {
 		t.Fatalf("key still belongs to %q", k.UserName)
 	}
-	att, err := db.ListAttachments(ctx, "acct1", "alice2", "", "")
+	att, err := db.ListAttachments(ctx, "acct1", kafkaplane.AttachmentFilter{UserName: "alice2"})
 	must(t, err)
 	if len(att) != 1 {
 		t.Fatalf("attachments of renamed user: %v", att)
@@ -996,27 +998,283 @@ func testAttachments(t *testing.T, dsn string) {
 	wantCode(t, db.AttachPolicy(ctx, at("acct1", "alice", kafkaplane.PolicyTypeSystem, "p1", 9)), kafkaplane.CodeNotFound)
 
 	for _, tc := range []struct {
-		name                       string
-		account, user, typ, policy string
-		want                       []*kafkaplane.PolicyAttachment
+		name    string
+		account string
+		f       kafkaplane.AttachmentFilter
+		want    []*kafkaplane.PolicyAttachment
 	}{
-		{"of a user", "acct1", "alice", "", "", []*kafkaplane.PolicyAttachment{a1, a2}},
-		{"of a policy", "acct1", "", kafkaplane.PolicyTypeCustom, "p1", []*kafkaplane.PolicyAttachment{a1, a3}},
-		{"of a system policy in one account", "acct2", "", kafkaplane.PolicyTypeSystem, "AliyunKafkaReadOnlyAccess", []*kafkaplane.PolicyAttachment{a4}},
-		{"user and policy", "acct1", "bob", kafkaplane.PolicyTypeCustom, "p1", []*kafkaplane.PolicyAttachment{a3}},
-		{"of the account", "acct1", "", "", "", []*kafkaplane.PolicyAttachment{a1, a2, a3}},
-		{"none", "acct1", "bob", kafkaplane.PolicyTypeSystem, "", nil},
+		{"of a user", "acct1", kafkaplane.AttachmentFilter{UserName: "alice"}, []*kafkaplane.PolicyAttachment{a1, a2}},
+		{"of a policy", "acct1", kafkaplane.AttachmentFilter{PolicyType: kafkaplane.PolicyTypeCustom, PolicyName: "p1"}, []*kafkaplane.PolicyAttachment{a1, a3}},
+		{"of a system policy in one account", "acct2", kafkaplane.AttachmentFilter{PolicyType: kafkaplane.PolicyTypeSystem, PolicyName: "AliyunKafkaReadOnlyAccess"}, []*kafkaplane.PolicyAttachment{a4}},
+		{"user and policy", "acct1", kafkaplane.AttachmentFilter{UserName: "bob", PolicyType: kafkaplane.PolicyTypeCustom, PolicyName: "p1"}, []*kafkaplane.PolicyAttachment{a3}},
+		{"of the account", "acct1", kafkaplane.AttachmentFilter{}, []*kafkaplane.PolicyAttachment{a1, a2, a3}},
+		{"none", "acct1", kafkaplane.AttachmentFilter{UserName: "bob", PolicyType: kafkaplane.PolicyTypeSystem}, nil},
 	} {
-		got, err := db.ListAttachments(ctx, tc.account, tc.user, tc.typ, tc.policy)
+		got, err := db.ListAttachments(ctx, tc.account, tc.f)
 		must(t, err)
 		diff(t, tc.name, got, tc.want)
 	}
 
 	must(t, db.DetachPolicy(ctx, a2))
 	wantCode(t, db.DetachPolicy(ctx, a2), kafkaplane.CodeNotFound)
-	got, err := db.ListAttachments(ctx, "acct1", "alice", "", "")
+	got, err := db.ListAttachments(ctx, "acct1", kafkaplane.AttachmentFilter{UserName: "alice"})
 	must(t, err)
 	diff(t, "after detach", got, []*kafkaplane.PolicyAttachment{a1})
+}
+
+// ---- groups ----
+
+func testGroups(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	seedSystemPolicies(t, db)
+	ops := &kafkaplane.Group{AccountID: "acct1", GroupName: "ops", Comments: "operators"}
+	must(t, db.CreateGroup(ctx, ops))
+	if len(ops.GroupID) != 16 || ops.ModifyIndex != 1 || !ops.CreateDate.Equal(t0) || !ops.UpdateDate.Equal(t0) {
+		t.Fatalf("after create: %+v", ops)
+	}
+	wantCode(t, db.CreateGroup(ctx, &kafkaplane.Group{AccountID: "acct1", GroupName: "ops"}), kafkaplane.CodeAlreadyExists)
+	// Names are unique per account only.
+	must(t, db.CreateGroup(ctx, &kafkaplane.Group{AccountID: "acct2", GroupName: "ops"}))
+	// A given GroupID is kept, and is unique per account like the name.
+	dev := &kafkaplane.Group{AccountID: "acct1", GroupName: "dev", GroupID: "3000000000000001", CreateDate: t0.Add(time.Minute)}
+	must(t, db.CreateGroup(ctx, dev))
+	if dev.GroupID != "3000000000000001" || !dev.UpdateDate.Equal(dev.CreateDate) {
+		t.Fatalf("after create: %+v", dev)
+	}
+	wantCode(t, db.CreateGroup(ctx, &kafkaplane.Group{AccountID: "acct1", GroupName: "dev2", GroupID: dev.GroupID}),
+		kafkaplane.CodeAlreadyExists)
+
+	got, err := db.FindGroup(ctx, "acct1", "ops")
+	must(t, err)
+	diff(t, "group", got, ops)
+	_, err = db.FindGroup(ctx, "acct3", "ops")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	// By name, though dev was created after ops.
+	groups, err := db.ListGroups(ctx, "acct1")
+	must(t, err)
+	diff(t, "groups", groups, []*kafkaplane.Group{dev, ops})
+
+	// Update with compare-and-set, including a rename that carries over to
+	// the group's members and attachments.
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	must(t, db.AddUserToGroup(ctx, &kafkaplane.GroupMembership{AccountID: "acct1", GroupName: "ops", UserName: "alice"}))
+	must(t, db.AttachPolicy(ctx, &kafkaplane.PolicyAttachment{AccountID: "acct1", GroupName: "ops",
+		PolicyType: kafkaplane.PolicyTypeSystem, PolicyName: "AliyunKafkaReadOnlyAccess"}))
+	stale := *got
+	got.GroupName, got.Comments, got.UpdateDate = "sre", "site reliability", t0.Add(time.Hour)
+	must(t, db.UpdateGroup(ctx, got))
+	if got.ModifyIndex != 2 {
+		t.Fatalf("index %d", got.ModifyIndex)
+	}
+	wantCode(t, db.UpdateGroup(ctx, &stale), kafkaplane.CodeConflict)
+	renamed, err := db.FindGroup(ctx, "acct1", "sre")
+	must(t, err)
+	diff(t, "renamed group", renamed, got)
+	_, err = db.FindGroup(ctx, "acct1", "ops")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	members, err := db.ListGroupMemberships(ctx, "acct1", "sre", "")
+	must(t, err)
+	diff(t, "members of renamed group", members, []*kafkaplane.GroupMembership{
+		{AccountID: "acct1", GroupName: "sre", UserName: "alice", JoinDate: t0},
+	})
+	att, err := db.ListAttachments(ctx, "acct1", kafkaplane.AttachmentFilter{GroupName: "sre"})
+	must(t, err)
+	diff(t, "attachments of renamed group", att, []*kafkaplane.PolicyAttachment{
+		{AccountID: "acct1", GroupName: "sre", PolicyType: kafkaplane.PolicyTypeSystem, PolicyName: "AliyunKafkaReadOnlyAccess", AttachDate: t0},
+	})
+	old, err := db.ListAttachments(ctx, "acct1", kafkaplane.AttachmentFilter{GroupName: "ops"})
+	must(t, err)
+	diff(t, "attachments of the old name", old, []*kafkaplane.PolicyAttachment(nil))
+	// A renamed user keeps its memberships too.
+	alice, err := db.FindUser(ctx, "acct1", "alice")
+	must(t, err)
+	alice.UserName = "alice2"
+	must(t, db.UpdateUser(ctx, alice))
+	members, err = db.ListGroupMemberships(ctx, "acct1", "", "alice2")
+	must(t, err)
+	diff(t, "memberships of renamed user", members, []*kafkaplane.GroupMembership{
+		{AccountID: "acct1", GroupName: "sre", UserName: "alice2", JoinDate: t0},
+	})
+	clash := *renamed
+	clash.GroupName = "dev"
+	wantCode(t, db.UpdateGroup(ctx, &clash), kafkaplane.CodeAlreadyExists)
+	ghost := &kafkaplane.Group{AccountID: "acct1", GroupName: "ghost", GroupID: "3999999999999999"}
+	wantCode(t, db.UpdateGroup(ctx, ghost), kafkaplane.CodeNotFound)
+
+	// Delete needs the members and attachments gone first, as in RAM.
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "nope"), kafkaplane.CodeNotFound)
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), codeDeleteGroupUser)
+	must(t, db.RemoveUserFromGroup(ctx, "acct1", "sre", "alice2"))
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), codeDeleteGroupPolicy)
+	must(t, db.DetachPolicy(ctx, att[0]))
+	must(t, db.DeleteGroup(ctx, "acct1", "sre"))
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), kafkaplane.CodeNotFound)
+	groups, err = db.ListGroups(ctx, "acct1")
+	must(t, err)
+	diff(t, "groups after delete", groups, []*kafkaplane.Group{dev})
+	// acct2's group of the same name is untouched.
+	_, err = db.FindGroup(ctx, "acct2", "ops")
+	must(t, err)
+}
+
+func testGroupMembershipsAndAttachments(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	seedSystemPolicies(t, db)
+	must(t, db.CreatePolicy(ctx, &kafkaplane.Policy{AccountID: "acct1", PolicyName: "p1"}))
+	for _, u := range []struct{ account, name string }{{"acct1", "alice"}, {"acct1", "bob"}, {"acct2", "carol"}} {
+		must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: u.account, UserName: u.name}))
+	}
+	for _, g := range []struct{ account, name string }{{"acct1", "ops"}, {"acct1", "dev"}, {"acct2", "ops"}} {
+		must(t, db.CreateGroup(ctx, &kafkaplane.Group{AccountID: g.account, GroupName: g.name}))
+	}
+
+	// Memberships.
+	member := func(account, group, user string, sec int) *kafkaplane.GroupMembership {
+		return &kafkaplane.GroupMembership{AccountID: account, GroupName: group, UserName: user,
+			JoinDate: t0.Add(time.Duration(sec) * time.Second)}
+	}
+	m1 := member("acct1", "ops", "alice", 1)
+	m2 := member("acct1", "dev", "alice", 2)
+	m3 := member("acct1", "ops", "bob", 3)
+	for _, m := range []*kafkaplane.GroupMembership{m1, m2, m3} {
+		must(t, db.AddUserToGroup(ctx, m))
+	}
+	m4 := &kafkaplane.GroupMembership{AccountID: "acct2", GroupName: "ops", UserName: "carol"}
+	must(t, db.AddUserToGroup(ctx, m4))
+	if !m4.JoinDate.Equal(t0) {
+		t.Fatalf("JoinDate %v, want the store clock", m4.JoinDate)
+	}
+	wantCode(t, db.AddUserToGroup(ctx, member("acct1", "ops", "alice", 9)), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.AddUserToGroup(ctx, member("acct1", "ops", "carol", 9)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AddUserToGroup(ctx, member("acct1", "nope", "alice", 9)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AddUserToGroup(ctx, member("acct2", "dev", "carol", 9)), kafkaplane.CodeNotFound)
+	for _, tc := range []struct {
+		name                 string
+		account, group, user string
+		want                 []*kafkaplane.GroupMembership
+	}{
+		{"of a group", "acct1", "ops", "", []*kafkaplane.GroupMembership{m1, m3}},
+		{"of a user", "acct1", "", "alice", []*kafkaplane.GroupMembership{m1, m2}},
+		{"group and user", "acct1", "ops", "bob", []*kafkaplane.GroupMembership{m3}},
+		{"of the account", "acct1", "", "", []*kafkaplane.GroupMembership{m1, m2, m3}},
+		{"of another account", "acct2", "", "", []*kafkaplane.GroupMembership{m4}},
+		{"none", "acct1", "dev", "bob", nil},
+	} {
+		got, err := db.ListGroupMemberships(ctx, tc.account, tc.group, tc.user)
+		must(t, err)
+		diff(t, "memberships "+tc.name, got, tc.want)
+	}
+	wantCode(t, db.RemoveUserFromGroup(ctx, "acct1", "dev", "bob"), kafkaplane.CodeNotFound)
+	wantCode(t, db.RemoveUserFromGroup(ctx, "acct1", "nope", "alice"), kafkaplane.CodeNotFound)
+	wantCode(t, db.RemoveUserFromGroup(ctx, "acct2", "ops", "alice"), kafkaplane.CodeNotFound)
+
+	// Attachments to users and groups.
+	at := func(user, group, typ, name string, sec int) *kafkaplane.PolicyAttachment {
+		return &kafkaplane.PolicyAttachment{AccountID: "acct1", UserName: user, GroupName: group, PolicyType: typ, PolicyName: name,
+			AttachDate: t0.Add(time.Duration(sec) * time.Second)}
+	}
+	const (
+		custom   = kafkaplane.PolicyTypeCustom
+		system   = kafkaplane.PolicyTypeSystem
+		full     = "AliyunKafkaFullAccess"
+		readOnly = "AliyunKafkaReadOnlyAccess"
+	)
+	u1 := at("alice", "", custom, "p1", 10)
+	g1 := at("", "ops", custom, "p1", 11)
+	g2 := at("", "ops", system, readOnly, 12)
+	// At the same instant, attachments sort by the principal's name
+	// whichever kind it is.
+	g3 := at("", "dev", system, full, 13)
+	u2 := at("bob", "", system, readOnly, 13)
+	for _, a := range []*kafkaplane.PolicyAttachment{u1, g1, g2, g3, u2} {
+		must(t, db.AttachPolicy(ctx, a))
+	}
+	wantCode(t, db.AttachPolicy(ctx, at("", "ops", custom, "p1", 20)), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.AttachPolicy(ctx, at("", "nope", custom, "p1", 20)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, at("", "ops", custom, "nope", 20)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, at("", "ops", system, "p1", 20)), kafkaplane.CodeNotFound)
+	wantCode(t, db.AttachPolicy(ctx, &kafkaplane.PolicyAttachment{AccountID: "acct2", GroupName: "ops", PolicyType: custom, PolicyName: "p1"}),
+		kafkaplane.CodeNotFound)
+	// An attachment names one principal; naming two is the caller's bug.
+	for _, err := range []error{
+		db.AttachPolicy(ctx, at("alice", "dev", custom, "p1", 20)),
+		db.DetachPolicy(ctx, at("alice", "ops", custom, "p1", 20)),
+	} {
+		if err == nil || kafkaplane.ErrorCode(err) != "" {
+			t.Fatalf("attachment naming a user and a group: err %v", err)
+		}
+	}
+
+	for _, tc := range []struct {
+		name    string
+		account string
+		f       kafkaplane.AttachmentFilter
+		want    []*kafkaplane.PolicyAttachment
+	}{
+		{"of a user", "acct1", kafkaplane.AttachmentFilter{UserName: "alice"}, []*kafkaplane.PolicyAttachment{u1}},
+		{"of a group", "acct1", kafkaplane.AttachmentFilter{GroupName: "ops"}, []*kafkaplane.PolicyAttachment{g1, g2}},
+		{"group and policy type", "acct1", kafkaplane.AttachmentFilter{GroupName: "ops", PolicyType: system}, []*kafkaplane.PolicyAttachment{g2}},
+		{"of a policy", "acct1", kafkaplane.AttachmentFilter{PolicyType: custom, PolicyName: "p1"}, []*kafkaplane.PolicyAttachment{u1, g1}},
+		{"of a system policy", "acct1", kafkaplane.AttachmentFilter{PolicyType: system, PolicyName: readOnly}, []*kafkaplane.PolicyAttachment{g2, u2}},
+		{"of the account", "acct1", kafkaplane.AttachmentFilter{}, []*kafkaplane.PolicyAttachment{u1, g1, g2, u2, g3}},
+		{"user and group", "acct1", kafkaplane.AttachmentFilter{UserName: "alice", GroupName: "ops"}, nil},
+		{"of another account", "acct2", kafkaplane.AttachmentFilter{}, nil},
+	} {
+		got, err := db.ListAttachments(ctx, tc.account, tc.f)
+		must(t, err)
+		diff(t, "attachments "+tc.name, got, tc.want)
+	}
+
+	// In effect: the user's own grants and its groups', each naming where
+	// it comes from.
+	inEffect := func(account, user string, want ...*kafkaplane.PolicyAttachment) {
+		t.Helper()
+		got, err := db.ListAttachmentsInEffect(ctx, account, user)
+		must(t, err)
+		diff(t, "in effect for "+user, got, want)
+	}
+	inEffect("acct1", "alice", u1, g1, g2, g3)
+	inEffect("acct1", "bob", g1, g2, u2)
+	inEffect("acct2", "carol")
+	inEffect("acct1", "nobody")
+	must(t, db.RemoveUserFromGroup(ctx, "acct1", "dev", "alice"))
+	wantCode(t, db.RemoveUserFromGroup(ctx, "acct1", "dev", "alice"), kafkaplane.CodeNotFound)
+	inEffect("acct1", "alice", u1, g1, g2)
+
+	// Attachment counts include groups'.
+	counts := func(account string) map[string]int {
+		ps, err := db.ListPolicies(ctx, account, "")
+		must(t, err)
+		m := map[string]int{}
+		for _, p := range ps {
+			m[p.PolicyName] = p.AttachmentCount
+		}
+		return m
+	}
+	diff(t, "acct1 counts", counts("acct1"), map[string]int{"p1": 2, full: 1, readOnly: 2})
+	diff(t, "acct2 counts", counts("acct2"), map[string]int{full: 0, readOnly: 0})
+	p1, err := db.FindPolicy(ctx, "acct1", custom, "p1")
+	must(t, err)
+	if p1.AttachmentCount != 2 {
+		t.Fatalf("FindPolicy count %d, want 2", p1.AttachmentCount)
+	}
+
+	// A user in a group cannot be deleted, nor a policy attached to one.
+	must(t, db.DetachPolicy(ctx, u2))
+	wantCode(t, db.DeleteUser(ctx, "acct1", "bob"), codeDeleteUserGroup)
+	must(t, db.RemoveUserFromGroup(ctx, "acct1", "ops", "bob"))
+	must(t, db.DeleteUser(ctx, "acct1", "bob"))
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), codeDeletePolicyUser)
+	must(t, db.DetachPolicy(ctx, u1))
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), codeDeletePolicyGroup)
+	// A group's attachment is not detached through a user of that name.
+	wantCode(t, db.DetachPolicy(ctx, at("ops", "", custom, "p1", 0)), kafkaplane.CodeNotFound)
+	must(t, db.DetachPolicy(ctx, g1))
+	wantCode(t, db.DetachPolicy(ctx, g1), kafkaplane.CodeNotFound)
+	must(t, db.DeletePolicy(ctx, "acct1", "p1"))
+	inEffect("acct1", "alice", g2)
 }
 
 // ---- nonces and GCRA ----
