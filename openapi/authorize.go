@@ -14,7 +14,8 @@ import (
 	"github.com/kafkaplane/kafkaplane/policy"
 )
 
-// RAMAuthorizer evaluates the policies attached to a RAM user.
+// RAMAuthorizer evaluates the policies attached to a RAM user, directly or
+// through its groups.
 type RAMAuthorizer struct {
 	Identities kafkaplane.IdentityService
 
@@ -28,7 +29,7 @@ type RAMAuthorizer struct {
 // carry no MFA).
 func (a *RAMAuthorizer) Authorize(ctx context.Context, r *Request, ramAction, resource string) error {
 	caller := r.Caller
-	atts, err := a.Identities.ListAttachments(ctx, caller.AccountID, caller.UserName, "", "")
+	atts, err := a.Identities.ListAttachmentsInEffect(ctx, caller.AccountID, caller.UserName)
 	if err != nil {
 		return err
 	}

@@ -142,6 +142,8 @@ func (s *RAM) Register(g *Registry) {
 	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicyFromUser))
 	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesForUser))
 	g.Add(ramAction("ListEntitiesForPolicy", ramPolicyARN, []Param{policyName, policyType}, s.listEntitiesForPolicy))
+
+	s.registerGroups(g)
 }
 
 func (s *RAM) now() time.Time {
@@ -704,10 +706,20 @@ func (s *RAM) listPoliciesForUser(ctx context.Context, r *Request) (Object, erro
 	if err != nil {
 		return nil, err
 	}
-	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, u.UserName, "", "")
+	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, kafkaplane.AttachmentFilter{UserName: u.UserName})
 	if err != nil {
 		return nil, err
 	}
+	items, err := s.attachedPolicies(ctx, r, atts)
+	if err != nil {
+		return nil, err
+	}
+	return Object{{"Policies", Object{{"Policy", items}}}}, nil
+}
+
+// attachedPolicies renders the policies of atts as ListPoliciesForUser
+// and ListPoliciesForGroup answer them.
+func (s *RAM) attachedPolicies(ctx context.Context, r *Request, atts []*kafkaplane.PolicyAttachment) ([]Object, error) {
 	items := make([]Object, 0, len(atts))
 	for _, a := range atts {
 		p, err := s.Identities.FindPolicy(ctx, r.Caller.AccountID, a.PolicyType, a.PolicyName)
@@ -726,7 +738,7 @@ func (s *RAM) listPoliciesForUser(ctx context.Context, r *Request) (Object, erro
 			{"AttachDate", ramTime(a.AttachDate)},
 		})
 	}
-	return Object{{"Policies", Object{{"Policy", items}}}}, nil
+	return items, nil
 }
 
 func (s *RAM) listEntitiesForPolicy(ctx context.Context, r *Request) (Object, error) {
@@ -734,12 +746,28 @@ func (s *RAM) listEntitiesForPolicy(ctx context.Context, r *Request) (Object, er
 	if err != nil {
 		return nil, err
 	}
-	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, "", p.PolicyType, p.PolicyName)
+	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, kafkaplane.AttachmentFilter{PolicyType: p.PolicyType, PolicyName: p.PolicyName})
 	if err != nil {
 		return nil, err
 	}
-	users := make([]Object, 0, len(atts))
+	users, groups := make([]Object, 0, len(atts)), make([]Object, 0, len(atts))
 	for _, a := range atts {
+		if a.GroupName != "" {
+			g, err := s.Identities.FindGroup(ctx, r.Caller.AccountID, a.GroupName)
+			if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			groups = append(groups, Object{
+				{"GroupId", g.GroupID},
+				{"GroupName", g.GroupName},
+				{"Comments", g.Comments},
+				{"AttachDate", ramTime(a.AttachDate)},
+			})
+			continue
+		}
 		u, err := s.Identities.FindUser(ctx, r.Caller.AccountID, a.UserName)
 		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
 			continue
@@ -754,10 +782,10 @@ func (s *RAM) listEntitiesForPolicy(ctx context.Context, r *Request) (Object, er
 			{"AttachDate", ramTime(a.AttachDate)},
 		})
 	}
-	// kafkaplane has no groups or roles; the empty lists keep the shape
-	// the SDKs decode.
+	// kafkaplane has no roles; the empty list keeps the shape the SDKs
+	// decode.
 	return Object{
-		{"Groups", Object{{"Group", []Object{}}}},
+		{"Groups", Object{{"Group", groups}}},
 		{"Roles", Object{{"Role", []Object{}}}},
 		{"Users", Object{{"User", users}}},
 	}, nil

@@ -422,6 +422,9 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 	victimDoc := `{"Version":"1","Statement":[{"Effect":"Allow","Action":"alikafka:List*","Resource":"*"}]}`
 	victim := w.user("victim", victimDoc)
 	nobody := w.user("nobody")
+	w.ram("CreateGroup", map[string]string{"GroupName": "victims"})
+	w.ram("AddUserToGroup", map[string]string{"GroupName": "victims", "UserName": "victim"})
+	w.ram("AttachPolicyToGroup", map[string]string{"GroupName": "victims", "PolicyType": "System", "PolicyName": "AliyunKafkaReadOnlyAccess"})
 
 	snapshot := func() string {
 		t.Helper()
@@ -437,6 +440,9 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 			{ramVersion, "ListAccessKeys", map[string]string{"UserName": "victim"}},
 			{ramVersion, "ListAccessKeys", map[string]string{"UserName": "nobody"}},
 			{ramVersion, "ListPoliciesForUser", map[string]string{"UserName": "victim"}},
+			{ramVersion, "ListGroups", nil},
+			{ramVersion, "ListUsersForGroup", map[string]string{"GroupName": "victims"}},
+			{ramVersion, "ListPoliciesForGroup", map[string]string{"GroupName": "victims"}},
 		} {
 			body := ok(t, c.action, w.root.tea(t, false, c.version, c.action, c.params))
 			delete(body, "RequestId")
@@ -453,6 +459,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 		"IoMaxSpec": "alikafka.hw.2xlarge", "SpecType": "normal", "OperationId": "op-none",
 		"UserName": "victim", "NewUserName": "renamed", "UserAccessKeyId": victim.id, "Status": "Inactive",
 		"PolicyName": "victim-policy-0", "PolicyType": "Custom", "PolicyDocument": allowAllKafka,
+		"GroupName": "victims", "NewGroupName": "renamed-group",
 	}
 	// Every action the running server dispatches to, whatever serve.go
 	// registers.

@@ -1,0 +1,341 @@
+package openapi
+
+import (
+	"context"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+)
+
+// ramGroupARN names a group the way RAM's group actions are authorized.
+const ramGroupARN = "acs:ram:*:{AccountId}:group/{GroupName}"
+
+// RAM's group error codes, with the status and message of RAM's error
+// catalogue. The store's DeleteConflict codes for groups are registered
+// here as well, because RAM owns them.
+var (
+	ramGroupNameChars     = apierr.Register("InvalidParameter.GroupName.InvalidChars", 400, `The parameter - "GroupName" contains invalid chars.`)
+	ramGroupNameLength    = apierr.Register("InvalidParameter.GroupName.Length", 400, `The parameter - "GroupName" beyond the length limit.`)
+	ramNewGroupNameChars  = apierr.Register("InvalidParameter.NewGroupName.InvalidChars", 400, `The parameter - "NewGroupName" contains invalid chars.`)
+	ramNewGroupNameLength = apierr.Register("InvalidParameter.NewGroupName.Length", 400, `The parameter - "NewGroupName" beyond the length limit.`)
+	ramGroupNotExist      = apierr.Register("EntityNotExist.Group", 404, "The group does not exist.")
+	ramGroupExists        = apierr.Register("EntityAlreadyExists.Group", 409, "The group does already EXIST.")
+	ramUserGroupNotExist  = apierr.Register("EntityNotExist.User.Group", 404, "The user has not joined the group.")
+	ramUserGroupExists    = apierr.Register("EntityAlreadyExists.User.Group", 409, "The user has already joined the group.")
+	ramGroupPolicyMissing = apierr.Register("EntityNotExist.Group.Policy", 404, "The indicate policy attached to the group does not exist.")
+	ramGroupPolicyExists  = apierr.Register("EntityAlreadyExists.Group.Policy", 409, "The group has already been attached this policy.")
+	_                     = apierr.Register("DeleteConflict.Group.User", 409, "The group CAN NOT has any user member while deleting the group.")
+	_                     = apierr.Register("DeleteConflict.Group.Policy", 409, "The entity CAN NOT has any attached policy while deleting the group.")
+	_                     = apierr.Register("DeleteConflict.User.Group", 409, "The user CAN NOT be in any group while deleting the user.")
+	_                     = apierr.Register("DeleteConflict.Policy.Group", 409, "The policy CAN NOT been attached to any group while deleting the policy.")
+)
+
+// Group names are 1–64 letters, digits, periods, underscores and hyphens
+// (api-ram-2015-05-01-creategroup).
+var ramGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// registerGroups adds the group actions to g.
+func (s *RAM) registerGroups(g *Registry) {
+	groupName := Param{Name: "GroupName", Required: true}
+	userName := Param{Name: "UserName", Required: true}
+	policyName := Param{Name: "PolicyName", Required: true}
+	policyType := Param{Name: "PolicyType", Required: true}
+	paging := []Param{{Name: "Marker"}, {Name: "MaxItems", Kind: Integer}}
+
+	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments"}}, s.createGroup))
+	g.Add(ramAction("GetGroup", ramGroupARN, []Param{groupName}, s.getGroup))
+	g.Add(ramAction("UpdateGroup", ramGroupARN, []Param{groupName, {Name: "NewGroupName"}, {Name: "NewComments"}}, s.updateGroup))
+	g.Add(ramAction("ListGroups", ramAccountARN, paging, s.listGroups))
+	g.Add(ramAction("DeleteGroup", ramGroupARN, []Param{groupName}, s.deleteGroup))
+
+	g.Add(ramAction("AddUserToGroup", ramGroupARN, []Param{groupName, userName}, s.addUserToGroup))
+	g.Add(ramAction("RemoveUserFromGroup", ramGroupARN, []Param{groupName, userName}, s.removeUserFromGroup))
+	g.Add(ramAction("ListGroupsForUser", ramUserARN, []Param{userName}, s.listGroupsForUser))
+	g.Add(ramAction("ListUsersForGroup", ramGroupARN, append([]Param{groupName}, paging...), s.listUsersForGroup))
+
+	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicyToGroup))
+	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicyFromGroup))
+	g.Add(ramAction("ListPoliciesForGroup", ramGroupARN, []Param{groupName}, s.listPoliciesForGroup))
+}
+
+func ramCheckGroupName(v string, chars, length apierr.Def) error {
+	if n := utf8.RuneCountInString(v); n < 1 || n > 64 {
+		return length.New()
+	}
+	if !ramGroupNameRE.MatchString(v) {
+		return chars.New()
+	}
+	return nil
+}
+
+func ramGroupObject(g *kafkaplane.Group) Object {
+	return Object{
+		{"GroupId", g.GroupID},
+		{"GroupName", g.GroupName},
+		{"Comments", g.Comments},
+		{"CreateDate", ramTime(g.CreateDate)},
+		{"UpdateDate", ramTime(g.UpdateDate)},
+	}
+}
+
+func (s *RAM) findGroup(ctx context.Context, r *Request, name string) (*kafkaplane.Group, error) {
+	if err := ramCheckGroupName(name, ramGroupNameChars, ramGroupNameLength); err != nil {
+		return nil, err
+	}
+	g, err := s.Identities.FindGroup(ctx, r.Caller.AccountID, name)
+	if err != nil {
+		return nil, ramTranslate(err, ramGroupNotExist, apierr.Def{})
+	}
+	return g, nil
+}
+
+func (s *RAM) createGroup(ctx context.Context, r *Request) (Object, error) {
+	g := &kafkaplane.Group{
+		AccountID: r.Caller.AccountID,
+		GroupName: r.String("GroupName"),
+		Comments:  r.String("Comments"),
+	}
+	if err := ramFirstErr(
+		ramCheckGroupName(g.GroupName, ramGroupNameChars, ramGroupNameLength),
+		ramCheckLength(g.Comments, 128, ramCommentsLength),
+	); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	g.CreateDate, g.UpdateDate = now, now
+	if err := s.Identities.CreateGroup(ctx, g); err != nil {
+		return nil, ramTranslate(err, apierr.Def{}, ramGroupExists)
+	}
+	return Object{{"Group", ramGroupObject(g)}}, nil
+}
+
+func (s *RAM) getGroup(ctx context.Context, r *Request) (Object, error) {
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	return Object{{"Group", ramGroupObject(g)}}, nil
+}
+
+func (s *RAM) updateGroup(ctx context.Context, r *Request) (Object, error) {
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	// As with users, only the New* parameters that were sent change.
+	if r.Has("NewGroupName") {
+		if err := ramCheckGroupName(r.String("NewGroupName"), ramNewGroupNameChars, ramNewGroupNameLength); err != nil {
+			return nil, err
+		}
+		g.GroupName = r.String("NewGroupName")
+	}
+	if r.Has("NewComments") {
+		if err := ramCheckLength(r.String("NewComments"), 128, ramNewCommentsLength); err != nil {
+			return nil, err
+		}
+		g.Comments = r.String("NewComments")
+	}
+	g.UpdateDate = s.now()
+	if err := s.Identities.UpdateGroup(ctx, g); err != nil {
+		return nil, ramTranslate(err, ramGroupNotExist, ramGroupExists)
+	}
+	return Object{{"Group", ramGroupObject(g)}}, nil
+}
+
+func (s *RAM) listGroups(ctx context.Context, r *Request) (Object, error) {
+	groups, err := s.Identities.ListGroups(ctx, r.Caller.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(groups))
+	for i, g := range groups {
+		keys[i] = g.GroupName
+	}
+	from, to, next, err := ramPage(r, keys)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, to-from)
+	for _, g := range groups[from:to] {
+		items = append(items, ramGroupObject(g))
+	}
+	return append(ramPageFields(next), Field{"Groups", Object{{"Group", items}}}), nil
+}
+
+func (s *RAM) deleteGroup(ctx context.Context, r *Request) (Object, error) {
+	name := r.String("GroupName")
+	if err := ramCheckGroupName(name, ramGroupNameChars, ramGroupNameLength); err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DeleteGroup(ctx, r.Caller.AccountID, name); err != nil {
+		return nil, ramTranslate(err, ramGroupNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+// membership checks the user and the group one by one, so that a missing
+// one is reported with its own code, as RAM does.
+func (s *RAM) membership(ctx context.Context, r *Request) (*kafkaplane.GroupMembership, error) {
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	return &kafkaplane.GroupMembership{AccountID: r.Caller.AccountID, GroupName: g.GroupName, UserName: u.UserName}, nil
+}
+
+func (s *RAM) addUserToGroup(ctx context.Context, r *Request) (Object, error) {
+	m, err := s.membership(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	m.JoinDate = s.now()
+	if err := s.Identities.AddUserToGroup(ctx, m); err != nil {
+		// A user or group deleted between the checks and the insert is
+		// reported as the missing group: the store cannot say which.
+		return nil, ramTranslate(err, ramGroupNotExist, ramUserGroupExists)
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) removeUserFromGroup(ctx context.Context, r *Request) (Object, error) {
+	m, err := s.membership(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Identities.RemoveUserFromGroup(ctx, m.AccountID, m.GroupName, m.UserName); err != nil {
+		return nil, ramTranslate(err, ramUserGroupNotExist, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) listGroupsForUser(ctx context.Context, r *Request) (Object, error) {
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Identities.ListGroupMemberships(ctx, r.Caller.AccountID, "", u.UserName)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, len(ms))
+	for _, m := range ms {
+		g, err := s.Identities.FindGroup(ctx, r.Caller.AccountID, m.GroupName)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			continue // renamed or deleted concurrently
+		}
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, Object{
+			{"GroupId", g.GroupID},
+			{"GroupName", g.GroupName},
+			{"Comments", g.Comments},
+			{"JoinDate", ramTime(m.JoinDate)},
+		})
+	}
+	return Object{{"Groups", Object{{"Group", items}}}}, nil
+}
+
+func (s *RAM) listUsersForGroup(ctx context.Context, r *Request) (Object, error) {
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Identities.ListGroupMemberships(ctx, r.Caller.AccountID, g.GroupName, "")
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ms))
+	for i, m := range ms {
+		keys[i] = m.UserName
+	}
+	from, to, next, err := ramPage(r, keys)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Object, 0, to-from)
+	for _, m := range ms[from:to] {
+		u, err := s.Identities.FindUser(ctx, r.Caller.AccountID, m.UserName)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, Object{
+			{"UserId", u.UserID},
+			{"UserName", u.UserName},
+			{"DisplayName", u.DisplayName},
+			{"JoinDate", ramTime(m.JoinDate)},
+		})
+	}
+	return append(ramPageFields(next), Field{"Users", Object{{"User", items}}}), nil
+}
+
+// groupAttachment checks the policy parameters, the group and the policy
+// in RAM's order, each missing one with its own code.
+func (s *RAM) groupAttachment(ctx context.Context, r *Request) (*kafkaplane.PolicyAttachment, error) {
+	typ, name := r.String("PolicyType"), r.String("PolicyName")
+	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
+		return nil, err
+	}
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.findPolicy(ctx, r, typ, name)
+	if err != nil {
+		return nil, err
+	}
+	return &kafkaplane.PolicyAttachment{
+		AccountID:  r.Caller.AccountID,
+		GroupName:  g.GroupName,
+		PolicyType: p.PolicyType,
+		PolicyName: p.PolicyName,
+	}, nil
+}
+
+func (s *RAM) attachPolicyToGroup(ctx context.Context, r *Request) (Object, error) {
+	a, err := s.groupAttachment(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	a.AttachDate = s.now()
+	if err := s.Identities.AttachPolicy(ctx, a); err != nil {
+		return nil, ramTranslate(err, ramPolicyNotExist, ramGroupPolicyExists)
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) detachPolicyFromGroup(ctx context.Context, r *Request) (Object, error) {
+	a, err := s.groupAttachment(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Identities.DetachPolicy(ctx, a); err != nil {
+		return nil, ramTranslate(err, ramGroupPolicyMissing, apierr.Def{})
+	}
+	return Object{}, nil
+}
+
+func (s *RAM) listPoliciesForGroup(ctx context.Context, r *Request) (Object, error) {
+	g, err := s.findGroup(ctx, r, r.String("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, kafkaplane.AttachmentFilter{GroupName: g.GroupName})
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.attachedPolicies(ctx, r, atts)
+	if err != nil {
+		return nil, err
+	}
+	return Object{{"Policies", Object{{"Policy", items}}}}, nil
+}
