@@ -94,7 +94,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey, limi
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if k.UserName != "" {
-			if err := userExists(ctx, tx, k.AccountID, k.UserName); err != nil {
+			if err := db.lockUser(ctx, tx, k.AccountID, k.UserName, false); err != nil {
 				return err
 			}
 		}
@@ -234,6 +234,28 @@ func userExists(ctx context.Context, q querier, accountID, userName string) erro
 	return err
 }
 
+// lockUser is userExists that, on PostgreSQL, also locks the user's row
+// until the transaction ends: shared for a new AccessKey, which no foreign
+// key ties to its user, and exclusive for DeleteUser. The two then run one
+// after the other, so DeleteUser either sees the new key and refuses, or
+// the key's insert finds the user gone; without the locks, both could
+// pass their checks and leave a key whose user no longer exists. SQLite's
+// transactions hold the database's write lock from their first statement.
+func (db *DB) lockUser(ctx context.Context, tx *sql.Tx, accountID, userName string, exclusive bool) error {
+	if db.d.engine != EnginePostgres {
+		return userExists(ctx, tx, accountID, userName)
+	}
+	query := `SELECT 1 FROM users WHERE account_id = $1 AND user_name = $2 FOR SHARE`
+	if exclusive {
+		query = `SELECT 1 FROM users WHERE account_id = $1 AND user_name = $2 FOR UPDATE`
+	}
+	ok, err := exists(ctx, tx, query, accountID, userName)
+	if err == nil && !ok {
+		return userNotFound(userName)
+	}
+	return err
+}
+
 // newUserID returns a 16-digit id in the style of RAM user ids. Groups
 // draw theirs the same way: ids only need to be unique per account, which
 // the unique indexes check.
@@ -367,7 +389,7 @@ func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error 
 	db.forgetKeys()
 	defer db.forgetKeys()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := userExists(ctx, tx, accountID, userName); err != nil {
+		if err := db.lockUser(ctx, tx, accountID, userName, true); err != nil {
 			return err
 		}
 		keys, err := exists(ctx, tx, `SELECT 1 FROM access_keys WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)

@@ -97,6 +97,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"FinishOperation", testFinishOperation},
 		{"AccessKeys", testAccessKeys},
 		{"AccessKeyLimitConcurrent", testAccessKeyLimitConcurrent},
+		{"DeleteUserRacesAccessKey", testDeleteUserRacesAccessKey},
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
@@ -808,6 +809,41 @@ func testAccessKeyLimitConcurrent(t *testing.T, dsn string) {
 	}
 	// Without a limit nothing is counted.
 	must(t, dbs[1].CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIextra", Secret: "s", AccountID: "acct1", UserName: "alice"}, 0))
+}
+
+// testDeleteUserRacesAccessKey deletes users while keys are created for
+// them through a second handle: whichever wins, no key may be left whose
+// user is gone.
+func testDeleteUserRacesAccessKey(t *testing.T, dsn string) {
+	ctx := context.Background()
+	a, b := openStore(t, dsn), openStore(t, dsn)
+	for i := range 40 {
+		name := fmt.Sprintf("racer%02d", i)
+		must(t, a.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: name}))
+		var wg sync.WaitGroup
+		var delErr, keyErr error
+		start := make(chan struct{})
+		wg.Go(func() { <-start; delErr = a.DeleteUser(ctx, "acct1", name) })
+		wg.Go(func() {
+			<-start
+			keyErr = b.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAI" + name, Secret: "s", AccountID: "acct1", UserName: name}, 2)
+		})
+		close(start)
+		wg.Wait()
+		_, findErr := a.FindUser(ctx, "acct1", name)
+		keys, err := a.ListAccessKeys(ctx, "acct1", name)
+		must(t, err)
+		switch {
+		case delErr == nil && (len(keys) != 0 || kafkaplane.ErrorCode(findErr) != kafkaplane.CodeNotFound):
+			t.Fatalf("%s: deleted, but %d keys remain (create: %v)", name, len(keys), keyErr)
+		case delErr != nil && kafkaplane.ErrorCode(delErr) != codeDeleteUserAccessKey:
+			t.Fatalf("%s: delete failed with %v", name, delErr)
+		case delErr != nil && (keyErr != nil || len(keys) != 1):
+			t.Fatalf("%s: delete refused, yet create returned %v and %d keys exist", name, keyErr, len(keys))
+		case delErr == nil && keyErr != nil && kafkaplane.ErrorCode(keyErr) != kafkaplane.CodeNotFound:
+			t.Fatalf("%s: create after the delete failed with %v", name, keyErr)
+		}
+	}
 }
 
 func testUsers(t *testing.T, dsn string) {
