@@ -138,9 +138,9 @@ func (s *RAM) Register(g *Registry) {
 	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType"}}, paging...), s.listPolicies))
 	g.Add(ramAction("DeletePolicy", ramPolicyARN, []Param{policyName}, s.deletePolicy))
 
-	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicyToUser))
-	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicyFromUser))
-	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesForUser))
+	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicy(false, ramUserPolicyExists)))
+	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicy(false, ramUserPolicyNotExist)))
+	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesFor(false)))
 	g.Add(ramAction("ListEntitiesForPolicy", ramPolicyARN, []Param{policyName, policyType}, s.listEntitiesForPolicy))
 
 	s.registerGroups(g)
@@ -653,72 +653,103 @@ func (s *RAM) deletePolicy(ctx context.Context, r *Request) (Object, error) {
 
 // ---- attachments ----
 
-// attachment checks the user and the policy one by one, so that a missing
-// one is reported with its own code, as RAM does.
-func (s *RAM) attachment(ctx context.Context, r *Request) (*kafkaplane.PolicyAttachment, error) {
+// attachment checks the principal (a user, or with group a group) and the
+// policy one by one, so that a missing one is reported with its own code,
+// as RAM does.
+func (s *RAM) attachment(ctx context.Context, r *Request, group bool) (*kafkaplane.PolicyAttachment, error) {
 	typ, name := r.String("PolicyType"), r.String("PolicyName")
 	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
 		return nil, err
 	}
-	u, err := s.findUser(ctx, r, r.String("UserName"))
-	if err != nil {
-		return nil, err
+	a := &kafkaplane.PolicyAttachment{AccountID: r.Caller.AccountID}
+	if group {
+		g, err := s.findGroup(ctx, r, r.String("GroupName"))
+		if err != nil {
+			return nil, err
+		}
+		a.GroupName = g.GroupName
+	} else {
+		u, err := s.findUser(ctx, r, r.String("UserName"))
+		if err != nil {
+			return nil, err
+		}
+		a.UserName = u.UserName
 	}
 	p, err := s.findPolicy(ctx, r, typ, name)
 	if err != nil {
 		return nil, err
 	}
-	return &kafkaplane.PolicyAttachment{
-		AccountID:  r.Caller.AccountID,
-		UserName:   u.UserName,
-		PolicyType: p.PolicyType,
-		PolicyName: p.PolicyName,
-	}, nil
+	a.PolicyType, a.PolicyName = p.PolicyType, p.PolicyName
+	return a, nil
 }
 
-func (s *RAM) attachPolicyToUser(ctx context.Context, r *Request) (Object, error) {
-	a, err := s.attachment(ctx, r)
-	if err != nil {
-		return nil, err
+// attachPolicy is AttachPolicyToUser, or with group AttachPolicyToGroup;
+// exists is the principal's code for a policy it already has.
+func (s *RAM) attachPolicy(group bool, exists apierr.Def) Handler {
+	return func(ctx context.Context, r *Request) (Object, error) {
+		a, err := s.attachment(ctx, r, group)
+		if err != nil {
+			return nil, err
+		}
+		a.AttachDate = s.now()
+		if err := s.Identities.AttachPolicy(ctx, a); err != nil {
+			// A principal or policy deleted between the checks and the
+			// insert is reported as the missing policy: the store
+			// cannot say which.
+			return nil, ramTranslate(err, ramPolicyNotExist, exists)
+		}
+		return Object{}, nil
 	}
-	a.AttachDate = s.now()
-	if err := s.Identities.AttachPolicy(ctx, a); err != nil {
-		// A user or policy deleted between the checks and the insert is
-		// reported as the missing policy: the store cannot say which.
-		return nil, ramTranslate(err, ramPolicyNotExist, ramUserPolicyExists)
-	}
-	return Object{}, nil
 }
 
-func (s *RAM) detachPolicyFromUser(ctx context.Context, r *Request) (Object, error) {
-	a, err := s.attachment(ctx, r)
-	if err != nil {
-		return nil, err
+// detachPolicy is DetachPolicyFromUser, or with group
+// DetachPolicyFromGroup; missing is the principal's code for a policy it
+// does not have.
+func (s *RAM) detachPolicy(group bool, missing apierr.Def) Handler {
+	return func(ctx context.Context, r *Request) (Object, error) {
+		a, err := s.attachment(ctx, r, group)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Identities.DetachPolicy(ctx, a); err != nil {
+			return nil, ramTranslate(err, missing, apierr.Def{})
+		}
+		return Object{}, nil
 	}
-	if err := s.Identities.DetachPolicy(ctx, a); err != nil {
-		return nil, ramTranslate(err, ramUserPolicyNotExist, apierr.Def{})
-	}
-	return Object{}, nil
 }
 
-func (s *RAM) listPoliciesForUser(ctx context.Context, r *Request) (Object, error) {
-	u, err := s.findUser(ctx, r, r.String("UserName"))
-	if err != nil {
-		return nil, err
+// listPoliciesFor is ListPoliciesForUser, or with group ListPoliciesForGroup:
+// the policies attached to the principal itself.
+func (s *RAM) listPoliciesFor(group bool) Handler {
+	return func(ctx context.Context, r *Request) (Object, error) {
+		var f kafkaplane.AttachmentFilter
+		if group {
+			g, err := s.findGroup(ctx, r, r.String("GroupName"))
+			if err != nil {
+				return nil, err
+			}
+			f.GroupName = g.GroupName
+		} else {
+			u, err := s.findUser(ctx, r, r.String("UserName"))
+			if err != nil {
+				return nil, err
+			}
+			f.UserName = u.UserName
+		}
+		atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, f)
+		if err != nil {
+			return nil, err
+		}
+		items, err := s.attachedPolicies(ctx, r, atts)
+		if err != nil {
+			return nil, err
+		}
+		return Object{{"Policies", Object{{"Policy", items}}}}, nil
 	}
-	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, kafkaplane.AttachmentFilter{UserName: u.UserName})
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.attachedPolicies(ctx, r, atts)
-	if err != nil {
-		return nil, err
-	}
-	return Object{{"Policies", Object{{"Policy", items}}}}, nil
 }
 
-// attachedPolicies renders the policies of atts as ListPoliciesForUser
-// and ListPoliciesForGroup answer them.
+// attachedPolicies renders the policies of atts as listPoliciesFor answers
+// them.
 func (s *RAM) attachedPolicies(ctx context.Context, r *Request, atts []*kafkaplane.PolicyAttachment) ([]Object, error) {
 	items := make([]Object, 0, len(atts))
 	for _, a := range atts {

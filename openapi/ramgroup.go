@@ -55,9 +55,9 @@ func (s *RAM) registerGroups(g *Registry) {
 	g.Add(ramAction("ListGroupsForUser", ramUserARN, []Param{userName}, s.listGroupsForUser))
 	g.Add(ramAction("ListUsersForGroup", ramGroupARN, append([]Param{groupName}, paging...), s.listUsersForGroup))
 
-	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicyToGroup))
-	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicyFromGroup))
-	g.Add(ramAction("ListPoliciesForGroup", ramGroupARN, []Param{groupName}, s.listPoliciesForGroup))
+	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicy(true, ramGroupPolicyExists)))
+	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicy(true, ramGroupPolicyMissing)))
+	g.Add(ramAction("ListPoliciesForGroup", ramGroupARN, []Param{groupName}, s.listPoliciesFor(true)))
 }
 
 func ramCheckGroupName(v string, chars, length apierr.Def) error {
@@ -276,66 +276,4 @@ func (s *RAM) listUsersForGroup(ctx context.Context, r *Request) (Object, error)
 		})
 	}
 	return append(ramPageFields(next), Field{"Users", Object{{"User", items}}}), nil
-}
-
-// groupAttachment checks the policy parameters, the group and the policy
-// in RAM's order, each missing one with its own code.
-func (s *RAM) groupAttachment(ctx context.Context, r *Request) (*kafkaplane.PolicyAttachment, error) {
-	typ, name := r.String("PolicyType"), r.String("PolicyName")
-	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
-		return nil, err
-	}
-	g, err := s.findGroup(ctx, r, r.String("GroupName"))
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.findPolicy(ctx, r, typ, name)
-	if err != nil {
-		return nil, err
-	}
-	return &kafkaplane.PolicyAttachment{
-		AccountID:  r.Caller.AccountID,
-		GroupName:  g.GroupName,
-		PolicyType: p.PolicyType,
-		PolicyName: p.PolicyName,
-	}, nil
-}
-
-func (s *RAM) attachPolicyToGroup(ctx context.Context, r *Request) (Object, error) {
-	a, err := s.groupAttachment(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	a.AttachDate = s.now()
-	if err := s.Identities.AttachPolicy(ctx, a); err != nil {
-		return nil, ramTranslate(err, ramPolicyNotExist, ramGroupPolicyExists)
-	}
-	return Object{}, nil
-}
-
-func (s *RAM) detachPolicyFromGroup(ctx context.Context, r *Request) (Object, error) {
-	a, err := s.groupAttachment(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Identities.DetachPolicy(ctx, a); err != nil {
-		return nil, ramTranslate(err, ramGroupPolicyMissing, apierr.Def{})
-	}
-	return Object{}, nil
-}
-
-func (s *RAM) listPoliciesForGroup(ctx context.Context, r *Request) (Object, error) {
-	g, err := s.findGroup(ctx, r, r.String("GroupName"))
-	if err != nil {
-		return nil, err
-	}
-	atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, kafkaplane.AttachmentFilter{GroupName: g.GroupName})
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.attachedPolicies(ctx, r, atts)
-	if err != nil {
-		return nil, err
-	}
-	return Object{{"Policies", Object{{"Policy", items}}}}, nil
 }
