@@ -24,6 +24,37 @@ func wantRAMTime(t *testing.T, what, s string) {
 	}
 }
 
+// ramSDK holds what the tests driving the legacy SDK's typed RAM client
+// share: pointing a request at the test server and checking outcomes.
+type ramSDK struct {
+	t    *testing.T
+	addr string
+}
+
+// at points a typed request at the server.
+func (c ramSDK) at(r *requests.RpcRequest) { r.Scheme, r.Domain = "http", c.addr }
+
+// wantErr checks a ServerError's status and code.
+func (c ramSDK) wantErr(what string, err error, status int, code string) *sdkerrors.ServerError {
+	c.t.Helper()
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) {
+		c.t.Fatalf("%s: got %v, want HTTP %d %s", what, err, status, code)
+	}
+	if se.HttpStatus() != status || se.ErrorCode() != code {
+		c.t.Errorf("%s: got HTTP %d %s (%s), want HTTP %d %s", what, se.HttpStatus(), se.ErrorCode(), se.Message(), status, code)
+	}
+	return se
+}
+
+// must fails the test on err.
+func (c ramSDK) must(what string, err error) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // TestRAMLegacySDK drives the RAM API with the legacy SDK's typed
 // services/ram client: every response must decode into its structs.
 func TestRAMLegacySDK(t *testing.T) {
@@ -37,29 +68,8 @@ func TestRAMLegacySDK(t *testing.T) {
 		return c
 	}
 	root := client(testKeyID, testKeySecret)
-	// at points a typed request at the server.
-	at := func(r *requests.RpcRequest) {
-		r.Scheme = "http"
-		r.Domain = addr
-	}
-	// wantErr checks a ServerError's status and code.
-	wantErr := func(what string, err error, status int, code string) *sdkerrors.ServerError {
-		t.Helper()
-		var se *sdkerrors.ServerError
-		if !errors.As(err, &se) {
-			t.Fatalf("%s: got %v, want HTTP %d %s", what, err, status, code)
-		}
-		if se.HttpStatus() != status || se.ErrorCode() != code {
-			t.Errorf("%s: got HTTP %d %s (%s), want HTTP %d %s", what, se.HttpStatus(), se.ErrorCode(), se.Message(), status, code)
-		}
-		return se
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	sdk := ramSDK{t: t, addr: addr}
+	at, wantErr, must := sdk.at, sdk.wantErr, sdk.must
 
 	// Users.
 	cu := ram.CreateCreateUserRequest()

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"testing"
 
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
@@ -19,23 +17,8 @@ func TestRAMGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(r *requests.RpcRequest) { r.Scheme, r.Domain = "http", w.m.ListenAddr() }
-	wantErr := func(what string, err error, status int, code string) {
-		t.Helper()
-		var se *sdkerrors.ServerError
-		if !errors.As(err, &se) {
-			t.Fatalf("%s: got %v, want HTTP %d %s", what, err, status, code)
-		}
-		if se.HttpStatus() != status || se.ErrorCode() != code {
-			t.Errorf("%s: got HTTP %d %s (%s), want HTTP %d %s", what, se.HttpStatus(), se.ErrorCode(), se.Message(), status, code)
-		}
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	sdk := ramSDK{t: t, addr: w.m.ListenAddr()}
+	at, wantErr, must := sdk.at, sdk.wantErr, sdk.must
 
 	// A group, its validation and its uniqueness.
 	cg := ram.CreateCreateGroupRequest()
