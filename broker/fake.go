@@ -30,6 +30,13 @@ type fakeInstance struct {
 	versions map[int32]string
 	up       bool
 	config   map[string]string
+	// topics outlive Stop, as the brokers' data does.
+	topics map[string]*fakeTopic
+}
+
+type fakeTopic struct {
+	partitions int32
+	configs    map[string]string
 }
 
 // NewFake returns an empty Fake.
@@ -79,7 +86,11 @@ func (f *Fake) Start(_ context.Context, spec Spec) ([]BrokerStatus, error) {
 	err := f.do("start "+spec.InstanceID, func() error {
 		in := f.instances[spec.InstanceID]
 		if in == nil || !in.up {
-			in = &fakeInstance{spec: spec, versions: map[int32]string{}, up: true, config: maps.Clone(spec.Config)}
+			topics := map[string]*fakeTopic{}
+			if in != nil {
+				topics = in.topics
+			}
+			in = &fakeInstance{spec: spec, versions: map[int32]string{}, up: true, config: maps.Clone(spec.Config), topics: topics}
 			for i := range spec.Ports {
 				in.versions[int32(i)] = spec.VersionOf(int32(i))
 			}
@@ -191,6 +202,104 @@ func (f *Fake) Config(id string) map[string]string {
 	defer f.mu.Unlock()
 	if in := f.instances[id]; in != nil {
 		return maps.Clone(in.config)
+	}
+	return nil
+}
+
+// running returns the instance if its brokers are up.
+func (f *Fake) running(id string) (*fakeInstance, error) {
+	in := f.instances[id]
+	if in == nil || !in.up {
+		return nil, notStarted(id)
+	}
+	return in, nil
+}
+
+// CreateTopic implements Runtime.
+func (f *Fake) CreateTopic(_ context.Context, id string, t TopicSpec) error {
+	return f.do(fmt.Sprintf("create-topic %s %s %d", id, t.Name, t.Partitions), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		if err := checkTopicName(t.Name); err != nil {
+			return err
+		}
+		if t.Partitions < 1 {
+			return fmt.Errorf("broker: topic %s: %d partitions, want at least 1", t.Name, t.Partitions)
+		}
+		if in.topics[t.Name] != nil {
+			return fmt.Errorf("%w: %s", ErrTopicExists, t.Name)
+		}
+		in.topics[t.Name] = &fakeTopic{partitions: t.Partitions, configs: maps.Clone(t.Configs)}
+		return nil
+	})
+}
+
+// DeleteTopic implements Runtime.
+func (f *Fake) DeleteTopic(_ context.Context, id, topic string) error {
+	return f.do(fmt.Sprintf("delete-topic %s %s", id, topic), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		if in.topics[topic] == nil {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+		delete(in.topics, topic)
+		return nil
+	})
+}
+
+// CreatePartitions implements Runtime.
+func (f *Fake) CreatePartitions(_ context.Context, id, topic string, total int32) error {
+	return f.do(fmt.Sprintf("create-partitions %s %s %d", id, topic, total), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[topic]
+		if t == nil {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+		if total <= t.partitions {
+			return fmt.Errorf("broker: topic %s has %d partitions; partitions can only be added, so %d is not allowed", topic, t.partitions, total)
+		}
+		t.partitions = total
+		return nil
+	})
+}
+
+// Topics implements Runtime: every partition reports an empty log.
+func (f *Fake) Topics(_ context.Context, id string) ([]TopicState, error) {
+	var out []TopicState
+	err := f.do("topics "+id, func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(in.topics)) {
+			ts := TopicState{Name: name, Partitions: make([]PartitionState, in.topics[name].partitions)}
+			for p := range ts.Partitions {
+				ts.Partitions[p].Partition = int32(p)
+			}
+			out = append(out, ts)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// TopicConfigs returns the configs a topic of an instance was created
+// with, nil when there is no such topic.
+func (f *Fake) TopicConfigs(id, topic string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if in := f.instances[id]; in != nil && in.topics[topic] != nil {
+		if c := in.topics[topic].configs; c != nil {
+			return maps.Clone(c)
+		}
+		return map[string]string{}
 	}
 	return nil
 }

@@ -173,7 +173,7 @@ func (k *Kafka) get(id string) (*instance, error) {
 	defer k.mu.Unlock()
 	inst, ok := k.instances[id]
 	if !ok {
-		return nil, fmt.Errorf("broker: instance %s is not started", id)
+		return nil, notStarted(id)
 	}
 	return inst, nil
 }

@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"errors"
+	"time"
 )
 
 // Spec describes the brokers of one instance as the control plane wants
@@ -40,6 +42,40 @@ type BrokerStatus struct {
 	Up      bool
 }
 
+// TopicSpec is a topic to create on an instance's brokers.
+type TopicSpec struct {
+	Name       string
+	Partitions int32
+	// Configs are topic-level configs, e.g. cleanup.policy=compact.
+	Configs map[string]string
+}
+
+// TopicState is a topic as an instance's brokers hold it.
+type TopicState struct {
+	Name       string
+	Partitions []PartitionState // ordered by partition
+}
+
+// PartitionState is one partition's log: the offset of its first record,
+// the offset the next record will get, and when its last record was
+// appended (zero when it has none).
+type PartitionState struct {
+	Partition  int32
+	LogStart   int64
+	HighWater  int64
+	LastAppend time.Time
+}
+
+// Errors of the topic calls, for the control plane to map to its own.
+var (
+	// ErrNotStarted reports an instance whose brokers are not running.
+	ErrNotStarted = errors.New("broker: instance is not started")
+	// ErrTopicExists reports a topic that is already on the brokers.
+	ErrTopicExists = errors.New("broker: topic already exists")
+	// ErrTopicNotFound reports a topic that is not on the brokers.
+	ErrTopicNotFound = errors.New("broker: topic does not exist")
+)
+
 // Runtime runs the Kafka brokers behind instances. Implementations must be
 // safe for concurrent use; calls for one instance are serialised by the
 // control plane.
@@ -69,6 +105,20 @@ type Runtime interface {
 	// RollOrder returns the order in which brokers are restarted during an
 	// upgrade: the coordinator-heavy (controller) broker last.
 	RollOrder(ctx context.Context, instanceID string) ([]int32, error)
+	// CreateTopic creates a topic on the instance's brokers: ErrTopicExists
+	// when it is there, ErrNotStarted when the brokers are not running.
+	CreateTopic(ctx context.Context, instanceID string, t TopicSpec) error
+	// DeleteTopic deletes a topic and its records: ErrTopicNotFound when
+	// it is not there, ErrNotStarted when the brokers are not running.
+	DeleteTopic(ctx context.Context, instanceID, topic string) error
+	// CreatePartitions grows a topic to total partitions: ErrTopicNotFound
+	// when it is not there, ErrNotStarted when the brokers are not running.
+	CreatePartitions(ctx context.Context, instanceID, topic string, total int32) error
+	// Topics describes the instance's topics with their partitions' logs,
+	// ordered by name; the brokers' internal topics (__consumer_offsets
+	// and the like) are left out. ErrNotStarted when the brokers are not
+	// running.
+	Topics(ctx context.Context, instanceID string) ([]TopicState, error)
 	// Close stops every instance's brokers and keeps their data.
 	Close() error
 }
