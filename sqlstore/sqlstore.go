@@ -31,6 +31,7 @@ var (
 	_ kafkaplane.OperationService = (*DB)(nil)
 	_ kafkaplane.IdentityService  = (*DB)(nil)
 	_ kafkaplane.NonceService     = (*DB)(nil)
+	_ kafkaplane.TopicService     = (*DB)(nil)
 )
 
 // DB is a kafkaplane store on SQLite or PostgreSQL. It is safe for

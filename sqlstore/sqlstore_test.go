@@ -103,6 +103,8 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"Attachments", testAttachments},
 		{"Groups", testGroups},
 		{"GroupMembershipsAndAttachments", testGroupMembershipsAndAttachments},
+		{"Topics", testTopics},
+		{"ConsumerGroups", testConsumerGroups},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
 	}
@@ -1311,6 +1313,160 @@ func testGroupMembershipsAndAttachments(t *testing.T, dsn string) {
 	wantCode(t, db.DetachPolicy(ctx, g1), kafkaplane.CodeNotFound)
 	must(t, db.DeletePolicy(ctx, "acct1", "p1"))
 	inEffect("acct1", "alice", g2)
+}
+
+// ---- topics and consumer groups ----
+
+func testTopics(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	a := mustCreateInstance(t, db, newInstance("alikafka_post-cn-topics1", "acct1", "cn-hangzhou"))
+	b := mustCreateInstance(t, db, newInstance("alikafka_post-cn-topics2", "acct2", "cn-hangzhou"))
+
+	// Both flags set, tags, and a CreateTime below the stored precision.
+	orders := &kafkaplane.Topic{InstanceID: a.ID, Name: "orders", Remark: "order events", PartitionNum: 12,
+		CompactTopic: true, LocalTopic: true,
+		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
+		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
+	must(t, db.CreateTopic(ctx, orders))
+	if orders.ModifyIndex != 1 || !orders.CreateTime.Equal(t0.Add(time.Minute+time.Microsecond)) {
+		t.Fatalf("after create: index %d, create time %v", orders.ModifyIndex, orders.CreateTime)
+	}
+	// Neither flag, no tags, CreateTime from the clock. Two topics of one
+	// microsecond list by name.
+	logs := &kafkaplane.Topic{InstanceID: a.ID, Name: "logs", PartitionNum: 6}
+	must(t, db.CreateTopic(ctx, logs))
+	if logs.ModifyIndex != 1 || !logs.CreateTime.Equal(t0) {
+		t.Fatalf("after create: index %d, create time %v", logs.ModifyIndex, logs.CreateTime)
+	}
+	audit := &kafkaplane.Topic{InstanceID: a.ID, Name: "audit", PartitionNum: 1, LocalTopic: true}
+	must(t, db.CreateTopic(ctx, audit))
+
+	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: a.ID, Name: "orders"}), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: "alikafka_post-cn-none", Name: "orders"}),
+		kafkaplane.CodeInstanceNotFound)
+
+	got, err := db.FindTopic(ctx, a.ID, "orders")
+	must(t, err)
+	diff(t, "topic", got, orders)
+	found, err := db.FindTopic(ctx, a.ID, "logs")
+	must(t, err)
+	diff(t, "topic", found, logs)
+	_, err = db.FindTopic(ctx, a.ID, "nope")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	_, err = db.FindTopic(ctx, b.ID, "orders")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+
+	list, err := db.ListTopics(ctx, a.ID)
+	must(t, err)
+	diff(t, "topics", list, []*kafkaplane.Topic{audit, logs, orders})
+	list, err = db.ListTopics(ctx, b.ID)
+	must(t, err)
+	diff(t, "topics of another instance", list, []*kafkaplane.Topic(nil))
+
+	// Names are unique per instance only.
+	other := &kafkaplane.Topic{InstanceID: b.ID, Name: "orders", Remark: "elsewhere", PartitionNum: 3}
+	must(t, db.CreateTopic(ctx, other))
+
+	// Compare-and-set on the written fields; the flags stay as created.
+	stale := *got
+	got.Remark, got.PartitionNum, got.Tags = "renamed", 24, []kafkaplane.Tag{{Key: "env", Value: "staging"}}
+	flipped := *got
+	flipped.CompactTopic, flipped.LocalTopic = false, false
+	must(t, db.UpdateTopic(ctx, &flipped))
+	if flipped.ModifyIndex != 2 {
+		t.Fatalf("index after update %d, want 2", flipped.ModifyIndex)
+	}
+	got.ModifyIndex = 2
+	again, err := db.FindTopic(ctx, a.ID, "orders")
+	must(t, err)
+	diff(t, "topic after update", again, got)
+	stale.Remark = "lost"
+	wantCode(t, db.UpdateTopic(ctx, &stale), kafkaplane.CodeConflict)
+	if stale.ModifyIndex != 1 {
+		t.Fatalf("a lost update changed the index to %d", stale.ModifyIndex)
+	}
+	again.Tags = nil
+	must(t, db.UpdateTopic(ctx, again))
+	cleared, err := db.FindTopic(ctx, a.ID, "orders")
+	must(t, err)
+	diff(t, "topic with tags cleared", cleared, again)
+	wantCode(t, db.UpdateTopic(ctx, &kafkaplane.Topic{InstanceID: a.ID, Name: "ghost", ModifyIndex: 1}), kafkaplane.CodeNotFound)
+
+	must(t, db.DeleteTopic(ctx, a.ID, "orders"))
+	wantCode(t, db.DeleteTopic(ctx, a.ID, "orders"), kafkaplane.CodeNotFound)
+	_, err = db.FindTopic(ctx, a.ID, "orders")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	wantCode(t, db.UpdateTopic(ctx, again), kafkaplane.CodeNotFound)
+	list, err = db.ListTopics(ctx, a.ID)
+	must(t, err)
+	diff(t, "topics after delete", list, []*kafkaplane.Topic{audit, logs})
+	// The other instance's topic of that name is untouched.
+	kept, err := db.FindTopic(ctx, b.ID, "orders")
+	must(t, err)
+	diff(t, "topic of another instance", kept, other)
+}
+
+func testConsumerGroups(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	a := mustCreateInstance(t, db, newInstance("alikafka_post-cn-groups1", "acct1", "cn-hangzhou"))
+	b := mustCreateInstance(t, db, newInstance("alikafka_post-cn-groups2", "acct2", "cn-hangzhou"))
+
+	billing := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-billing", Remark: "billing readers",
+		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
+		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
+	must(t, db.CreateConsumerGroup(ctx, billing))
+	if billing.ModifyIndex != 1 || !billing.CreateTime.Equal(t0.Add(time.Minute+time.Microsecond)) {
+		t.Fatalf("after create: index %d, create time %v", billing.ModifyIndex, billing.CreateTime)
+	}
+	// Two groups of one microsecond list by id.
+	search := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-search"}
+	must(t, db.CreateConsumerGroup(ctx, search))
+	if search.ModifyIndex != 1 || !search.CreateTime.Equal(t0) {
+		t.Fatalf("after create: index %d, create time %v", search.ModifyIndex, search.CreateTime)
+	}
+	audit := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-audit", Remark: "auditors"}
+	must(t, db.CreateConsumerGroup(ctx, audit))
+
+	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-billing"}),
+		kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: "alikafka_post-cn-none", ConsumerID: "CID-billing"}),
+		kafkaplane.CodeInstanceNotFound)
+
+	got, err := db.FindConsumerGroup(ctx, a.ID, "CID-billing")
+	must(t, err)
+	diff(t, "consumer group", got, billing)
+	found, err := db.FindConsumerGroup(ctx, a.ID, "CID-search")
+	must(t, err)
+	diff(t, "consumer group", found, search)
+	_, err = db.FindConsumerGroup(ctx, a.ID, "CID-nope")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	_, err = db.FindConsumerGroup(ctx, b.ID, "CID-billing")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+
+	list, err := db.ListConsumerGroups(ctx, a.ID)
+	must(t, err)
+	diff(t, "consumer groups", list, []*kafkaplane.ConsumerGroup{audit, search, billing})
+	list, err = db.ListConsumerGroups(ctx, b.ID)
+	must(t, err)
+	diff(t, "consumer groups of another instance", list, []*kafkaplane.ConsumerGroup(nil))
+
+	// Ids are unique per instance only.
+	other := &kafkaplane.ConsumerGroup{InstanceID: b.ID, ConsumerID: "CID-billing", Remark: "elsewhere"}
+	must(t, db.CreateConsumerGroup(ctx, other))
+
+	must(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"))
+	wantCode(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"), kafkaplane.CodeNotFound)
+	_, err = db.FindConsumerGroup(ctx, a.ID, "CID-billing")
+	wantCode(t, err, kafkaplane.CodeNotFound)
+	list, err = db.ListConsumerGroups(ctx, a.ID)
+	must(t, err)
+	diff(t, "consumer groups after delete", list, []*kafkaplane.ConsumerGroup{audit, search})
+	// The other instance's group of that id is untouched.
+	kept, err := db.FindConsumerGroup(ctx, b.ID, "CID-billing")
+	must(t, err)
+	diff(t, "consumer group of another instance", kept, other)
 }
 
 // ---- nonces and GCRA ----
