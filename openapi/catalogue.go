@@ -35,6 +35,16 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"StopInstance":           {"alikafka:ReleaseInstance", instanceARN, 20},
 	"ReopenInstance":         {"alikafka:UpdateInstanceReopen", instanceARN, 20},
 
+	"CreateTopic":         {"alikafka:CreateTopic", instanceARN, 20},
+	"DeleteTopic":         {"alikafka:DeleteTopic", instanceARN, 40},
+	"GetTopicList":        {"alikafka:ListTopic", instanceARN, 100},
+	"GetTopicStatus":      {"alikafka:ListTopic", instanceARN, 100},
+	"ModifyTopicRemark":   {"alikafka:UpdateTopic", instanceARN, 40},
+	"ModifyPartitionNum":  {"alikafka:UpdateTopic", instanceARN, 20},
+	"CreateConsumerGroup": {"alikafka:CreateGroup", instanceARN, 40},
+	"DeleteConsumerGroup": {"alikafka:DeleteGroup", instanceARN, 40},
+	"GetConsumerList":     {"alikafka:ListGroup", instanceARN, 100},
+
 	// kafkaplane extensions: operations and upgrade targets are read-only
 	// views of an instance.
 	"ListInstanceOperations":    {"alikafka:ListInstance", instanceARN, 100},

@@ -35,6 +35,9 @@ type Instances struct {
 	Catalogue  *kafkaplane.VersionCatalogue
 	Runtime    broker.Runtime
 	Ports      PortAllocator
+	// Topics keeps the topics and consumer groups made through the API;
+	// without it the topic actions are not offered.
+	Topics kafkaplane.TopicService
 	// Wake tells the operations worker that new work is waiting.
 	Wake func()
 	// AdvertisedHost is the host clients reach the brokers on, and
@@ -109,6 +112,10 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(ext(kafkaAction("ListInstanceOperations", []Param{instanceID}, s.listInstanceOperations)))
 	g.Add(ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true}}, s.describeInstanceOperation)))
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
+
+	if s.Topics != nil {
+		s.registerTopics(g)
+	}
 }
 
 func positive(v string) string {

@@ -425,6 +425,8 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 	w.ram("CreateGroup", map[string]string{"GroupName": "victims"})
 	w.ram("AddUserToGroup", map[string]string{"GroupName": "victims", "UserName": "victim"})
 	w.ram("AttachPolicyToGroup", map[string]string{"GroupName": "victims", "PolicyType": "System", "PolicyName": "AliyunKafkaReadOnlyAccess"})
+	w.kafka("CreateTopic", map[string]string{"InstanceId": id, "Topic": "victim-topic", "Remark": "kept"})
+	w.kafka("CreateConsumerGroup", map[string]string{"InstanceId": id, "ConsumerId": "victim-group"})
 
 	snapshot := func() string {
 		t.Helper()
@@ -443,6 +445,8 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 			{ramVersion, "ListGroups", nil},
 			{ramVersion, "ListUsersForGroup", map[string]string{"GroupName": "victims"}},
 			{ramVersion, "ListPoliciesForGroup", map[string]string{"GroupName": "victims"}},
+			{alikafkaVersion, "GetTopicList", map[string]string{"InstanceId": id}},
+			{alikafkaVersion, "GetConsumerList", map[string]string{"InstanceId": id}},
 		} {
 			body := ok(t, c.action, w.root.tea(t, false, c.version, c.action, c.params))
 			delete(body, "RequestId")
@@ -460,6 +464,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 		"UserName": "victim", "NewUserName": "renamed", "UserAccessKeyId": victim.id, "Status": "Inactive",
 		"PolicyName": "victim-policy-0", "PolicyType": "Custom", "PolicyDocument": allowAllKafka,
 		"GroupName": "victims", "NewGroupName": "renamed-group",
+		"Topic": "victim-topic", "ConsumerId": "victim-group", "Remark": "by nobody", "AddPartitionNum": "1",
 	}
 	// Every action the running server dispatches to, whatever serve.go
 	// registers.

@@ -244,6 +244,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Operations:     m.DB,
 		Catalogue:      m.Catalogue,
 		Runtime:        m.Runtime,
+		Topics:         m.DB,
 		Ports:          &portAllocator{store: m.DB, min: m.PortMin, max: m.PortMax},
 		Wake:           m.Worker.Wake,
 		AdvertisedHost: m.AdvertisedHost,

@@ -1,0 +1,495 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/broker"
+)
+
+// alikafka's topic and consumer-group errors. They share the BIZ_ codes of
+// Alibaba's message-queue products; the messages are kafkaplane's.
+var (
+	topicNotFound = apierr.Register("BIZ_TOPIC_NOT_FOUND", 400, "The specified topic does not exist.")
+	topicExisted  = apierr.Register("BIZ_TOPIC_EXISTED", 400, "The specified topic already exists.")
+	groupNotFound = apierr.Register("BIZ_SUBSCRIPTION_NOT_FOUND", 400, "The specified consumer group does not exist.")
+	groupExisted  = apierr.Register("BIZ_SUBSCRIPTION_EXISTED", 400, "The specified consumer group already exists.")
+)
+
+// Topic attributes alikafka documents for CreateTopic: 1–360 partitions,
+// 12 when PartitionNum is left out; GetTopicList pages hold up to 10000.
+const (
+	defaultPartitions = 12
+	maxPartitions     = 360
+	maxPageSize       = 10000
+)
+
+// topicStatusServing is the Status (and StatusName) GetTopicList shows for
+// a topic that can be used.
+const (
+	topicStatusServing     = 0
+	topicStatusServingName = "服务中"
+)
+
+// registerTopics adds the topic and consumer-group actions to g.
+func (s *Instances) registerTopics(g *Registry) {
+	instanceID := Param{Name: "InstanceId", Required: true}
+	topic := Param{Name: "Topic", Required: true, Validate: validName}
+	consumerID := Param{Name: "ConsumerId", Required: true, Validate: validName}
+	paging := []Param{
+		{Name: "CurrentPage", Kind: Integer, Validate: positive},
+		{Name: "PageSize", Kind: Integer, Validate: pageSize},
+	}
+
+	g.Add(kafkaAction("CreateTopic", []Param{
+		instanceID, topic,
+		{Name: "Remark", Required: true},
+		{Name: "PartitionNum", Kind: Integer, Validate: partitionNum},
+		{Name: "CompactTopic", Kind: Boolean},
+		{Name: "LocalTopic", Kind: Boolean},
+		{Name: "ReplicationFactor", Kind: Integer, Validate: positive},
+		{Name: "MinInsyncReplicas", Kind: Integer, Validate: positive},
+		{Name: "Config", Kind: JSON},
+		{Name: "Tag", Kind: TagList},
+	}, s.createTopic))
+	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic"}}, paging...), s.getTopicList))
+	g.Add(kafkaAction("GetTopicStatus", []Param{instanceID, topic}, s.getTopicStatus))
+	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, {Name: "Remark", Required: true}}, s.modifyTopicRemark))
+	g.Add(kafkaAction("ModifyPartitionNum", []Param{instanceID, topic,
+		{Name: "AddPartitionNum", Kind: Integer, Required: true, Validate: positive}}, s.modifyPartitionNum))
+	g.Add(kafkaAction("DeleteTopic", []Param{instanceID, topic}, s.deleteTopic))
+
+	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, {Name: "Remark"}, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
+	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId"}}, paging...), s.getConsumerList))
+	g.Add(kafkaAction("DeleteConsumerGroup", []Param{instanceID, consumerID}, s.deleteConsumerGroup))
+}
+
+func partitionNum(v string) string {
+	if n, _ := strconv.Atoi(v); n < 1 || n > maxPartitions {
+		return "It must be between 1 and " + strconv.Itoa(maxPartitions) + "."
+	}
+	return ""
+}
+
+func pageSize(v string) string {
+	if n, _ := strconv.Atoi(v); n < 1 || n > maxPageSize {
+		return "It must be between 1 and " + strconv.Itoa(maxPageSize) + "."
+	}
+	return ""
+}
+
+// running loads the caller's instance and requires it to serve: topics
+// live on its brokers.
+func (s *Instances) running(ctx context.Context, r *Request) (*kafkaplane.Instance, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
+		return nil, statusError(inst, r.Action.Name)
+	}
+	return inst, nil
+}
+
+// brokerError maps a runtime failure of a topic call onto the wire.
+func brokerError(inst *kafkaplane.Instance, topic string, err error) error {
+	switch {
+	case errors.Is(err, broker.ErrTopicExists):
+		return topicExisted.Errorf("The topic %s already exists on instance %s.", topic, inst.ID)
+	case errors.Is(err, broker.ErrTopicNotFound):
+		return topicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
+	case errors.Is(err, broker.ErrNotStarted):
+		return apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID)
+	}
+	return err
+}
+
+func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	tags, _ := r.TagsOf("Tag")
+	t := &kafkaplane.Topic{
+		InstanceID:   inst.ID,
+		Name:         r.String("Topic"),
+		Remark:       r.String("Remark"),
+		PartitionNum: int32(r.Int("PartitionNum", defaultPartitions)),
+		CompactTopic: r.Bool("CompactTopic", false),
+		LocalTopic:   r.Bool("LocalTopic", false),
+		Tags:         tags,
+		CreateTime:   s.now(),
+	}
+	configs := map[string]string{}
+	if doc := r.String("Config"); doc != "" {
+		if err := json.Unmarshal([]byte(doc), &configs); err != nil {
+			return nil, apierr.Invalid("Config", "It must be a JSON object of string values.")
+		}
+	}
+	if t.CompactTopic {
+		configs["cleanup.policy"] = "compact"
+	}
+	if _, err := s.Topics.FindTopic(ctx, inst.ID, t.Name); err == nil {
+		return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+	} else if kafkaplane.ErrorCode(err) != kafkaplane.CodeNotFound {
+		return nil, err
+	}
+	// The brokers first: a topic there that the store does not know (made
+	// by a Kafka client) must be refused, not recorded twice.
+	if err := s.Runtime.CreateTopic(ctx, inst.ID, broker.TopicSpec{Name: t.Name, Partitions: t.PartitionNum, Configs: configs}); err != nil {
+		return nil, brokerError(inst, t.Name, err)
+	}
+	if err := s.Topics.CreateTopic(ctx, t); err != nil {
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+			return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+		}
+		// The record is what makes the topic the API's; without it the
+		// topic goes again rather than linger half-made.
+		if derr := s.Runtime.DeleteTopic(ctx, inst.ID, t.Name); derr != nil && !errors.Is(derr, broker.ErrTopicNotFound) {
+			return nil, errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+// topicView is one topic as GetTopicList shows it: the record, when the
+// topic was made through the API, joined with what the brokers hold.
+type topicView struct {
+	rec   *kafkaplane.Topic
+	state *broker.TopicState
+}
+
+// topicViews lists an instance's topics: recorded ones, and ones Kafka
+// clients created on the brokers (AutoCreate). Brokers that are not
+// running leave the records alone.
+func (s *Instances) topicViews(ctx context.Context, inst *kafkaplane.Instance) ([]topicView, error) {
+	recs, err := s.Topics.ListTopics(ctx, inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	var states []broker.TopicState
+	if inst.ServiceStatus == kafkaplane.ServiceStatusRunning || inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading {
+		states, err = s.Runtime.Topics(ctx, inst.ID)
+		if err != nil && !errors.Is(err, broker.ErrNotStarted) {
+			return nil, err
+		}
+	}
+	byName := map[string]*broker.TopicState{}
+	for i := range states {
+		byName[states[i].Name] = &states[i]
+	}
+	views := make([]topicView, 0, len(recs)+len(states))
+	for _, rec := range recs {
+		views = append(views, topicView{rec: rec, state: byName[rec.Name]})
+		delete(byName, rec.Name)
+	}
+	for _, st := range states {
+		if byName[st.Name] != nil {
+			views = append(views, topicView{state: byName[st.Name]})
+		}
+	}
+	return views, nil
+}
+
+func (v topicView) name() string {
+	if v.rec != nil {
+		return v.rec.Name
+	}
+	return v.state.Name
+}
+
+func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
+	var (
+		remark          string
+		partitions      int
+		compact, local  bool
+		created         int64
+		tags            = []Object{}
+		autoCreated     = v.rec == nil
+		brokerPartCount = -1
+	)
+	if v.state != nil {
+		brokerPartCount = len(v.state.Partitions)
+	}
+	if v.rec != nil {
+		remark, partitions, compact, local = v.rec.Remark, int(v.rec.PartitionNum), v.rec.CompactTopic, v.rec.LocalTopic
+		created = v.rec.CreateTime.UnixMilli()
+		for _, t := range v.rec.Tags {
+			tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
+		}
+	}
+	if brokerPartCount >= 0 {
+		partitions = brokerPartCount // the brokers are the truth
+	}
+	return Object{
+		{"Topic", v.name()},
+		{"InstanceId", inst.ID},
+		{"RegionId", inst.RegionID},
+		{"Remark", remark},
+		{"PartitionNum", partitions},
+		{"CompactTopic", compact},
+		{"LocalTopic", local},
+		{"AutoCreate", autoCreated},
+		{"Status", topicStatusServing},
+		{"StatusName", topicStatusServingName},
+		{"CreateTime", created},
+		{"Tags", Object{{"TagVO", tags}}},
+	}
+}
+
+// page cuts CurrentPage/PageSize out of n items, as alikafka's list
+// actions page: pages count from 1.
+func page(r *Request, n int) (from, to, current, size int) {
+	current, size = r.Int("CurrentPage", 1), r.Int("PageSize", maxPageSize)
+	from = min((current-1)*size, n)
+	return from, min(from+size, n), current, size
+}
+
+func (s *Instances) getTopicList(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	views, err := s.topicViews(ctx, inst)
+	if err != nil {
+		return nil, err
+	}
+	// Topic narrows the list the way the console's search box does: by
+	// part of the name.
+	if q := r.String("Topic"); q != "" {
+		views = slices.DeleteFunc(views, func(v topicView) bool { return !strings.Contains(v.name(), q) })
+	}
+	from, to, current, size := page(r, len(views))
+	vos := make([]Object, 0, to-from)
+	for _, v := range views[from:to] {
+		vos = append(vos, s.topicVO(inst, v))
+	}
+	return Object{
+		{"CurrentPage", current},
+		{"PageSize", size},
+		{"Total", len(views)},
+		{"TopicList", Object{{"TopicVO", vos}}},
+	}, nil
+}
+
+// brokerTopic finds a topic on the instance's brokers.
+func (s *Instances) brokerTopic(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.TopicState, error) {
+	states, err := s.Runtime.Topics(ctx, inst.ID)
+	if err != nil {
+		return nil, brokerError(inst, name, err)
+	}
+	for i := range states {
+		if states[i].Name == name {
+			return &states[i], nil
+		}
+	}
+	return nil, topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+}
+
+func (s *Instances) getTopicStatus(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning && inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
+		return nil, statusError(inst, r.Action.Name)
+	}
+	st, err := s.brokerTopic(ctx, inst, r.String("Topic"))
+	if err != nil {
+		return nil, err
+	}
+	var total, last int64
+	items := make([]Object, 0, len(st.Partitions))
+	for _, p := range st.Partitions {
+		total += p.HighWater - p.LogStart
+		at := millis(p.LastAppend)
+		last = max(last, at)
+		items = append(items, Object{
+			{"Topic", st.Name},
+			{"Partition", p.Partition},
+			{"MinOffset", p.LogStart},
+			{"MaxOffset", p.HighWater},
+			{"LastUpdateTimestamp", at},
+		})
+	}
+	return Object{{"TopicStatus", Object{
+		{"TotalCount", total},
+		{"LastTimeStamp", last},
+		{"OffsetTable", Object{{"OffsetTable", items}}},
+	}}}, nil
+}
+
+// topicRecord returns the record of a topic, making one for a topic that
+// Kafka clients created on the brokers, so that the API can manage it too.
+func (s *Instances) topicRecord(ctx context.Context, inst *kafkaplane.Instance, name string) (*kafkaplane.Topic, error) {
+	t, err := s.Topics.FindTopic(ctx, inst.ID, name)
+	if kafkaplane.ErrorCode(err) != kafkaplane.CodeNotFound {
+		return t, err
+	}
+	st, err := s.brokerTopic(ctx, inst, name)
+	if err != nil {
+		return nil, err
+	}
+	t = &kafkaplane.Topic{InstanceID: inst.ID, Name: name, PartitionNum: int32(len(st.Partitions)), CreateTime: s.now()}
+	if err := s.Topics.CreateTopic(ctx, t); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
+		return nil, err
+	}
+	return s.Topics.FindTopic(ctx, inst.ID, name)
+}
+
+// changeTopic applies fn to a topic's record with compare-and-set,
+// reading it again when a concurrent request won.
+func (s *Instances) changeTopic(ctx context.Context, inst *kafkaplane.Instance, name string, fn func(*kafkaplane.Topic) error) error {
+	for attempt := 0; ; attempt++ {
+		t, err := s.topicRecord(ctx, inst, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+		err = s.Topics.UpdateTopic(ctx, t)
+		if kafkaplane.ErrorCode(err) != kafkaplane.CodeConflict || attempt == 5 {
+			if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+				return topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+			}
+			return err
+		}
+	}
+}
+
+func (s *Instances) modifyTopicRemark(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return Object{}, s.changeTopic(ctx, inst, r.String("Topic"), func(t *kafkaplane.Topic) error {
+		t.Remark = r.String("Remark")
+		return nil
+	})
+}
+
+func (s *Instances) modifyPartitionNum(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.String("Topic")
+	st, err := s.brokerTopic(ctx, inst, name)
+	if err != nil {
+		return nil, err
+	}
+	total := len(st.Partitions) + r.Int("AddPartitionNum", 0)
+	if total > maxPartitions {
+		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions; it has "+strconv.Itoa(len(st.Partitions))+".")
+	}
+	if err := s.Runtime.CreatePartitions(ctx, inst.ID, name, int32(total)); err != nil {
+		return nil, brokerError(inst, name, err)
+	}
+	return Object{}, s.changeTopic(ctx, inst, name, func(t *kafkaplane.Topic) error {
+		t.PartitionNum = int32(total)
+		return nil
+	})
+}
+
+func (s *Instances) deleteTopic(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.String("Topic")
+	// Either side may hold the topic alone: a record whose broker topic
+	// a Kafka client deleted, or a broker topic no record was made for.
+	recErr := s.Topics.DeleteTopic(ctx, inst.ID, name)
+	if recErr != nil && kafkaplane.ErrorCode(recErr) != kafkaplane.CodeNotFound {
+		return nil, recErr
+	}
+	brErr := s.Runtime.DeleteTopic(ctx, inst.ID, name)
+	if brErr != nil && !errors.Is(brErr, broker.ErrTopicNotFound) {
+		return nil, brokerError(inst, name, brErr)
+	}
+	if recErr != nil && brErr != nil {
+		return nil, topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+	}
+	return Object{}, nil
+}
+
+func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	tags, _ := r.TagsOf("Tag")
+	g := &kafkaplane.ConsumerGroup{
+		InstanceID: inst.ID,
+		ConsumerID: r.String("ConsumerId"),
+		Remark:     r.String("Remark"),
+		Tags:       tags,
+		CreateTime: s.now(),
+	}
+	if err := s.Topics.CreateConsumerGroup(ctx, g); err != nil {
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+			return nil, groupExisted.Errorf("The consumer group %s already exists on instance %s.", g.ConsumerID, inst.ID)
+		}
+		return nil, err
+	}
+	return Object{}, nil
+}
+
+func (s *Instances) getConsumerList(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.find(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.Topics.ListConsumerGroups(ctx, inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	if id := r.String("ConsumerId"); id != "" {
+		groups = slices.DeleteFunc(groups, func(g *kafkaplane.ConsumerGroup) bool { return !strings.Contains(g.ConsumerID, id) })
+	}
+	from, to, current, size := page(r, len(groups))
+	vos := make([]Object, 0, to-from)
+	for _, g := range groups[from:to] {
+		tags := make([]Object, 0, len(g.Tags))
+		for _, t := range g.Tags {
+			tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
+		}
+		vos = append(vos, Object{
+			{"ConsumerId", g.ConsumerID},
+			{"InstanceId", inst.ID},
+			{"RegionId", inst.RegionID},
+			{"Remark", g.Remark},
+			{"AutomaticallyCreatedGroup", false},
+			{"Tags", Object{{"TagVO", tags}}},
+		})
+	}
+	return Object{
+		{"CurrentPage", current},
+		{"PageSize", size},
+		{"Total", len(groups)},
+		{"ConsumerList", Object{{"ConsumerVO", vos}}},
+	}, nil
+}
+
+func (s *Instances) deleteConsumerGroup(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	id := r.String("ConsumerId")
+	if err := s.Topics.DeleteConsumerGroup(ctx, inst.ID, id); err != nil {
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			return nil, groupNotFound.Errorf("The consumer group %s does not exist on instance %s.", id, inst.ID)
+		}
+		return nil, err
+	}
+	return Object{}, nil
+}
