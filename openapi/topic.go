@@ -126,11 +126,9 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 		Tags:         tags,
 		CreateTime:   s.now(),
 	}
-	configs := map[string]string{}
-	if doc := r.String("Config"); doc != "" {
-		if err := json.Unmarshal([]byte(doc), &configs); err != nil {
-			return nil, apierr.Invalid("Config", "It must be a JSON object of string values.")
-		}
+	configs, err := topicConfigs(r.String("Config"))
+	if err != nil {
+		return nil, err
 	}
 	if t.CompactTopic {
 		configs["cleanup.policy"] = "compact"
@@ -157,6 +155,33 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 		return nil, err
 	}
 	return Object{}, nil
+}
+
+// topicConfigs reads CreateTopic's Config, a JSON object of topic
+// configs. Values may be strings, numbers or booleans, as alikafka's
+// examples write them ({"retention.ms": 86400000}).
+func topicConfigs(doc string) (map[string]string, error) {
+	configs := map[string]string{}
+	if doc == "" {
+		return configs, nil
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		return nil, apierr.Invalid("Config", "It must be a JSON object of topic configs.")
+	}
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			configs[k] = v
+		case float64:
+			configs[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			configs[k] = strconv.FormatBool(v)
+		default:
+			return nil, apierr.Invalid("Config", "The value of "+k+" must be a string, a number or a boolean.")
+		}
+	}
+	return configs, nil
 }
 
 // topicView is one topic as GetTopicList shows it: the record, when the
