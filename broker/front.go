@@ -173,8 +173,8 @@ func (b *frontBroker) connCount() int {
 // for a request timeout.
 func (b *frontBroker) dropConns() {
 	// A connection whose first request is still unanswered is given a
-	// moment: clients take a connection closed right after its first
-	// request for an authentication failure and do not retry it.
+	// moment to get its answer; one that does not is reset by abort
+	// rather than closed, which clients retry.
 	deadline := time.Now().Add(200 * time.Millisecond)
 	for time.Now().Before(deadline) && b.hasFreshRequest() {
 		time.Sleep(2 * time.Millisecond)
@@ -193,8 +193,6 @@ func (b *frontBroker) dropConns() {
 // hasFreshRequest reports a connection that has not had a real answer
 // yet but is about to: it has a request in flight, or it is young enough
 // that its client is still between the handshake and its first request.
-// Clients treat a connection that dies before its first real answer as an
-// authentication failure and fail their records instead of retrying.
 func (b *frontBroker) hasFreshRequest() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
