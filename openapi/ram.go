@@ -292,6 +292,24 @@ func ramPage(r *Request, keys []string) (from, to int, next string, err error) {
 	return from, to, next, nil
 }
 
+// ramList answers a list action: one page of items, cut by key as
+// ramPage cuts, rendered under outer.inner after IsTruncated and Marker.
+func ramList[T any](r *Request, items []T, key func(T) string, render func(T) Object, outer, inner string) (Object, error) {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = key(it)
+	}
+	from, to, next, err := ramPage(r, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Object, 0, to-from)
+	for _, it := range items[from:to] {
+		out = append(out, render(it))
+	}
+	return append(ramPageFields(next), Field{outer, Object{{inner, out}}}), nil
+}
+
 // ramPageFields renders IsTruncated and, when there is more, Marker.
 func ramPageFields(next string) Object {
 	o := Object{{"IsTruncated", next != ""}}
@@ -396,19 +414,7 @@ func (s *RAM) listUsers(ctx context.Context, r *Request) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(users))
-	for i, u := range users {
-		keys[i] = u.UserName
-	}
-	from, to, next, err := ramPage(r, keys)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Object, 0, to-from)
-	for _, u := range users[from:to] {
-		items = append(items, ramUserObject(u))
-	}
-	return append(ramPageFields(next), Field{"Users", Object{{"User", items}}}), nil
+	return ramList(r, users, func(u *kafkaplane.User) string { return u.UserName }, ramUserObject, "Users", "User")
 }
 
 func (s *RAM) deleteUser(ctx context.Context, r *Request) (Object, error) {
@@ -625,19 +631,7 @@ func (s *RAM) listPolicies(ctx context.Context, r *Request) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(list))
-	for i, p := range list {
-		keys[i] = p.PolicyType + "/" + p.PolicyName
-	}
-	from, to, next, err := ramPage(r, keys)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Object, 0, to-from)
-	for _, p := range list[from:to] {
-		items = append(items, ramPolicyObject(p))
-	}
-	return append(ramPageFields(next), Field{"Policies", Object{{"Policy", items}}}), nil
+	return ramList(r, list, func(p *kafkaplane.Policy) string { return p.PolicyType + "/" + p.PolicyName }, ramPolicyObject, "Policies", "Policy")
 }
 
 func (s *RAM) deletePolicy(ctx context.Context, r *Request) (Object, error) {

@@ -149,19 +149,7 @@ func (s *RAM) listGroups(ctx context.Context, r *Request) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(groups))
-	for i, g := range groups {
-		keys[i] = g.GroupName
-	}
-	from, to, next, err := ramPage(r, keys)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Object, 0, to-from)
-	for _, g := range groups[from:to] {
-		items = append(items, ramGroupObject(g))
-	}
-	return append(ramPageFields(next), Field{"Groups", Object{{"Group", items}}}), nil
+	return ramList(r, groups, func(g *kafkaplane.Group) string { return g.GroupName }, ramGroupObject, "Groups", "Group")
 }
 
 func (s *RAM) deleteGroup(ctx context.Context, r *Request) (Object, error) {
