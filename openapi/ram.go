@@ -647,34 +647,45 @@ func (s *RAM) deletePolicy(ctx context.Context, r *Request) (Object, error) {
 
 // ---- attachments ----
 
-// attachment checks the principal (a user, or with group a group) and the
-// policy one by one, so that a missing one is reported with its own code,
-// as RAM does.
+// principal finds the user or, with group, the group a policy action
+// names, and returns a filter naming it.
+func (s *RAM) principal(ctx context.Context, r *Request, group bool) (kafkaplane.AttachmentFilter, error) {
+	if group {
+		g, err := s.findGroup(ctx, r, r.String("GroupName"))
+		if err != nil {
+			return kafkaplane.AttachmentFilter{}, err
+		}
+		return kafkaplane.AttachmentFilter{GroupName: g.GroupName}, nil
+	}
+	u, err := s.findUser(ctx, r, r.String("UserName"))
+	if err != nil {
+		return kafkaplane.AttachmentFilter{}, err
+	}
+	return kafkaplane.AttachmentFilter{UserName: u.UserName}, nil
+}
+
+// attachment checks the principal and the policy one by one, so that a
+// missing one is reported with its own code, as RAM does.
 func (s *RAM) attachment(ctx context.Context, r *Request, group bool) (*kafkaplane.PolicyAttachment, error) {
 	typ, name := r.String("PolicyType"), r.String("PolicyName")
 	if err := ramFirstErr(ramCheckPolicyType(typ), ramCheckPolicyName(name)); err != nil {
 		return nil, err
 	}
-	a := &kafkaplane.PolicyAttachment{AccountID: r.Caller.AccountID}
-	if group {
-		g, err := s.findGroup(ctx, r, r.String("GroupName"))
-		if err != nil {
-			return nil, err
-		}
-		a.GroupName = g.GroupName
-	} else {
-		u, err := s.findUser(ctx, r, r.String("UserName"))
-		if err != nil {
-			return nil, err
-		}
-		a.UserName = u.UserName
+	who, err := s.principal(ctx, r, group)
+	if err != nil {
+		return nil, err
 	}
 	p, err := s.findPolicy(ctx, r, typ, name)
 	if err != nil {
 		return nil, err
 	}
-	a.PolicyType, a.PolicyName = p.PolicyType, p.PolicyName
-	return a, nil
+	return &kafkaplane.PolicyAttachment{
+		AccountID:  r.Caller.AccountID,
+		UserName:   who.UserName,
+		GroupName:  who.GroupName,
+		PolicyType: p.PolicyType,
+		PolicyName: p.PolicyName,
+	}, nil
 }
 
 // attachPolicy is AttachPolicyToUser, or with group AttachPolicyToGroup;
@@ -716,19 +727,9 @@ func (s *RAM) detachPolicy(group bool, missing apierr.Def) Handler {
 // the policies attached to the principal itself.
 func (s *RAM) listPoliciesFor(group bool) Handler {
 	return func(ctx context.Context, r *Request) (Object, error) {
-		var f kafkaplane.AttachmentFilter
-		if group {
-			g, err := s.findGroup(ctx, r, r.String("GroupName"))
-			if err != nil {
-				return nil, err
-			}
-			f.GroupName = g.GroupName
-		} else {
-			u, err := s.findUser(ctx, r, r.String("UserName"))
-			if err != nil {
-				return nil, err
-			}
-			f.UserName = u.UserName
+		f, err := s.principal(ctx, r, group)
+		if err != nil {
+			return nil, err
 		}
 		atts, err := s.Identities.ListAttachments(ctx, r.Caller.AccountID, f)
 		if err != nil {
