@@ -423,10 +423,6 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 	if len(inst.Config) == 0 {
 		cfg = []byte("{}")
 	}
-	tags := make([]Object, 0, len(inst.Tags))
-	for _, t := range inst.Tags {
-		tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
-	}
 	// Current SDKs read UpgradeServiceDetailInfo.Current2OpenSourceVersion,
 	// older ones UpgradeServiceDetailInfo.UpgradeServiceDetailInfoVO[]; the
 	// legacy Go SDK accepts an object with both (reference §2.2).
@@ -470,13 +466,23 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"SaslDomainEndpoint", ""},
 		{"ResourceGroupId", inst.ResourceGroupID},
 		{"UpgradeServiceDetailInfo", upgrade},
-		{"Tags", Object{{"TagVO", tags}}},
+		{"Tags", Object{{"TagVO", tagVOs(inst.Tags)}}},
 		{"Series", "v2"},
 		// kafkaplane extensions: the internal minor version, which alikafka
 		// shows only in its console, and the latest one on offer.
 		{"KafkaplaneMinorVersion", inst.MinorVersion},
 		{"KafkaplaneLatestMinorVersion", s.Catalogue.LatestMinor(inst.Version)},
 	}
+}
+
+// tagVOs renders tags as alikafka's TagVO lists: never null, so that SDKs
+// decode an empty list rather than a missing one.
+func tagVOs(tags []kafkaplane.Tag) []Object {
+	out := make([]Object, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, Object{{"Key", t.Key}, {"Value", t.Value}})
+	}
+	return out
 }
 
 func standardZone(inst *kafkaplane.Instance) string {

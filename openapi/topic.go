@@ -231,41 +231,27 @@ func (v topicView) name() string {
 }
 
 func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
-	var (
-		remark          string
-		partitions      int
-		compact, local  bool
-		created         int64
-		tags            = []Object{}
-		autoCreated     = v.rec == nil
-		brokerPartCount = -1
-	)
+	rec := v.rec
+	if rec == nil { // made by a Kafka client: the brokers know only its name
+		rec = &kafkaplane.Topic{Name: v.state.Name}
+	}
+	partitions := int(rec.PartitionNum)
 	if v.state != nil {
-		brokerPartCount = len(v.state.Partitions)
-	}
-	if v.rec != nil {
-		remark, partitions, compact, local = v.rec.Remark, int(v.rec.PartitionNum), v.rec.CompactTopic, v.rec.LocalTopic
-		created = v.rec.CreateTime.UnixMilli()
-		for _, t := range v.rec.Tags {
-			tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
-		}
-	}
-	if brokerPartCount >= 0 {
-		partitions = brokerPartCount // the brokers are the truth
+		partitions = len(v.state.Partitions) // the brokers are the truth
 	}
 	return Object{
-		{"Topic", v.name()},
+		{"Topic", rec.Name},
 		{"InstanceId", inst.ID},
 		{"RegionId", inst.RegionID},
-		{"Remark", remark},
+		{"Remark", rec.Remark},
 		{"PartitionNum", partitions},
-		{"CompactTopic", compact},
-		{"LocalTopic", local},
-		{"AutoCreate", autoCreated},
+		{"CompactTopic", rec.CompactTopic},
+		{"LocalTopic", rec.LocalTopic},
+		{"AutoCreate", v.rec == nil},
 		{"Status", topicStatusServing},
 		{"StatusName", topicStatusServingName},
-		{"CreateTime", created},
-		{"Tags", Object{{"TagVO", tags}}},
+		{"CreateTime", millis(rec.CreateTime)},
+		{"Tags", Object{{"TagVO", tagVOs(rec.Tags)}}},
 	}
 }
 
@@ -483,17 +469,13 @@ func (s *Instances) getConsumerList(ctx context.Context, r *Request) (Object, er
 	from, to, current, size := page(r, len(groups))
 	vos := make([]Object, 0, to-from)
 	for _, g := range groups[from:to] {
-		tags := make([]Object, 0, len(g.Tags))
-		for _, t := range g.Tags {
-			tags = append(tags, Object{{"Key", t.Key}, {"Value", t.Value}})
-		}
 		vos = append(vos, Object{
 			{"ConsumerId", g.ConsumerID},
 			{"InstanceId", inst.ID},
 			{"RegionId", inst.RegionID},
 			{"Remark", g.Remark},
 			{"AutomaticallyCreatedGroup", false},
-			{"Tags", Object{{"TagVO", tags}}},
+			{"Tags", Object{{"TagVO", tagVOs(g.Tags)}}},
 		})
 	}
 	return Object{

@@ -51,12 +51,8 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 	in.ServiceStatus = kafkaplane.ServiceStatus(serviceStatus)
 	in.ViewStatus = kafkaplane.ViewStatus(viewStatus)
 	in.CreateTime, in.ExpiredTime = fromMicros(created), fromMicros(expired)
-	var tj []tagJSON
-	if err := json.Unmarshal([]byte(tags), &tj); err != nil {
+	if in.Tags, err = decodeTags(tags); err != nil {
 		return nil, fmt.Errorf("instance %s tags: %w", in.ID, err)
-	}
-	for _, t := range tj {
-		in.Tags = append(in.Tags, kafkaplane.Tag{Key: t.Key, Value: t.Value})
 	}
 	if err := json.Unmarshal([]byte(config), &in.Config); err != nil {
 		return nil, fmt.Errorf("instance %s config: %w", in.ID, err)
@@ -75,20 +71,15 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 
 // instanceJSON encodes the JSON columns of inst.
 func instanceJSON(inst *kafkaplane.Instance) (tags, config, ports string, err error) {
-	tj := make([]tagJSON, 0, len(inst.Tags))
-	for _, t := range inst.Tags {
-		tj = append(tj, tagJSON{Key: t.Key, Value: t.Value})
-	}
-	b, err := json.Marshal(tj)
-	if err != nil {
+	if tags, err = encodeTags(inst.Tags); err != nil {
 		return "", "", "", err
 	}
-	tags = string(b)
 	cfg := inst.Config
 	if cfg == nil {
 		cfg = map[string]string{}
 	}
-	if b, err = json.Marshal(cfg); err != nil {
+	b, err := json.Marshal(cfg)
+	if err != nil {
 		return "", "", "", err
 	}
 	config = string(b)

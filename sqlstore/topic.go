@@ -10,8 +10,8 @@ import (
 	"github.com/kafkaplane/kafkaplane"
 )
 
-// encodeTags stores tags in tagJSON's shape, as instances store theirs, so
-// that one reader of the column format serves every table.
+// encodeTags stores tags in tagJSON's shape, the one format of every
+// table's tags column.
 func encodeTags(tags []kafkaplane.Tag) (string, error) {
 	tj := make([]tagJSON, 0, len(tags))
 	for _, t := range tags {
@@ -21,8 +21,7 @@ func encodeTags(tags []kafkaplane.Tag) (string, error) {
 	return string(b), err
 }
 
-// decodeTags reads a column written by encodeTags; no tags read as nil,
-// as they do for instances.
+// decodeTags reads a column written by encodeTags; no tags read as nil.
 func decodeTags(s string) ([]kafkaplane.Tag, error) {
 	var tj []tagJSON
 	if err := json.Unmarshal([]byte(s), &tj); err != nil {
