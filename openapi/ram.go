@@ -124,12 +124,12 @@ func (s *RAM) Register(g *Registry) {
 	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
 	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
 
-	g.Add(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey))
-	g.Add(ramAction("UpdateAccessKey", ramUserARN, []Param{
+	g.Add(keyAction(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey)))
+	g.Add(keyAction(ramAction("UpdateAccessKey", ramUserARN, []Param{
 		optUserName, {Name: "UserAccessKeyId", Required: true}, {Name: "Status", Required: true},
-	}, s.updateAccessKey))
-	g.Add(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys))
-	g.Add(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey))
+	}, s.updateAccessKey)))
+	g.Add(keyAction(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys)))
+	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey)))
 
 	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
 		policyName, {Name: "PolicyDocument", Required: true}, {Name: "Description"},
@@ -430,14 +430,33 @@ func (s *RAM) deleteUser(ctx context.Context, r *Request) (Object, error) {
 
 // ---- access keys ----
 
+// keyAction makes an AccessKey action authorized on the user it acts on:
+// the named user, or the caller itself when UserName is left out (see
+// keyOwner), so that a policy about user/NAME governs both spellings.
+func keyAction(a *Action) *Action {
+	a.Derive = map[string]func(context.Context, *Request) (string, error){
+		"UserName": func(_ context.Context, r *Request) (string, error) { return keyUserName(r), nil },
+	}
+	return a
+}
+
+// keyUserName is the user an AccessKey action names: UserName, or the
+// caller's own name when it is left out.
+func keyUserName(r *Request) string {
+	if r.Has("UserName") {
+		return r.String("UserName")
+	}
+	return r.Caller.UserName
+}
+
 // keyOwner returns whose keys an AccessKey action manages: the named user,
 // or, without UserName, the caller itself (a RAM user its own keys, the
 // root key the account's), as RAM documents for CreateAccessKey.
 func (s *RAM) keyOwner(ctx context.Context, r *Request) (string, error) {
 	if !r.Has("UserName") {
-		return r.Caller.UserName, nil
+		return keyUserName(r), nil
 	}
-	u, err := s.findUser(ctx, r, r.String("UserName"))
+	u, err := s.findUser(ctx, r, keyUserName(r))
 	if err != nil {
 		return "", err
 	}

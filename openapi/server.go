@@ -243,7 +243,11 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 		if s.cfg.Authorizer == nil {
 			return nil, 0, apierr.ForbiddenRAM.New()
 		}
-		if err := s.cfg.Authorizer.Authorize(r.Context(), req, action.RAMAction, action.resource(req)); err != nil {
+		resource, err := action.resource(r.Context(), req)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := s.cfg.Authorizer.Authorize(r.Context(), req, action.RAMAction, resource); err != nil {
 			return nil, 0, err
 		}
 	}
