@@ -76,6 +76,7 @@ var (
 	ramUserPolicyExists   = apierr.Register("EntityAlreadyExists.User.Policy", 409, "The policy has already been attached to the user.")
 	ramAccessKeyNotExist  = apierr.Register("EntityNotExist.User.AccessKey", 404, "The AccessKey of the user does not exist.")
 	ramAccessKeyLimit     = apierr.Register("LimitExceeded.User.AccessKey", 409, "The count of AccessKey of the user beyond the current limits.")
+	ramLastRootKey        = apierr.Register("DeleteConflict.Account.AccessKey", 409, "The AccessKey is the account's last active root AccessKey: it cannot be deleted or disabled. Create another one first.")
 	_                     = apierr.Register("DeleteConflict.User.AccessKey", 409, "The user still has AccessKeys; delete them first.")
 	_                     = apierr.Register("DeleteConflict.User.Policy", 409, "The user still has policies attached; detach them first.")
 	_                     = apierr.Register("DeleteConflict.Policy.User", 409, "The policy is still attached to users; detach it first.")
@@ -174,6 +175,8 @@ func ramTranslate(err error, notFound, exists apierr.Def) error {
 		if exists.Code != "" {
 			return exists.New()
 		}
+	case kafkaplane.CodeLastRootKey:
+		return ramLastRootKey.New()
 	}
 	return err
 }
