@@ -72,4 +72,7 @@ const (
 	// CodeLimitExceeded reports a create that would take its owner past
 	// a count limit.
 	CodeLimitExceeded = "LimitExceeded"
+	// CodeLastRootKey reports a delete or deactivation of the account's
+	// last active root AccessKey, which would lock the account out.
+	CodeLastRootKey = "LastActiveRootAccessKey"
 )

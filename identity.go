@@ -146,8 +146,10 @@ type IdentityService interface {
 	// that concurrent creates, from any process, cannot pass it together.
 	CreateAccessKey(ctx context.Context, k *AccessKey, limit int) error
 	// UpdateAccessKey writes k (its Status) with compare-and-set.
+	// Deactivating the account's last active root key is CodeLastRootKey.
 	UpdateAccessKey(ctx context.Context, k *AccessKey) error
-	// DeleteAccessKey removes a key of the account.
+	// DeleteAccessKey removes a key of the account; the account's last
+	// active root key is kept (CodeLastRootKey).
 	DeleteAccessKey(ctx context.Context, accountID, id string) error
 	// ListAccessKeys lists the keys of one user ("" for the root keys).
 	ListAccessKeys(ctx context.Context, accountID, userName string) ([]*AccessKey, error)

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,12 +16,16 @@ import (
 )
 
 // RAMAuthorizer evaluates the policies attached to a RAM user, directly or
-// through its groups.
+// through its groups. Every request reads the user's attachments, its
+// groups' attachments and the policies' documents from the store, so a
+// change is in force from the next request; only parsing is cached, keyed
+// by the document text itself, which no change to a policy can leave
+// stale.
 type RAMAuthorizer struct {
 	Identities kafkaplane.IdentityService
 
 	mu    sync.Mutex
-	cache map[string]*policy.Document // parsed documents by account/type/name@index
+	cache map[[sha256.Size]byte]*policy.Document // parsed documents by SHA-256 of their text
 }
 
 // Authorize implements Authorizer. The request context carries the
@@ -67,7 +72,7 @@ func (a *RAMAuthorizer) Authorize(ctx context.Context, r *Request, ramAction, re
 }
 
 func (a *RAMAuthorizer) parsed(p *kafkaplane.Policy) (*policy.Document, error) {
-	key := fmt.Sprintf("%s/%s/%s@%d", p.AccountID, p.PolicyType, p.PolicyName, p.ModifyIndex)
+	key := sha256.Sum256([]byte(p.Document))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if d, ok := a.cache[key]; ok {
@@ -78,7 +83,7 @@ func (a *RAMAuthorizer) parsed(p *kafkaplane.Policy) (*policy.Document, error) {
 		return nil, fmt.Errorf("stored policy %s is not valid: %w", p.PolicyName, err)
 	}
 	if a.cache == nil || len(a.cache) > 10000 {
-		a.cache = map[string]*policy.Document{}
+		a.cache = map[[sha256.Size]byte]*policy.Document{}
 	}
 	a.cache[key] = d
 	return d, nil

@@ -26,7 +26,7 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"UpdateInstanceConfig":   {"alikafka:UpdateInstance", instanceARN, 2},
 	"GetInstanceList":        {"alikafka:ListInstance", accountARN, 100},
 	"GetAllInstanceIdList":   {"alikafka:ListInstance", accountARN, 100},
-	"StartInstance":          {"alikafka:StartInstance", accountARN, 2},
+	"StartInstance":          {"alikafka:StartInstance", instanceARN, 2},
 	"ModifyInstanceName":     {"alikafka:UpdateInstance", instanceARN, 40},
 	"CreatePostPayOrder":     {"alikafka:CreatePostPayOrder", accountARN, 2},
 	"CreatePrePayOrder":      {"alikafka:CreatePrePayOrder", accountARN, 2},
@@ -46,20 +46,29 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"GetConsumerList":     {"alikafka:ListGroup", instanceARN, 100},
 
 	// kafkaplane extensions: operations and upgrade targets are read-only
-	// views of an instance.
+	// views of an instance. DescribeInstanceOperation derives the instance
+	// from its OperationId.
 	"ListInstanceOperations":    {"alikafka:ListInstance", instanceARN, 100},
-	"DescribeInstanceOperation": {"alikafka:ListInstance", accountARN, 100},
+	"DescribeInstanceOperation": {"alikafka:ListInstance", instanceARN, 100},
 	"GetUpgradableVersions":     {"alikafka:ListInstance", instanceARN, 100},
 }
 
 // alikafkaVersion is the API version of alikafka.
 const alikafkaVersion = "2019-09-16"
 
-// kafkaAction declares an alikafka action from the catalogue.
+// kafkaAction declares an alikafka action from the catalogue. An action
+// that names one instance (a single InstanceId parameter) is authorized on
+// that instance's ARN, so that a policy about one instance governs every
+// action on it; the catalogue may not say otherwise.
 func kafkaAction(name string, params []Param, h Handler) *Action {
 	e, ok := alikafkaCatalogue[name]
 	if !ok {
 		panic("openapi: " + name + " is not in the alikafka catalogue")
+	}
+	for _, p := range params {
+		if p.Name == "InstanceId" && p.Kind != RepeatList && e.resource != instanceARN {
+			panic("openapi: " + name + " takes an InstanceId but is not authorized on the instance's ARN")
+		}
 	}
 	return &Action{
 		Name:      name,

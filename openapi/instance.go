@@ -110,7 +110,9 @@ func (s *Instances) Register(g *Registry) {
 
 	ext := func(a *Action) *Action { a.Extension = true; return a }
 	g.Add(ext(kafkaAction("ListInstanceOperations", []Param{instanceID}, s.listInstanceOperations)))
-	g.Add(ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true}}, s.describeInstanceOperation)))
+	describeOp := ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true}}, s.describeInstanceOperation))
+	describeOp.Derive = map[string]func(context.Context, *Request) (string, error){"InstanceId": s.operationInstance}
+	g.Add(describeOp)
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 
 	if s.Topics != nil {
@@ -736,7 +738,9 @@ func (s *Instances) listInstanceOperations(ctx context.Context, r *Request) (Obj
 	return Object{{"Operations", Object{{"OperationVO", out}}}}, nil
 }
 
-func (s *Instances) describeInstanceOperation(ctx context.Context, r *Request) (Object, error) {
+// findOperation returns an operation of the caller's account in the
+// request's region; any other is reported as not found.
+func (s *Instances) findOperation(ctx context.Context, r *Request) (*kafkaplane.Operation, error) {
 	op, err := s.Operations.FindOperation(ctx, r.Caller.AccountID, r.String("OperationId"))
 	if err == nil && op.RegionID != r.RegionID {
 		err = kafkaplane.Errorf(kafkaplane.CodeOperationNotFound, "")
@@ -744,6 +748,27 @@ func (s *Instances) describeInstanceOperation(ctx context.Context, r *Request) (
 	if kafkaplane.ErrorCode(err) == kafkaplane.CodeOperationNotFound {
 		return nil, apierr.OperationNotFound.Errorf("The operation %s does not exist in region %s.", r.String("OperationId"), r.RegionID)
 	}
+	return op, err
+}
+
+// operationInstance is the instance an OperationId names, for
+// authorization. An operation the caller's account does not have in the
+// region names no instance: the request is authorized on all the
+// account's instances ("*"), which tells the caller nothing about
+// operations of other accounts, and the handler then reports it missing.
+func (s *Instances) operationInstance(ctx context.Context, r *Request) (string, error) {
+	op, err := s.findOperation(ctx, r)
+	if kafkaplane.ErrorCode(err) == apierr.OperationNotFound.Code {
+		return "*", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return op.InstanceID, nil
+}
+
+func (s *Instances) describeInstanceOperation(ctx context.Context, r *Request) (Object, error) {
+	op, err := s.findOperation(ctx, r)
 	if err != nil {
 		return nil, err
 	}

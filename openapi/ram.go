@@ -76,6 +76,7 @@ var (
 	ramUserPolicyExists   = apierr.Register("EntityAlreadyExists.User.Policy", 409, "The policy has already been attached to the user.")
 	ramAccessKeyNotExist  = apierr.Register("EntityNotExist.User.AccessKey", 404, "The AccessKey of the user does not exist.")
 	ramAccessKeyLimit     = apierr.Register("LimitExceeded.User.AccessKey", 409, "The count of AccessKey of the user beyond the current limits.")
+	ramLastRootKey        = apierr.Register("DeleteConflict.Account.AccessKey", 409, "The AccessKey is the account's last active root AccessKey: it cannot be deleted or disabled. Create another one first.")
 	_                     = apierr.Register("DeleteConflict.User.AccessKey", 409, "The user still has AccessKeys; delete them first.")
 	_                     = apierr.Register("DeleteConflict.User.Policy", 409, "The user still has policies attached; detach them first.")
 	_                     = apierr.Register("DeleteConflict.Policy.User", 409, "The policy is still attached to users; detach it first.")
@@ -124,12 +125,12 @@ func (s *RAM) Register(g *Registry) {
 	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
 	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
 
-	g.Add(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey))
-	g.Add(ramAction("UpdateAccessKey", ramUserARN, []Param{
+	g.Add(keyAction(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey)))
+	g.Add(keyAction(ramAction("UpdateAccessKey", ramUserARN, []Param{
 		optUserName, {Name: "UserAccessKeyId", Required: true}, {Name: "Status", Required: true},
-	}, s.updateAccessKey))
-	g.Add(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys))
-	g.Add(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey))
+	}, s.updateAccessKey)))
+	g.Add(keyAction(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys)))
+	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey)))
 
 	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
 		policyName, {Name: "PolicyDocument", Required: true}, {Name: "Description"},
@@ -174,6 +175,8 @@ func ramTranslate(err error, notFound, exists apierr.Def) error {
 		if exists.Code != "" {
 			return exists.New()
 		}
+	case kafkaplane.CodeLastRootKey:
+		return ramLastRootKey.New()
 	}
 	return err
 }
@@ -430,14 +433,33 @@ func (s *RAM) deleteUser(ctx context.Context, r *Request) (Object, error) {
 
 // ---- access keys ----
 
+// keyAction makes an AccessKey action authorized on the user it acts on:
+// the named user, or the caller itself when UserName is left out (see
+// keyOwner), so that a policy about user/NAME governs both spellings.
+func keyAction(a *Action) *Action {
+	a.Derive = map[string]func(context.Context, *Request) (string, error){
+		"UserName": func(_ context.Context, r *Request) (string, error) { return keyUserName(r), nil },
+	}
+	return a
+}
+
+// keyUserName is the user an AccessKey action names: UserName, or the
+// caller's own name when it is left out.
+func keyUserName(r *Request) string {
+	if r.Has("UserName") {
+		return r.String("UserName")
+	}
+	return r.Caller.UserName
+}
+
 // keyOwner returns whose keys an AccessKey action manages: the named user,
 // or, without UserName, the caller itself (a RAM user its own keys, the
 // root key the account's), as RAM documents for CreateAccessKey.
 func (s *RAM) keyOwner(ctx context.Context, r *Request) (string, error) {
 	if !r.Has("UserName") {
-		return r.Caller.UserName, nil
+		return keyUserName(r), nil
 	}
-	u, err := s.findUser(ctx, r, r.String("UserName"))
+	u, err := s.findUser(ctx, r, keyUserName(r))
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package openapi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,8 +52,15 @@ type Action struct {
 	// Resource is the ARN template a policy's Resource is matched against:
 	// "*" for actions on all resources, or a template with {RegionId},
 	// {AccountId} and any parameter name in braces, e.g.
-	// acs:alikafka:{RegionId}:{AccountId}:{InstanceId}.
+	// acs:alikafka:{RegionId}:{AccountId}:{InstanceId}. Every other name
+	// in braces is a required parameter or is derived (see Derive), so the
+	// resource always names what the handler acts on.
 	Resource string
+	// Derive computes resource placeholders whose value is not simply a
+	// required parameter: one that defaults to the caller when absent, or
+	// an entity found from another parameter (an operation's instance).
+	// Only non-root callers are authorized, so Derive runs only for them.
+	Derive map[string]func(ctx context.Context, r *Request) (string, error)
 	// QPS is the per-account, per-region rate limit of the action (burst
 	// equal to the rate); 0 means unlimited.
 	QPS float64
@@ -97,6 +105,9 @@ func (g *Registry) Add(a *Action) {
 	}
 	if a.Resource == "" {
 		panic("openapi: action " + a.Name + " has no RAM resource")
+	}
+	if err := a.checkResource(); err != nil {
+		panic("openapi: action " + a.Name + ": " + err.Error())
 	}
 	g.actions[a.Version][a.Name] = a
 }
@@ -202,10 +213,54 @@ func (p *Param) check(v string) error {
 	return nil
 }
 
+// placeholders returns the names in braces of an ARN template.
+func placeholders(t string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			return out
+		}
+		out = append(out, t[i+1:i+j])
+		t = t[i+j+1:]
+	}
+}
+
+// checkResource enforces what makes a resource trustworthy: {RegionId}
+// only in regional actions (whose RegionId is validated), and every other
+// placeholder either derived or a required, single-valued parameter. An
+// optional parameter would expand to "" when left out, and a policy that
+// denies the named resource would not match the request at all.
+func (a *Action) checkResource() error {
+	for _, name := range placeholders(a.Resource) {
+		switch name {
+		case "AccountId":
+			continue
+		case "RegionId":
+			if !a.Regional {
+				return fmt.Errorf("resource %s uses {RegionId} but the action is not regional", a.Resource)
+			}
+			continue
+		}
+		if _, ok := a.Derive[name]; ok {
+			continue
+		}
+		i := slices.IndexFunc(a.Params, func(p Param) bool { return p.Name == name })
+		if i < 0 || !a.Params[i].Required || a.Params[i].Kind == RepeatList || a.Params[i].Kind == TagList {
+			return fmt.Errorf("resource placeholder {%s} is neither derived nor a required single parameter", name)
+		}
+	}
+	return nil
+}
+
 // resource expands the action's ARN template for r.
-func (a *Action) resource(r *Request) string {
+func (a *Action) resource(ctx context.Context, r *Request) (string, error) {
 	if a.Resource == "*" {
-		return "*"
+		return "*", nil
 	}
 	var b strings.Builder
 	t := a.Resource
@@ -222,16 +277,22 @@ func (a *Action) resource(r *Request) string {
 		}
 		b.WriteString(t[:i])
 		name := t[i+1 : i+j]
-		switch name {
-		case "RegionId":
+		switch {
+		case name == "RegionId":
 			b.WriteString(r.RegionID)
-		case "AccountId":
+		case name == "AccountId":
 			b.WriteString(r.Caller.AccountID)
+		case a.Derive[name] != nil:
+			v, err := a.Derive[name](ctx, r)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
 		default:
 			v, _ := r.lookup(name)
 			b.WriteString(v)
 		}
 		t = t[i+j+1:]
 	}
-	return b.String()
+	return b.String(), nil
 }

@@ -233,19 +233,23 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 		}
 	}
 
-	if err := s.throttle(r.Context(), req, c); err != nil {
+	// Authorization comes before throttling, so that only requests the
+	// handler will run use the account's quota: a caller without
+	// permission cannot exhaust it for everyone else. Refused requests
+	// (invalid parameters, RAM denials) are bounded by a bucket of the
+	// caller's own AccessKey instead.
+	err = action.validate(req)
+	if err == nil && !key.Root() {
+		err = s.authorize(r.Context(), req)
+	}
+	if err != nil {
+		if terr := s.throttle(r.Context(), req, c, refusedBucket); terr != nil {
+			return nil, 0, terr
+		}
 		return nil, 0, err
 	}
-	if err := action.validate(req); err != nil {
+	if err := s.throttle(r.Context(), req, c, quotaBucket); err != nil {
 		return nil, 0, err
-	}
-	if !key.Root() {
-		if s.cfg.Authorizer == nil {
-			return nil, 0, apierr.ForbiddenRAM.New()
-		}
-		if err := s.cfg.Authorizer.Authorize(r.Context(), req, action.RAMAction, action.resource(req)); err != nil {
-			return nil, 0, err
-		}
 	}
 
 	out, err := action.Handler(r.Context(), req)
@@ -295,10 +299,51 @@ func mergeParams(r *http.Request, body []byte) (url.Values, error) {
 	return params, nil
 }
 
-// throttle applies the action's limit keyed by (account, region, action),
-// alikafka's quota dimension. It runs after authentication, so a request
-// that fails to authenticate never uses up anyone's quota.
-func (s *Server) throttle(ctx context.Context, req *Request, c *call) error {
+// authorize asks the Authorizer whether a RAM user may run the request's
+// action on its resource.
+func (s *Server) authorize(ctx context.Context, req *Request) error {
+	if s.cfg.Authorizer == nil {
+		return apierr.ForbiddenRAM.New()
+	}
+	resource, err := req.Action.resource(ctx, req)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Authorizer.Authorize(ctx, req, req.Action.RAMAction, resource)
+}
+
+// bucket names which token bucket a request is charged to.
+type bucket int
+
+const (
+	// quotaBucket is the account's quota, alikafka's dimension: account,
+	// region and action. A RegionId is part of the key only for regional
+	// actions, where it was checked against the served regions; anywhere
+	// else it is an arbitrary string, and varying it would make a fresh
+	// bucket per request.
+	quotaBucket bucket = iota
+	// refusedBucket holds requests refused before their handler, keyed by
+	// the caller's AccessKey and the action: they never touch the
+	// account's quota, and one key cannot send them without bound.
+	refusedBucket
+)
+
+// throttleKey is the limiter key of a request in bucket b.
+func throttleKey(req *Request, b bucket) string {
+	action := req.Action.Product + ":" + req.Action.Name
+	if b == refusedBucket {
+		return "key|" + req.Caller.ID + "|" + action
+	}
+	if req.Action.Regional {
+		return req.Caller.AccountID + "|" + req.RegionID + "|" + action
+	}
+	return req.Caller.AccountID + "|" + action
+}
+
+// throttle applies the action's limit to bucket b. It runs after
+// authentication, so a request that fails to authenticate never uses up
+// anyone's quota.
+func (s *Server) throttle(ctx context.Context, req *Request, c *call, b bucket) error {
 	if s.cfg.Limiter == nil {
 		return nil
 	}
@@ -311,8 +356,7 @@ func (s *Server) throttle(ctx context.Context, req *Request, c *call) error {
 	}
 	burst := max(int(qps), 1)
 	lim := throttle.Limit{PerSecond: qps, Burst: burst}
-	key := req.Caller.AccountID + "|" + req.RegionID + "|" + req.Action.Product + ":" + req.Action.Name
-	d, err := s.cfg.Limiter.Allow(ctx, key, lim)
+	d, err := s.cfg.Limiter.Allow(ctx, throttleKey(req, b), lim)
 	if err != nil {
 		return fmt.Errorf("throttle: %w", err)
 	}

@@ -123,10 +123,8 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey, limi
 // two transactions from both counting before either inserts, which READ
 // COMMITTED alone would allow.
 func (db *DB) underKeyLimit(ctx context.Context, tx *sql.Tx, accountID, userName string, limit int) error {
-	if db.d.engine == EnginePostgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('access_keys/' || $1 || '/' || $2))`, accountID, userName); err != nil {
-			return err
-		}
+	if err := db.lockKeyOwner(ctx, tx, accountID, userName); err != nil {
+		return err
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_keys WHERE account_id = $1 AND user_name = $2`, accountID, userName).Scan(&n); err != nil {
@@ -138,18 +136,115 @@ func (db *DB) underKeyLimit(ctx context.Context, tx *sql.Tx, accountID, userName
 	return nil
 }
 
+// lockKeyOwner serialises the transactions that count one owner's keys
+// before changing them. On SQLite the transaction already holds the
+// database's write lock; on PostgreSQL it takes a transaction-scoped
+// advisory lock on the owner.
+func (db *DB) lockKeyOwner(ctx context.Context, tx *sql.Tx, accountID, userName string) error {
+	if db.d.engine != EnginePostgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('access_keys/' || $1 || '/' || $2))`, accountID, userName)
+	return err
+}
+
+// keepRootKey fails with CodeLastRootKey when key id is the account's
+// only active root key, which is about to be deleted or deactivated: an
+// account without one can no longer be administered. Keys of users pass.
+func (db *DB) keepRootKey(ctx context.Context, tx *sql.Tx, accountID, id string) error {
+	var userName string
+	err := tx.QueryRowContext(ctx, `SELECT user_name FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID).Scan(&userName)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && userName != "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := db.lockKeyOwner(ctx, tx, accountID, ""); err != nil {
+		return err
+	}
+	var others int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_keys
+		WHERE account_id = $1 AND user_name = '' AND status = $2 AND id <> $3`, accountID, kafkaplane.AccessKeyActive, id).Scan(&others); err != nil {
+		return err
+	}
+	if others == 0 {
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM access_keys WHERE id = $1`, id).Scan(&status); err != nil {
+			return err
+		}
+		if status == kafkaplane.AccessKeyActive {
+			return kafkaplane.Errorf(kafkaplane.CodeLastRootKey, "The AccessKey %s is the account's last active root AccessKey.", id)
+		}
+	}
+	return nil
+}
+
+// ReplaceRootAccessKeys makes k the account's only root key, in one
+// transaction: k is stored Active with its secret (created, or its secret
+// and status overwritten), and every other root key of the account is
+// deleted. It is how a root key fixed by configuration is rotated. A k.ID
+// that belongs to a user or another account is CodeAlreadyExists.
+func (db *DB) ReplaceRootAccessKeys(ctx context.Context, k *kafkaplane.AccessKey) error {
+	db.forgetKeys()
+	defer db.forgetKeys()
+	created := db.orNow(k.CreateDate)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockKeyOwner(ctx, tx, k.AccountID, ""); err != nil {
+			return err
+		}
+		var accountID, userName string
+		err := tx.QueryRowContext(ctx, `SELECT account_id, user_name FROM access_keys WHERE id = $1`, k.ID).Scan(&accountID, &userName)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyColumns+`) VALUES ($1, $2, $3, '', $4, $5, 1)`,
+				k.ID, k.Secret, k.AccountID, kafkaplane.AccessKeyActive, toMicros(created))
+		case err != nil:
+		case accountID != k.AccountID || userName != "":
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The AccessKey %s belongs to another principal.", k.ID)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE access_keys SET secret = $2, status = $3, modify_index = modify_index + 1 WHERE id = $1`,
+				k.ID, k.Secret, kafkaplane.AccessKeyActive)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM access_keys WHERE account_id = $1 AND user_name = '' AND id <> $2`, k.AccountID, k.ID)
+		return err
+	})
+	if err != nil {
+		return wrap("replace root access keys", err)
+	}
+	stored, err := db.FindAccessKey(ctx, k.ID)
+	if err != nil {
+		return err
+	}
+	*k = *stored
+	return nil
+}
+
 // UpdateAccessKey writes k's Status with compare-and-set on ModifyIndex and
 // advances it; CodeConflict when the key changed since it was read,
-// CodeNotFound when it is gone.
+// CodeNotFound when it is gone. Deactivating the account's last active
+// root key is refused with CodeLastRootKey.
 func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) error {
 	db.forgetKeys()
 	defer db.forgetKeys()
-	res, err := db.exec(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
-		WHERE id = $1 AND account_id = $2 AND modify_index = $3`, k.ID, k.AccountID, k.ModifyIndex, k.Status)
-	if err != nil {
-		return wrap("update access key", err)
-	}
-	ok, err := oneRow(res)
+	var ok bool
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if k.Status != kafkaplane.AccessKeyActive {
+			if err := db.keepRootKey(ctx, tx, k.AccountID, k.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET status = $4, modify_index = modify_index + 1
+			WHERE id = $1 AND account_id = $2 AND modify_index = $3`, k.ID, k.AccountID, k.ModifyIndex, k.Status)
+		if err != nil {
+			return err
+		}
+		ok, err = oneRow(res)
+		return err
+	})
 	if err != nil {
 		return wrap("update access key", err)
 	}
@@ -167,18 +262,27 @@ func (db *DB) UpdateAccessKey(ctx context.Context, k *kafkaplane.AccessKey) erro
 	return nil
 }
 
-// DeleteAccessKey removes a key of the account, or returns CodeNotFound.
+// DeleteAccessKey removes a key of the account, or returns CodeNotFound;
+// the account's last active root key is kept (CodeLastRootKey).
 func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
 	db.forgetKeys()
 	defer db.forgetKeys()
-	res, err := db.exec(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+	var ok bool
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.keepRootKey(ctx, tx, accountID, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2`, id, accountID)
+		if err != nil {
+			return err
+		}
+		ok, err = oneRow(res)
+		return err
+	})
 	if err != nil {
 		return wrap("delete access key", err)
 	}
-	if ok, err := oneRow(res); err != nil || !ok {
-		if err != nil {
-			return wrap("delete access key", err)
-		}
+	if !ok {
 		return kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
 	}
 	return nil

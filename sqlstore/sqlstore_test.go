@@ -98,6 +98,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"AccessKeys", testAccessKeys},
 		{"AccessKeyLimitConcurrent", testAccessKeyLimitConcurrent},
 		{"DeleteUserRacesAccessKey", testDeleteUserRacesAccessKey},
+		{"RootAccessKeys", testRootAccessKeys},
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
@@ -764,6 +765,85 @@ func testAccessKeys(t *testing.T, dsn string) {
 	wantCode(t, db.DeleteAccessKey(ctx, "acct1", "LTAIuser2"), kafkaplane.CodeNotFound)
 	_, err = db.FindAccessKey(ctx, "LTAIuser2")
 	wantCode(t, err, kafkaplane.CodeNotFound)
+}
+
+// testRootAccessKeys: ReplaceRootAccessKeys leaves exactly the given root
+// key, Active with the given secret; the last active root key can be
+// neither deleted nor disabled, also when two handles each delete one of
+// two keys at the same time.
+func testRootAccessKeys(t *testing.T, dsn string) {
+	ctx := context.Background()
+	dbs := []*DB{openStore(t, dsn), openStore(t, dsn)}
+	db := dbs[0]
+	must(t, db.CreateUser(ctx, &kafkaplane.User{AccountID: "acct1", UserName: "alice"}))
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIalice", Secret: "a", AccountID: "acct1", UserName: "alice"}, 0))
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIother", Secret: "o", AccountID: "acct2"}, 0))
+	for _, id := range []string{"LTAIr1", "LTAIr2"} {
+		must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: id, Secret: "old", AccountID: "acct1", Status: kafkaplane.AccessKeyInactive}, 0))
+	}
+
+	k := &kafkaplane.AccessKey{ID: "LTAIr1", Secret: "new", AccountID: "acct1"}
+	must(t, db.ReplaceRootAccessKeys(ctx, k))
+	got, err := db.FindAccessKey(ctx, "LTAIr1")
+	must(t, err)
+	if got.Secret != "new" || got.Status != kafkaplane.AccessKeyActive || !got.Root() {
+		t.Fatalf("replaced key: %+v", got)
+	}
+	diff(t, "returned key", k, got)
+	keys, err := db.ListAccessKeys(ctx, "acct1", "")
+	must(t, err)
+	if len(keys) != 1 || keys[0].ID != "LTAIr1" {
+		t.Fatalf("root keys after replace: %+v", keys)
+	}
+	for _, id := range []string{"LTAIalice", "LTAIother"} {
+		_, err := db.FindAccessKey(ctx, id)
+		must(t, err)
+	}
+	wantCode(t, db.ReplaceRootAccessKeys(ctx, &kafkaplane.AccessKey{ID: "LTAIalice", Secret: "x", AccountID: "acct1"}), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.ReplaceRootAccessKeys(ctx, &kafkaplane.AccessKey{ID: "LTAIother", Secret: "x", AccountID: "acct1"}), kafkaplane.CodeAlreadyExists)
+
+	// The last active root key stays.
+	wantCode(t, db.DeleteAccessKey(ctx, "acct1", "LTAIr1"), kafkaplane.CodeLastRootKey)
+	got.Status = kafkaplane.AccessKeyInactive
+	wantCode(t, db.UpdateAccessKey(ctx, got), kafkaplane.CodeLastRootKey)
+	// A user's only key is not protected.
+	must(t, db.DeleteAccessKey(ctx, "acct1", "LTAIalice"))
+
+	// Two active root keys deleted at once: exactly one delete succeeds.
+	for round := range 8 {
+		second := fmt.Sprintf("LTAIsecond%d", round)
+		must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: second, Secret: "s", AccountID: "acct1"}, 0))
+		keys, err := db.ListAccessKeys(ctx, "acct1", "")
+		must(t, err)
+		if len(keys) != 2 {
+			t.Fatalf("round %d: %d root keys before the race", round, len(keys))
+		}
+		var (
+			wg      sync.WaitGroup
+			deleted atomic.Int32
+			start   = make(chan struct{})
+		)
+		for i, k := range keys {
+			wg.Go(func() {
+				<-start
+				err := dbs[i].DeleteAccessKey(ctx, "acct1", k.ID)
+				switch kafkaplane.ErrorCode(err) {
+				case "":
+					deleted.Add(1)
+				case kafkaplane.CodeLastRootKey:
+				default:
+					t.Errorf("round %d: delete %s: %v", round, k.ID, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		keys, err = db.ListAccessKeys(ctx, "acct1", "")
+		must(t, err)
+		if deleted.Load() != 1 || len(keys) != 1 || keys[0].Status != kafkaplane.AccessKeyActive {
+			t.Fatalf("round %d: %d deletes succeeded, root keys left %+v", round, deleted.Load(), keys)
+		}
+	}
 }
 
 // testAccessKeyLimitConcurrent creates keys for one owner from many

@@ -375,35 +375,48 @@ type rootKeyFile struct {
 	AccessKeySecret string `json:"AccessKeySecret"`
 }
 
-// bootstrapRootKey makes sure the account's root AccessKey exists: from the
-// environment when set, else from the data dir, else generated, stored and
-// printed once on stdout. The secret is never logged.
+// bootstrapRootKey makes sure the account's root AccessKey exists. A key
+// fixed by the environment is the source of truth: after start it is the
+// account's only root key, Active with the given secret, so changing the
+// secret or the id and restarting rotates it. Without the environment the
+// key in the data dir is used, or one is generated, stored and printed
+// once on stdout. The secret is never logged.
 func (m *Main) bootstrapRootKey(ctx context.Context) error {
 	id, secret := m.RootAccessKeyID, m.RootAccessKeySecret
 	if (id == "") != (secret == "") {
 		return errors.New("set both KAFKAPLANE_ROOT_ACCESS_KEY_ID and KAFKAPLANE_ROOT_ACCESS_KEY_SECRET, or neither")
 	}
-	path := filepath.Join(m.DataDir, "root-access-key.json")
-	if id == "" {
-		data, err := os.ReadFile(path)
-		switch {
-		case err == nil:
-			var f rootKeyFile
-			if err := json.Unmarshal(data, &f); err != nil || f.AccessKeyID == "" || f.AccessKeySecret == "" {
-				return fmt.Errorf("%s: not a root key file", path)
-			}
-			id, secret = f.AccessKeyID, f.AccessKeySecret
-		case errors.Is(err, os.ErrNotExist):
-			id, secret = kafkaplane.NewAccessKeyPair()
-			data, _ := json.MarshalIndent(rootKeyFile{id, secret}, "", "  ")
-			if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
-				return err
-			}
-			fmt.Fprintf(m.Stdout, "Generated the root AccessKey of account %s (stored in %s, shown only now):\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n",
-				m.AccountID, path, id, secret)
-		default:
+	if id != "" {
+		key := &kafkaplane.AccessKey{ID: id, Secret: secret, AccountID: m.AccountID, Status: kafkaplane.AccessKeyActive, CreateDate: time.Now().UTC()}
+		err := m.DB.ReplaceRootAccessKeys(ctx, key)
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+			return fmt.Errorf("AccessKey %s belongs to another principal; choose another root key id", id)
+		}
+		if err != nil {
 			return err
 		}
+		m.RootKey = key
+		return nil
+	}
+	path := filepath.Join(m.DataDir, "root-access-key.json")
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		var f rootKeyFile
+		if err := json.Unmarshal(data, &f); err != nil || f.AccessKeyID == "" || f.AccessKeySecret == "" {
+			return fmt.Errorf("%s: not a root key file", path)
+		}
+		id, secret = f.AccessKeyID, f.AccessKeySecret
+	case errors.Is(err, os.ErrNotExist):
+		id, secret = kafkaplane.NewAccessKeyPair()
+		data, _ := json.MarshalIndent(rootKeyFile{id, secret}, "", "  ")
+		if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "Generated the root AccessKey of account %s (stored in %s, shown only now):\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n",
+			m.AccountID, path, id, secret)
+	default:
+		return err
 	}
 	key, err := m.DB.FindAccessKey(ctx, id)
 	switch {
@@ -416,10 +429,10 @@ func (m *Main) bootstrapRootKey(ctx context.Context) error {
 		return err
 	case !key.Root() || key.AccountID != m.AccountID:
 		return fmt.Errorf("AccessKey %s belongs to another principal; choose another root key id", id)
-	case key.Secret != secret || key.Status != kafkaplane.AccessKeyActive:
-		// The environment is the source of truth for the root key: a
-		// rotated secret takes effect on restart.
-		key.Secret, key.Status = secret, kafkaplane.AccessKeyActive
+	case key.Secret != secret:
+		return fmt.Errorf("%s does not hold the stored secret of root AccessKey %s", path, id)
+	case key.Status != kafkaplane.AccessKeyActive:
+		key.Status = kafkaplane.AccessKeyActive
 		if err := m.DB.UpdateAccessKey(ctx, key); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,5 +67,63 @@ func TestThrottleBurst(t *testing.T) {
 	}
 	if passedB != 5 {
 		t.Errorf("account B: %d calls, want 5", passedB)
+	}
+}
+
+// frozenWorld is a server whose clock stands still unless the test moves
+// it, so that token buckets refill only when told.
+func frozenWorld(t *testing.T) (*world, *atomic.Int64) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	m := startMain(t, func(m *Main) {
+		m.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+		m.FakeStepDelay = 0
+	})
+	return &world{t: t, m: m, root: principal{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret}}, &clock
+}
+
+// TestThrottleDeniedCallerOwnBucket: a RAM user without permission
+// calling UpgradeInstanceVersion (2/s) as fast as it can does not use up
+// the account's quota: its denials are limited by a bucket of its own
+// AccessKey (2 denials, then Throttling.User), and the root key still gets
+// its 2 calls through at the same instant.
+func TestThrottleDeniedCallerOwnBucket(t *testing.T) {
+	w, _ := frozenWorld(t)
+	nobody := w.user("nobody")
+	second := w.user("second")
+	params := map[string]string{"InstanceId": "alikafka_post-cn-nosuchinstance", "TargetVersion": "2.2.0"}
+	count := func(p principal, n int) map[string]int {
+		c := teaClient{addr: w.m.ListenAddr(), id: p.id, secret: p.secret, region: testRegion, typedErrors: true}
+		out := map[string]int{}
+		for range n {
+			out[c.call(t, "2019-09-16", "UpgradeInstanceVersion", params).code]++
+		}
+		return out
+	}
+	if got := count(nobody, 50); got["Forbidden.RAM"] != 2 || got["Throttling.User"] != 48 {
+		t.Errorf("denied caller: %v, want 2 Forbidden.RAM and 48 Throttling.User", got)
+	}
+	// Another key's denials have their own bucket.
+	if got := count(second, 3); got["Forbidden.RAM"] != 2 || got["Throttling.User"] != 1 {
+		t.Errorf("second denied caller: %v, want 2 Forbidden.RAM and 1 Throttling.User", got)
+	}
+	if got := count(w.root, 3); got[kafkaplane.CodeInstanceNotFound] != 2 || got["Throttling.User"] != 1 {
+		t.Errorf("root after the denials: %v, want 2 let through and 1 throttled", got)
+	}
+}
+
+// TestThrottleNonRegionalIgnoresRegionId: RAM actions are not regional,
+// so a RegionId sent with them is no part of the throttle key: 200
+// ListUsers calls at one instant, each with a different RegionId, get
+// exactly the 20 of RAM's per-account limit through.
+func TestThrottleNonRegionalIgnoresRegionId(t *testing.T) {
+	w, _ := frozenWorld(t)
+	c := teaClient{addr: w.m.ListenAddr(), id: testKeyID, secret: testKeySecret, typedErrors: true}
+	got := map[string]int{}
+	for i := range 200 {
+		got[c.call(t, "2015-05-01", "ListUsers", map[string]string{"RegionId": fmt.Sprintf("region-%d", i)}).code]++
+	}
+	if got[""] != 20 || got["Throttling.User"] != 180 {
+		t.Errorf("ListUsers with varying RegionId: %v, want 20 let through and 180 throttled", got)
 	}
 }
