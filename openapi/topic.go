@@ -24,10 +24,15 @@ var (
 
 // Topic attributes alikafka documents for CreateTopic: 1–360 partitions,
 // 12 when PartitionNum is left out; GetTopicList pages hold up to 10000.
+// Remarks of topics and groups are at most 64 characters, replicas at most
+// the instance's three brokers; docs/limits.md.
 const (
 	defaultPartitions = 12
 	maxPartitions     = 360
 	maxPageSize       = 10000
+	maxCurrentPage    = 1000000
+	maxRemarkLen      = 64
+	maxReplicas       = 3
 )
 
 // topicStatusServing is the Status (and StatusName) GetTopicList shows for
@@ -39,49 +44,38 @@ const (
 
 // registerTopics adds the topic and consumer-group actions to g.
 func (s *Instances) registerTopics(g *Registry) {
-	instanceID := Param{Name: "InstanceId", Required: true}
+	// Lengths and ranges: docs/limits.md.
+	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	topic := Param{Name: "Topic", Required: true, Validate: validName}
 	consumerID := Param{Name: "ConsumerId", Required: true, Validate: validName}
+	remark := Param{Name: "Remark", MaxLen: maxRemarkLen}
 	paging := []Param{
-		{Name: "CurrentPage", Kind: Integer, Validate: positive},
-		{Name: "PageSize", Kind: Integer, Validate: pageSize},
+		{Name: "CurrentPage", Kind: Integer, Min: 1, Max: maxCurrentPage},
+		{Name: "PageSize", Kind: Integer, Min: 1, Max: maxPageSize},
 	}
+	required := func(p Param) Param { p.Required = true; return p }
 
 	g.Add(kafkaAction("CreateTopic", []Param{
 		instanceID, topic,
-		{Name: "Remark", Required: true},
-		{Name: "PartitionNum", Kind: Integer, Validate: partitionNum},
+		required(remark),
+		{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
 		{Name: "CompactTopic", Kind: Boolean},
 		{Name: "LocalTopic", Kind: Boolean},
-		{Name: "ReplicationFactor", Kind: Integer, Validate: positive},
-		{Name: "MinInsyncReplicas", Kind: Integer, Validate: positive},
-		{Name: "Config", Kind: JSON},
+		{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
+		{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
+		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
 		{Name: "Tag", Kind: TagList},
 	}, s.createTopic))
-	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic"}}, paging...), s.getTopicList))
+	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...), s.getTopicList))
 	g.Add(kafkaAction("GetTopicStatus", []Param{instanceID, topic}, s.getTopicStatus))
-	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, {Name: "Remark", Required: true}}, s.modifyTopicRemark))
+	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, required(remark)}, s.modifyTopicRemark))
 	g.Add(kafkaAction("ModifyPartitionNum", []Param{instanceID, topic,
-		{Name: "AddPartitionNum", Kind: Integer, Required: true, Validate: positive}}, s.modifyPartitionNum))
+		{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}}, s.modifyPartitionNum))
 	g.Add(kafkaAction("DeleteTopic", []Param{instanceID, topic}, s.deleteTopic))
 
-	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, {Name: "Remark"}, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
-	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId"}}, paging...), s.getConsumerList))
+	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
+	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...), s.getConsumerList))
 	g.Add(kafkaAction("DeleteConsumerGroup", []Param{instanceID, consumerID}, s.deleteConsumerGroup))
-}
-
-func partitionNum(v string) string {
-	if n, _ := strconv.Atoi(v); n < 1 || n > maxPartitions {
-		return "It must be between 1 and " + strconv.Itoa(maxPartitions) + "."
-	}
-	return ""
-}
-
-func pageSize(v string) string {
-	if n, _ := strconv.Atoi(v); n < 1 || n > maxPageSize {
-		return "It must be between 1 and " + strconv.Itoa(maxPageSize) + "."
-	}
-	return ""
 }
 
 // running loads the caller's instance and requires it to serve: topics

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// limitsNoThrottle lifts the per-action quotas of the actions the limit
+// tests call many times, so that they exercise the limits, not throttling.
+func limitsNoThrottle(m *Main) {
+	m.QPS = map[string]float64{}
+	for _, a := range []string{"CreatePostPayOrder", "CreatePrePayOrder", "StartInstance", "CreateTopic",
+		"CreateConsumerGroup", "ModifyPartitionNum", "ReleaseInstance", "DeleteInstance", "GetInstanceList",
+		"GetTopicList", "GetConsumerList"} {
+		m.QPS[a] = 0
+	}
+}
+
+// TestParameterLimitsThroughAPI sends values past every kind of declared
+// limit through the legacy SDK: each is refused with HTTP 400 and the
+// parameter's Invalid code (RAM's own code for RAM parameters), and nothing
+// is created.
+func TestParameterLimitsThroughAPI(t *testing.T) {
+	m := startMain(t, limitsNoThrottle)
+	c := legacyClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	order := func(extra ...string) map[string]string {
+		p := map[string]string{"DeployType": "5", "DiskSize": "500", "DiskType": "1", "IoMaxSpec": "alikafka.hw.2xlarge"}
+		for i := 0; i < len(extra); i += 2 {
+			p[extra[i]] = extra[i+1]
+		}
+		return p
+	}
+	topic := func(extra ...string) map[string]string {
+		p := map[string]string{"InstanceId": "alikafka_post-cn-none", "Topic": "orders", "Remark": "r"}
+		for i := 0; i < len(extra); i += 2 {
+			p[extra[i]] = extra[i+1]
+		}
+		return p
+	}
+	manyIDs := map[string]string{}
+	for i := 1; i <= 101; i++ {
+		manyIDs[fmt.Sprintf("InstanceId.%d", i)] = fmt.Sprintf("id-%d", i)
+	}
+	long := func(n int) string { return strings.Repeat("x", n) }
+	cases := []struct {
+		name, version, action string
+		params                map[string]string
+		code                  string
+	}{
+		{"topic remark over 64", alikafkaVersion, "CreateTopic", topic("Remark", long(65)), "InvalidRemark"},
+		{"topic remark over 64 in runes", alikafkaVersion, "CreateTopic", topic("Remark", strings.Repeat("注", 65)), "InvalidRemark"},
+		{"new remark over 64", alikafkaVersion, "ModifyTopicRemark", topic("Remark", long(65)), "InvalidRemark"},
+		{"group remark over 64", alikafkaVersion, "CreateConsumerGroup",
+			map[string]string{"InstanceId": "alikafka_post-cn-none", "ConsumerId": "billing", "Remark": long(65)}, "InvalidRemark"},
+		{"AddPartitionNum 2^63-1", alikafkaVersion, "ModifyPartitionNum", topic("AddPartitionNum", "9223372036854775807"), "InvalidAddPartitionNum"},
+		{"AddPartitionNum past int64", alikafkaVersion, "ModifyPartitionNum", topic("AddPartitionNum", "9223372036854775808"), "InvalidAddPartitionNum"},
+		{"AddPartitionNum 0", alikafkaVersion, "ModifyPartitionNum", topic("AddPartitionNum", "0"), "InvalidAddPartitionNum"},
+		{"PartitionNum 361", alikafkaVersion, "CreateTopic", topic("PartitionNum", "361"), "InvalidPartitionNum"},
+		{"ReplicationFactor 4", alikafkaVersion, "CreateTopic", topic("ReplicationFactor", "4"), "InvalidReplicationFactor"},
+		{"topic Config over 4096", alikafkaVersion, "CreateTopic", topic("Config", `{"a":"`+long(4096)+`"}`), "InvalidConfig"},
+		{"Duration 10^9 months", alikafkaVersion, "CreatePrePayOrder", order("Duration", "1000000000"), "InvalidDuration"},
+		{"EipMax -5", alikafkaVersion, "CreatePostPayOrder", order("EipMax", "-5"), "InvalidEipMax"},
+		{"TopicQuota -3", alikafkaVersion, "CreatePostPayOrder", order("TopicQuota", "-3"), "InvalidTopicQuota"},
+		{"TopicQuota 10^6", alikafkaVersion, "CreatePostPayOrder", order("TopicQuota", "1000000"), "InvalidTopicQuota"},
+		{"DiskSize 0", alikafkaVersion, "CreatePostPayOrder", order("DiskSize", "0"), "InvalidDiskSize"},
+		{"PartitionNum -1", alikafkaVersion, "CreatePostPayOrder", order("PartitionNum", "-1"), "InvalidPartitionNum"},
+		{"ResourceGroupId over its cap", alikafkaVersion, "CreatePostPayOrder", order("ResourceGroupId", long(129)), "InvalidResourceGroupId"},
+		{"undeclared cap: VpcId", alikafkaVersion, "StartInstance",
+			map[string]string{"InstanceId": "alikafka_post-cn-none", "VpcId": long(129), "VSwitchId": "v", "ZoneId": "z"}, "InvalidVpcId"},
+		{"default cap: Password", alikafkaVersion, "StartInstance",
+			map[string]string{"InstanceId": "alikafka_post-cn-none", "VpcId": "v", "VSwitchId": "v", "ZoneId": "z", "Password": long(257)}, "InvalidPassword"},
+		{"101 InstanceId.N", alikafkaVersion, "GetInstanceList", manyIDs, "InvalidInstanceId"},
+		{"RAM DisplayName over 128", ramVersion, "CreateUser", map[string]string{"UserName": "alice", "DisplayName": long(129)},
+			"InvalidParameter.DisplayName.Length"},
+		{"RAM MaxItems 0", ramVersion, "ListUsers", map[string]string{"MaxItems": "0"}, "InvalidParameter.MaxItems"},
+		{"RAM MaxItems 2^63", ramVersion, "ListUsers", map[string]string{"MaxItems": "9223372036854775808"}, "InvalidParameter.MaxItems"},
+		{"RAM Marker over 512", ramVersion, "ListUsers", map[string]string{"Marker": long(513)}, "InvalidParameter.Marker"},
+		{"RAM group Comments over 128", ramVersion, "CreateGroup", map[string]string{"GroupName": "ops", "Comments": long(129)},
+			"InvalidParameter.Comments.Length"},
+	}
+	for _, tc := range cases {
+		res := c.call(t, tc.version, tc.action, tc.params)
+		if res.status != 400 || res.code != tc.code {
+			t.Errorf("%s: HTTP %d %q (%s), want HTTP 400 %s", tc.name, res.status, res.code, res.msg, tc.code)
+		}
+	}
+	// Bad input changes nothing.
+	list := c.call(t, alikafkaVersion, "GetAllInstanceIdList", nil)
+	if ids := fmt.Sprint(list.body["InstanceIds"]); ids != "map[]" {
+		t.Errorf("instances after refused orders: %s", ids)
+	}
+	users := c.call(t, ramVersion, "ListUsers", nil)
+	if u := fmt.Sprint(users.body["Users"]); strings.Contains(u, "alice") {
+		t.Errorf("user created despite a refused DisplayName: %s", u)
+	}
+	// The limits are inclusive: values at them are accepted.
+	if res := c.call(t, alikafkaVersion, "CreatePrePayOrder", order("Duration", "36", "EipMax", "0", "TopicQuota", "3000")); res.code != "" {
+		t.Fatalf("order at the limits: HTTP %d %s %s", res.status, res.code, res.msg)
+	}
+}
