@@ -111,8 +111,10 @@ type InstanceFilter struct {
 
 // InstanceService stores instances.
 type InstanceService interface {
-	// CreateInstance stores a new instance; inst.ModifyIndex is set.
-	CreateInstance(ctx context.Context, inst *Instance) error
+	// CreateInstance stores a new instance; inst.ModifyIndex is set. A
+	// limit above zero caps the account's live instances: CodeLimitExceeded
+	// when it already has limit, decided atomically with the insert.
+	CreateInstance(ctx context.Context, inst *Instance, limit int) error
 	// FindInstance returns the instance with that id in the account and
 	// region, or an error with CodeInstanceNotFound.
 	FindInstance(ctx context.Context, accountID, regionID, id string) (*Instance, error)

@@ -47,6 +47,9 @@ type Instances struct {
 	// Brokers is the number of brokers per instance (3).
 	Brokers int
 	Now     func() time.Time
+	// MaxInstancesPerAccount caps the live instances of an account across
+	// regions; 0 means no cap (docs/limits.md).
+	MaxInstancesPerAccount int
 
 	applying sync.Map // instance id → *sync.Mutex serialising ApplyConfig
 }
@@ -264,7 +267,10 @@ func (s *Instances) createOrder(paidType int) Handler {
 			// far in the future.
 			inst.ExpiredTime = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
 		}
-		if err := s.Store.CreateInstance(ctx, inst); err != nil {
+		if err := s.Store.CreateInstance(ctx, inst, s.MaxInstancesPerAccount); err != nil {
+			if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
+				return nil, apierr.InstanceQuotaExceeded.Errorf("The account already holds %d instances, the most allowed; delete one first.", s.MaxInstancesPerAccount)
+			}
 			return nil, err
 		}
 		return Object{{"OrderId", inst.OrderID}}, nil

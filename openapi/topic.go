@@ -35,6 +35,21 @@ const (
 	maxReplicas       = 3
 )
 
+// groupsPerTopic is how many consumer groups an instance may hold per topic
+// of its TopicNumLimit, as alikafka sizes group quotas (docs/limits.md).
+const groupsPerTopic = 2
+
+// topicLimit is the most topics inst may hold: its TopicNumLimit. Instances
+// stored without one (TopicQuota 0) have no limit.
+func topicLimit(inst *kafkaplane.Instance) int { return inst.TopicQuota }
+
+// groupLimit is the most consumer groups inst may hold.
+func groupLimit(inst *kafkaplane.Instance) int { return groupsPerTopic * inst.TopicQuota }
+
+func topicQuotaError(inst *kafkaplane.Instance) error {
+	return apierr.TopicQuotaExceeded.Errorf("The instance %s already holds %d topics, its TopicNumLimit.", inst.ID, topicLimit(inst))
+}
+
 // topicStatusServing is the Status (and StatusName) GetTopicList shows for
 // a topic that can be used.
 const (
@@ -132,14 +147,24 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 	} else if kafkaplane.ErrorCode(err) != kafkaplane.CodeNotFound {
 		return nil, err
 	}
+	// A full instance is refused before the brokers are touched; the
+	// store's count-and-insert below decides between concurrent calls.
+	if recs, err := s.Topics.ListTopics(ctx, inst.ID); err != nil {
+		return nil, err
+	} else if limit := topicLimit(inst); limit > 0 && len(recs) >= limit {
+		return nil, topicQuotaError(inst)
+	}
 	// The brokers first: a topic there that the store does not know (made
 	// by a Kafka client) must be refused, not recorded twice.
 	if err := s.Runtime.CreateTopic(ctx, inst.ID, broker.TopicSpec{Name: t.Name, Partitions: t.PartitionNum, Configs: configs}); err != nil {
 		return nil, brokerError(inst, t.Name, err)
 	}
-	if err := s.Topics.CreateTopic(ctx, t); err != nil {
-		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+	if err := s.Topics.CreateTopic(ctx, t, topicLimit(inst)); err != nil {
+		switch kafkaplane.ErrorCode(err) {
+		case kafkaplane.CodeAlreadyExists:
 			return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+		case kafkaplane.CodeLimitExceeded:
+			err = topicQuotaError(inst)
 		}
 		// The record is what makes the topic the API's; without it the
 		// topic goes again rather than linger half-made.
@@ -343,7 +368,9 @@ func (s *Instances) topicRecord(ctx context.Context, inst *kafkaplane.Instance, 
 		return nil, err
 	}
 	t = &kafkaplane.Topic{InstanceID: inst.ID, Name: name, PartitionNum: int32(len(st.Partitions)), CreateTime: s.now()}
-	if err := s.Topics.CreateTopic(ctx, t); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
+	// The topic exists already; its record is bookkeeping, not a new
+	// topic, so no quota applies.
+	if err := s.Topics.CreateTopic(ctx, t, 0); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
 		return nil, err
 	}
 	return s.Topics.FindTopic(ctx, inst.ID, name)
@@ -439,9 +466,12 @@ func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object
 		Tags:       tags,
 		CreateTime: s.now(),
 	}
-	if err := s.Topics.CreateConsumerGroup(ctx, g); err != nil {
-		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+	if err := s.Topics.CreateConsumerGroup(ctx, g, groupLimit(inst)); err != nil {
+		switch kafkaplane.ErrorCode(err) {
+		case kafkaplane.CodeAlreadyExists:
 			return nil, groupExisted.Errorf("The consumer group %s already exists on instance %s.", g.ConsumerID, inst.ID)
+		case kafkaplane.CodeLimitExceeded:
+			return nil, apierr.GroupQuotaExceeded.Errorf("The instance %s already holds %d consumer groups, the most allowed (%d per topic of its TopicNumLimit).", inst.ID, groupLimit(inst), groupsPerTopic)
 		}
 		return nil, err
 	}

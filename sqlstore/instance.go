@@ -96,25 +96,34 @@ func instanceJSON(inst *kafkaplane.Instance) (tags, config, ports string, err er
 // CreateInstance stores a new instance with ModifyIndex 1. A zero
 // CreateTime is set from the store clock; times are truncated to
 // microseconds in inst, as they are stored. A duplicate id is
-// CodeAlreadyExists.
-func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance) error {
+// CodeAlreadyExists. A limit above zero caps the account's live instances,
+// in every region (CodeLimitExceeded), counted in the same transaction as
+// the insert.
+func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance, limit int) error {
 	tags, config, ports, err := instanceJSON(inst)
 	if err != nil {
 		return wrap("create instance", err)
 	}
 	created := db.orNow(inst.CreateTime)
 	expired := norm(inst.ExpiredTime)
-	_, err = db.exec(ctx, `INSERT INTO instances (`+instanceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-			$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
-		inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
-		inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
-		inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
-		int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
-		toMicros(created), toMicros(expired))
-	if isUniqueViolation(err) {
-		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
-	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.withinLimit(ctx, tx, limit, "instances/"+inst.AccountID, "instances in the account",
+			`SELECT count(*) FROM instances WHERE account_id = $1 AND deleted_at IS NULL`, inst.AccountID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
+			inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
+			inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
+			inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
+			int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
+			toMicros(created), toMicros(expired))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return wrap("create instance", err)
 	}

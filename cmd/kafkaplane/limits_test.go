@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
 )
 
 // limitsNoThrottle lifts the per-action quotas of the actions the limit
@@ -97,5 +102,137 @@ func TestParameterLimitsThroughAPI(t *testing.T) {
 	// The limits are inclusive: values at them are accepted.
 	if res := c.call(t, alikafkaVersion, "CreatePrePayOrder", order("Duration", "36", "EipMax", "0", "TopicQuota", "3000")); res.code != "" {
 		t.Fatalf("order at the limits: HTTP %d %s %s", res.status, res.code, res.msg)
+	}
+}
+
+// TestInstanceQuotaThroughAPI orders instances concurrently past the
+// account's cap: exactly the cap succeed, the rest get
+// BIZ_INSTANCE_QUOTA_EXCEEDED, and deleting one makes room again.
+func TestInstanceQuotaThroughAPI(t *testing.T) {
+	const limit = 3
+	m := startMain(t, limitsNoThrottle, func(m *Main) { m.MaxInstances = limit })
+	c := kafkaClient(t, m.ListenAddr())
+	order := func() error {
+		req := alikafka.CreateCreatePostPayOrderRequest()
+		req.DeployType, req.DiskSize, req.DiskType, req.IoMaxSpec = "5", "500", "1", "alikafka.hw.2xlarge"
+		_, err := c.CreatePostPayOrder(req)
+		return err
+	}
+	var (
+		wg        sync.WaitGroup
+		ok, quota atomic.Int32
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := order()
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case strings.Contains(err.Error(), "BIZ_INSTANCE_QUOTA_EXCEEDED"):
+				quota.Add(1)
+			default:
+				t.Errorf("order: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != limit || quota.Load() != 8-limit {
+		t.Fatalf("%d orders accepted and %d refused for the quota, want %d and %d", ok.Load(), quota.Load(), limit, 8-limit)
+	}
+	list, err := c.GetInstanceList(alikafka.CreateGetInstanceListRequest())
+	if err != nil || len(list.InstanceList.InstanceVO) != limit {
+		t.Fatalf("GetInstanceList: %v, %d instances, want %d", err, len(list.InstanceList.InstanceVO), limit)
+	}
+	wantBizErr(t, "order past the quota", order(), 400, "BIZ_INSTANCE_QUOTA_EXCEEDED")
+
+	id := list.InstanceList.InstanceVO[0].InstanceId
+	rel := alikafka.CreateReleaseInstanceRequest()
+	rel.InstanceId = id
+	if _, err := c.ReleaseInstance(rel); err != nil {
+		t.Fatal(err)
+	}
+	wantBizErr(t, "order while the released instance still counts", order(), 400, "BIZ_INSTANCE_QUOTA_EXCEEDED")
+	del := alikafka.CreateDeleteInstanceRequest()
+	del.InstanceId = id
+	if _, err := c.DeleteInstance(del); err != nil {
+		t.Fatal(err)
+	}
+	if err := order(); err != nil {
+		t.Fatalf("order after a delete: %v", err)
+	}
+}
+
+// TestTopicAndGroupQuotasThroughAPI fills an instance to its TopicNumLimit
+// (50) and its consumer-group limit (twice that), the last ones from
+// concurrent callers: exactly the quota is created, the brokers hold no
+// refused topic, and the rest are refused with the quota codes.
+func TestTopicAndGroupQuotasThroughAPI(t *testing.T) {
+	m := startMain(t, limitsNoThrottle)
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	if vo := describe(t, c, id); vo.TopicNumLimit != 50 {
+		t.Fatalf("TopicNumLimit %d, want 50", vo.TopicNumLimit)
+	}
+	createTopic := func(name string) error {
+		req := alikafka.CreateCreateTopicRequest()
+		req.InstanceId, req.Topic, req.Remark, req.PartitionNum = id, name, "r", "1"
+		_, err := c.CreateTopic(req)
+		return err
+	}
+	createGroup := func(name string) error {
+		req := alikafka.CreateCreateConsumerGroupRequest()
+		req.InstanceId, req.ConsumerId = id, name
+		_, err := c.CreateConsumerGroup(req)
+		return err
+	}
+	fill := func(what string, create func(string) error, quota int, code string) {
+		for i := range quota - 2 {
+			if err := create(fmt.Sprintf("%s-%03d", what, i)); err != nil {
+				t.Fatalf("%s %d: %v", what, i, err)
+			}
+		}
+		var (
+			wg          sync.WaitGroup
+			ok, refused atomic.Int32
+		)
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := create(fmt.Sprintf("%s-last-%d", what, i))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case strings.Contains(err.Error(), code):
+					refused.Add(1)
+				default:
+					t.Errorf("%s: %v", what, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 2 || refused.Load() != 4 {
+			t.Fatalf("%s: %d of the last 6 created and %d refused, want 2 and 4", what, ok.Load(), refused.Load())
+		}
+		wantBizErr(t, what+" past the quota", create(what+"-over"), 400, code)
+	}
+	fill("topic", createTopic, 50, "BIZ_TOPIC_QUOTA_EXCEEDED")
+	fill("group", createGroup, 100, "BIZ_SUBSCRIPTION_QUOTA_EXCEEDED")
+
+	req := alikafka.CreateGetTopicListRequest()
+	req.InstanceId = id
+	topics, err := c.GetTopicList(req)
+	if err != nil || topics.Total != 50 {
+		t.Fatalf("GetTopicList: %v, Total %d, want 50", err, topics.Total)
+	}
+	states, err := m.Runtime.Topics(context.Background(), id)
+	if err != nil || len(states) != 50 {
+		t.Fatalf("brokers hold %d topics (%v), want 50", len(states), err)
+	}
+	groups, err := m.DB.ListConsumerGroups(context.Background(), id)
+	if err != nil || len(groups) != 100 {
+		t.Fatalf("store holds %d groups (%v), want 100", len(groups), err)
 	}
 }
