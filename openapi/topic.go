@@ -408,25 +408,26 @@ func (s *Instances) modifyTopicRemark(ctx context.Context, r *Request) (Object, 
 	})
 }
 
+// modifyPartitionNum adds partitions. The brokers add them in one step
+// (read and grow under one lock), so concurrent calls each add theirs; the
+// record keeps the largest count any of them reported, whatever order the
+// calls finish in.
 func (s *Instances) modifyPartitionNum(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.running(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	name := r.String("Topic")
-	st, err := s.brokerTopic(ctx, inst, name)
+	add := int32(r.Int("AddPartitionNum", 0)) // 1..maxPartitions by its declaration
+	total, err := s.Runtime.AddPartitions(ctx, inst.ID, name, add, maxPartitions)
+	if errors.Is(err, broker.ErrPartitionLimit) {
+		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions.")
+	}
 	if err != nil {
-		return nil, err
-	}
-	total := len(st.Partitions) + r.Int("AddPartitionNum", 0)
-	if total > maxPartitions {
-		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions; it has "+strconv.Itoa(len(st.Partitions))+".")
-	}
-	if err := s.Runtime.CreatePartitions(ctx, inst.ID, name, int32(total)); err != nil {
 		return nil, brokerError(inst, name, err)
 	}
 	return Object{}, s.changeTopic(ctx, inst, name, func(t *kafkaplane.Topic) error {
-		t.PartitionNum = int32(total)
+		t.PartitionNum = max(t.PartitionNum, total)
 		return nil
 	})
 }

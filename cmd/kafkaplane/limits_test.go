@@ -236,3 +236,42 @@ func TestTopicAndGroupQuotasThroughAPI(t *testing.T) {
 		t.Fatalf("store holds %d groups (%v), want 100", len(groups), err)
 	}
 }
+
+// TestModifyPartitionNumConcurrentThroughAPI adds one partition at a time
+// from concurrent callers to a topic on real brokers: every addition counts.
+func TestModifyPartitionNumConcurrentThroughAPI(t *testing.T) {
+	m := startMain(t, withKafka(t), limitsNoThrottle)
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	ct := alikafka.CreateCreateTopicRequest()
+	ct.InstanceId, ct.Topic, ct.Remark, ct.PartitionNum = id, "grows", "r", "1"
+	if _, err := c.CreateTopic(ct); err != nil {
+		t.Fatal(err)
+	}
+	const callers = 8
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := alikafka.CreateModifyPartitionNumRequest()
+			req.InstanceId, req.Topic, req.AddPartitionNum = id, "grows", "1"
+			if _, err := c.ModifyPartitionNum(req); err != nil {
+				t.Errorf("ModifyPartitionNum: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if vo := topicList(t, c, id)["grows"]; vo.PartitionNum != 1+callers {
+		t.Errorf("PartitionNum %d after %d concurrent additions of one to 1, want %d", vo.PartitionNum, callers, 1+callers)
+	}
+	rec, err := m.DB.FindTopic(context.Background(), id, "grows")
+	if err != nil || rec.PartitionNum != 1+callers {
+		t.Errorf("stored PartitionNum %v (%v), want %d", rec, err, 1+callers)
+	}
+	// The limit counts what the topic has: 9 + 352 = 361 is refused.
+	req := alikafka.CreateModifyPartitionNumRequest()
+	req.InstanceId, req.Topic, req.AddPartitionNum = id, "grows", "352"
+	_, err = c.ModifyPartitionNum(req)
+	wantBizErr(t, "growing past 360", err, 400, "InvalidAddPartitionNum")
+}
