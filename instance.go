@@ -124,6 +124,7 @@ type InstanceService interface {
 	// inst.ModifyIndex, and then advances inst.ModifyIndex; otherwise it
 	// returns CodeConflict and changes nothing.
 	UpdateInstance(ctx context.Context, inst *Instance) error
-	// DeleteInstance removes the instance row (CAS on ModifyIndex).
+	// DeleteInstance removes the instance row (CAS on ModifyIndex) and,
+	// with it, the instance's topics and consumer groups.
 	DeleteInstance(ctx context.Context, inst *Instance) error
 }

@@ -633,7 +633,13 @@ func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, er
 	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
 
-// deleteInstance removes a released instance and its data.
+// deleteInstance removes a released instance and its data. The brokers'
+// data goes first and the row last, so a destroy that fails leaves the
+// instance listed as released, and DeleteInstance can be called again
+// (Destroy of what is already gone succeeds). The store removes the
+// instance's topics and consumer groups with the row. A released instance
+// runs no operation and cannot be reopened, so nothing starts its brokers
+// again in between.
 func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.find(ctx, r)
 	if err != nil {
@@ -642,11 +648,11 @@ func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, err
 	if inst.ServiceStatus != kafkaplane.ServiceStatusReleased {
 		return nil, statusError(inst, "DeleteInstance")
 	}
-	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "DeleteInstance")
-	}
 	if err := s.Runtime.Destroy(ctx, inst.ID); err != nil {
 		return nil, err
+	}
+	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "DeleteInstance")
 	}
 	return Object{}, nil
 }

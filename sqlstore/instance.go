@@ -282,22 +282,35 @@ func (db *DB) instanceMiss(ctx context.Context, q querier, id string) error {
 }
 
 // DeleteInstance marks the instance deleted (compare-and-set on
-// ModifyIndex) and advances inst.ModifyIndex. The row is kept as a
-// tombstone: operations reference it, and InstanceFilter.IncludeDeleted
-// still lists it; every other read treats it as gone.
+// ModifyIndex) and advances inst.ModifyIndex. In the same transaction the
+// instance's topics and consumer groups go: they lived on brokers whose
+// data the caller has destroyed. The instance row is kept as a tombstone:
+// operations reference it, and InstanceFilter.IncludeDeleted still lists
+// it; every other read treats it as gone.
 func (db *DB) DeleteInstance(ctx context.Context, inst *kafkaplane.Instance) error {
-	res, err := db.exec(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
-		WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
-		inst.ID, inst.ModifyIndex, toMicros(db.now()))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
+			WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
+			inst.ID, inst.ModifyIndex, toMicros(db.now()))
+		if err != nil {
+			return err
+		}
+		ok, err := oneRow(res)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return db.instanceMiss(ctx, tx, inst.ID)
+		}
+		for _, table := range []string{"topics", "consumer_groups"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = $1`, inst.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return wrap("delete instance", err)
-	}
-	ok, err := oneRow(res)
-	if err != nil {
-		return wrap("delete instance", err)
-	}
-	if !ok {
-		return wrap("delete instance", db.instanceMiss(ctx, db.db, inst.ID))
 	}
 	inst.ModifyIndex++
 	return nil

@@ -86,3 +86,32 @@ func testQuotasConcurrent(t *testing.T, dsn string) {
 	must(t, dbs[1].CreateTopic(ctx, &kafkaplane.Topic{InstanceID: inst.ID, Name: "t-extra"}, 0))
 	must(t, dbs[1].CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: inst.ID, ConsumerID: "g-extra"}, 0))
 }
+
+// testDeleteInstanceTakesTopics deletes an instance: its topics and
+// consumer groups go with it, another instance's stay.
+func testDeleteInstanceTakesTopics(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	a := mustCreateInstance(t, db, newInstance("i-a", "acct1", "cn-hangzhou"))
+	b := mustCreateInstance(t, db, newInstance("i-b", "acct1", "cn-hangzhou"))
+	for _, inst := range []*kafkaplane.Instance{a, b} {
+		must(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: inst.ID, Name: "orders"}, 0))
+		must(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: inst.ID, ConsumerID: "billing"}, 0))
+	}
+	stale := *a
+	must(t, db.DeleteInstance(ctx, a))
+	// A stale delete changes nothing.
+	wantCode(t, db.DeleteInstance(ctx, &stale), kafkaplane.CodeInstanceNotFound)
+	for _, c := range []struct {
+		inst *kafkaplane.Instance
+		want int
+	}{{a, 0}, {b, 1}} {
+		topics, err := db.ListTopics(ctx, c.inst.ID)
+		must(t, err)
+		groups, err := db.ListConsumerGroups(ctx, c.inst.ID)
+		must(t, err)
+		if len(topics) != c.want || len(groups) != c.want {
+			t.Errorf("instance %s: %d topics and %d groups, want %d of each", c.inst.ID, len(topics), len(groups), c.want)
+		}
+	}
+}

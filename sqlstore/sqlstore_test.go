@@ -106,6 +106,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"Topics", testTopics},
 		{"ConsumerGroups", testConsumerGroups},
 		{"QuotasConcurrent", testQuotasConcurrent},
+		{"DeleteInstanceTakesTopics", testDeleteInstanceTakesTopics},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
 	}

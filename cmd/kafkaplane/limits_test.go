@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // limitsNoThrottle lifts the per-action quotas of the actions the limit
@@ -274,4 +275,63 @@ func TestModifyPartitionNumConcurrentThroughAPI(t *testing.T) {
 	req.InstanceId, req.Topic, req.AddPartitionNum = id, "grows", "352"
 	_, err = c.ModifyPartitionNum(req)
 	wantBizErr(t, "growing past 360", err, 400, "InvalidAddPartitionNum")
+}
+
+// TestDeleteInstanceDestroysDataFirst deletes a released instance whose
+// brokers' data cannot be destroyed: the instance stays listed (released)
+// so the call can be repeated, and once it succeeds the instance's topics
+// and consumer groups are gone from the store too.
+func TestDeleteInstanceDestroysDataFirst(t *testing.T) {
+	m := startMain(t, limitsNoThrottle)
+	var failDestroy atomic.Bool
+	m.Runtime.(*broker.Fake).FailOn = func(call string) error {
+		if failDestroy.Load() && strings.HasPrefix(call, "destroy ") {
+			return fmt.Errorf("disk is read-only")
+		}
+		return nil
+	}
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	ct := alikafka.CreateCreateTopicRequest()
+	ct.InstanceId, ct.Topic, ct.Remark = id, "orders", "r"
+	if _, err := c.CreateTopic(ct); err != nil {
+		t.Fatal(err)
+	}
+	cg := alikafka.CreateCreateConsumerGroupRequest()
+	cg.InstanceId, cg.ConsumerId = id, "billing"
+	if _, err := c.CreateConsumerGroup(cg); err != nil {
+		t.Fatal(err)
+	}
+	rel := alikafka.CreateReleaseInstanceRequest()
+	rel.InstanceId = id
+	if _, err := c.ReleaseInstance(rel); err != nil {
+		t.Fatal(err)
+	}
+
+	failDestroy.Store(true)
+	del := alikafka.CreateDeleteInstanceRequest()
+	del.InstanceId = id
+	if _, err := c.DeleteInstance(del); err == nil {
+		t.Fatal("DeleteInstance succeeded although the data could not be destroyed")
+	}
+	if vo := describe(t, c, id); vo.ServiceStatus != 10 {
+		t.Fatalf("after a failed destroy: ServiceStatus %d, want 10 (released, deletable again)", vo.ServiceStatus)
+	}
+
+	failDestroy.Store(false)
+	if _, err := c.DeleteInstance(del); err != nil {
+		t.Fatalf("DeleteInstance again: %v", err)
+	}
+	list := alikafka.CreateGetInstanceListRequest()
+	list.InstanceId = &[]string{id}
+	if resp, err := c.GetInstanceList(list); err != nil || len(resp.InstanceList.InstanceVO) != 0 {
+		t.Fatalf("after DeleteInstance: %v %+v", err, resp)
+	}
+	ctx := context.Background()
+	if topics, err := m.DB.ListTopics(ctx, id); err != nil || len(topics) != 0 {
+		t.Errorf("topics of the deleted instance: %d (%v)", len(topics), err)
+	}
+	if groups, err := m.DB.ListConsumerGroups(ctx, id); err != nil || len(groups) != 0 {
+		t.Errorf("consumer groups of the deleted instance: %d (%v)", len(groups), err)
+	}
 }
