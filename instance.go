@@ -111,8 +111,10 @@ type InstanceFilter struct {
 
 // InstanceService stores instances.
 type InstanceService interface {
-	// CreateInstance stores a new instance; inst.ModifyIndex is set.
-	CreateInstance(ctx context.Context, inst *Instance) error
+	// CreateInstance stores a new instance; inst.ModifyIndex is set. A
+	// limit above zero caps the account's live instances: CodeLimitExceeded
+	// when it already has limit, decided atomically with the insert.
+	CreateInstance(ctx context.Context, inst *Instance, limit int) error
 	// FindInstance returns the instance with that id in the account and
 	// region, or an error with CodeInstanceNotFound.
 	FindInstance(ctx context.Context, accountID, regionID, id string) (*Instance, error)
@@ -122,6 +124,7 @@ type InstanceService interface {
 	// inst.ModifyIndex, and then advances inst.ModifyIndex; otherwise it
 	// returns CodeConflict and changes nothing.
 	UpdateInstance(ctx context.Context, inst *Instance) error
-	// DeleteInstance removes the instance row (CAS on ModifyIndex).
+	// DeleteInstance removes the instance row (CAS on ModifyIndex) and,
+	// with it, the instance's topics and consumer groups.
 	DeleteInstance(ctx context.Context, inst *Instance) error
 }

@@ -39,8 +39,10 @@ type ConsumerGroup struct {
 // check that the instance belongs to the caller first.
 type TopicService interface {
 	// CreateTopic stores a new topic with ModifyIndex 1; CodeAlreadyExists
-	// when the instance has one of that name.
-	CreateTopic(ctx context.Context, t *Topic) error
+	// when the instance has one of that name. A limit above zero caps the
+	// instance's topics: CodeLimitExceeded when it already has limit,
+	// decided atomically with the insert.
+	CreateTopic(ctx context.Context, t *Topic, limit int) error
 	// FindTopic returns a topic, or CodeNotFound.
 	FindTopic(ctx context.Context, instanceID, name string) (*Topic, error)
 	// ListTopics lists an instance's topics, oldest first.
@@ -53,8 +55,9 @@ type TopicService interface {
 	DeleteTopic(ctx context.Context, instanceID, name string) error
 
 	// CreateConsumerGroup stores a new group with ModifyIndex 1;
-	// CodeAlreadyExists when the instance has one of that id.
-	CreateConsumerGroup(ctx context.Context, g *ConsumerGroup) error
+	// CodeAlreadyExists when the instance has one of that id. A limit above
+	// zero caps the instance's groups as CreateTopic's caps topics.
+	CreateConsumerGroup(ctx context.Context, g *ConsumerGroup, limit int) error
 	// FindConsumerGroup returns a group, or CodeNotFound.
 	FindConsumerGroup(ctx context.Context, instanceID, consumerID string) (*ConsumerGroup, error)
 	// ListConsumerGroups lists an instance's groups, oldest first.

@@ -66,6 +66,11 @@ var (
 	Conflict           = def(kafkaplane.CodeConflict, 409, "The resource was changed by a concurrent request; read it again and retry.")
 	NotFound           = def(kafkaplane.CodeNotFound, 404, "The specified entity does not exist.")
 	AlreadyExists      = def(kafkaplane.CodeAlreadyExists, 409, "The specified entity already exists.")
+	// Quotas (docs/limits.md): a create that would take the account or the
+	// instance past its quota changes nothing.
+	InstanceQuotaExceeded = def("BIZ_INSTANCE_QUOTA_EXCEEDED", 400, "The account already holds the most instances allowed.")
+	TopicQuotaExceeded    = def("BIZ_TOPIC_QUOTA_EXCEEDED", 400, "The instance already holds as many topics as its TopicNumLimit allows.")
+	GroupQuotaExceeded    = def("BIZ_SUBSCRIPTION_QUOTA_EXCEEDED", 400, "The instance already holds the most consumer groups allowed.")
 )
 
 var table = map[string]Def{}

@@ -270,6 +270,41 @@ func (f *Fake) CreatePartitions(_ context.Context, id, topic string, total int32
 	})
 }
 
+// AddPartitions implements Runtime.
+func (f *Fake) AddPartitions(_ context.Context, id, topic string, add, max int32) (int32, error) {
+	var total int32
+	err := f.do(fmt.Sprintf("add-partitions %s %s %d", id, topic, add), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[topic]
+		if t == nil {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+		n, err := partitionsAfter(topic, t.partitions, add, max)
+		if err != nil {
+			return err
+		}
+		t.partitions, total = n, n
+		return nil
+	})
+	return total, err
+}
+
+// partitionsAfter is a topic's partition count once add are added to have:
+// an error unless add is positive and the sum at most max. The sum is taken
+// in 64 bits, so no count overflows.
+func partitionsAfter(topic string, have, add, max int32) (int32, error) {
+	if add < 1 {
+		return 0, fmt.Errorf("broker: topic %s: adding %d partitions; want at least 1", topic, add)
+	}
+	if n := int64(have) + int64(add); n > int64(max) {
+		return 0, fmt.Errorf("%w: topic %s has %d partitions; %d more would exceed %d", ErrPartitionLimit, topic, have, add, max)
+	}
+	return have + add, nil
+}
+
 // Topics implements Runtime: every partition reports an empty log.
 func (f *Fake) Topics(_ context.Context, id string) ([]TopicState, error) {
 	var out []TopicState

@@ -74,6 +74,9 @@ var (
 	ErrTopicExists = errors.New("broker: topic already exists")
 	// ErrTopicNotFound reports a topic that is not on the brokers.
 	ErrTopicNotFound = errors.New("broker: topic does not exist")
+	// ErrPartitionLimit reports an addition of partitions that would take
+	// a topic past the most allowed.
+	ErrPartitionLimit = errors.New("broker: too many partitions")
 )
 
 // Runtime runs the Kafka brokers behind instances. Implementations must be
@@ -114,6 +117,12 @@ type Runtime interface {
 	// CreatePartitions grows a topic to total partitions: ErrTopicNotFound
 	// when it is not there, ErrNotStarted when the brokers are not running.
 	CreatePartitions(ctx context.Context, instanceID, topic string, total int32) error
+	// AddPartitions adds add partitions to a topic and returns its new
+	// count. Reading the count and growing it are one step, so concurrent
+	// additions all count. ErrPartitionLimit (changing nothing) when the
+	// topic would have more than max; ErrTopicNotFound and ErrNotStarted
+	// as CreatePartitions.
+	AddPartitions(ctx context.Context, instanceID, topic string, add, max int32) (total int32, err error)
 	// Topics describes the instance's topics with their partitions' logs,
 	// ordered by name; the brokers' internal topics (__consumer_offsets
 	// and the like) are left out. ErrNotStarted when the brokers are not

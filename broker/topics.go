@@ -141,13 +141,36 @@ func (k *Kafka) DeleteTopic(ctx context.Context, instanceID, topic string) error
 // CreatePartitions grows a topic in storage to total partitions; see
 // Runtime.
 func (k *Kafka) CreatePartitions(ctx context.Context, instanceID, topic string, total int32) error {
+	_, err := k.growPartitions(ctx, instanceID, topic, func(have int32) (int32, error) {
+		// Storage accepts an unchanged count as a no-op; Kafka refuses
+		// it, and so does the contract.
+		if total <= have {
+			return 0, fmt.Errorf("broker: topic %s has %d partitions; partitions can only be added, so %d is not allowed", topic, have, total)
+		}
+		return total, nil
+	})
+	return err
+}
+
+// AddPartitions grows a topic in storage by add partitions; see Runtime.
+func (k *Kafka) AddPartitions(ctx context.Context, instanceID, topic string, add, max int32) (int32, error) {
+	return k.growPartitions(ctx, instanceID, topic, func(have int32) (int32, error) {
+		return partitionsAfter(topic, have, add, max)
+	})
+}
+
+// growPartitions reads a topic's partition count, asks target for the new
+// one and grows the topic to it. withStorage holds the instance's rollMu
+// throughout, so two calls on one instance never both read the same count.
+func (k *Kafka) growPartitions(ctx context.Context, instanceID, topic string, target func(have int32) (int32, error)) (int32, error) {
 	if checkTopicName(topic) != nil {
 		if _, err := k.get(instanceID); err != nil {
-			return err
+			return 0, err
 		}
-		return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		return 0, fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
 	}
-	return k.withStorage(ctx, instanceID, func(inst *instance, adm *kadm.Client) error {
+	var total int32
+	err := k.withStorage(ctx, instanceID, func(inst *instance, adm *kadm.Client) error {
 		tds, err := adm.ListTopics(ctx, topic)
 		if err != nil {
 			return fmt.Errorf("broker: describe topic %s: %w", topic, err)
@@ -159,10 +182,8 @@ func (k *Kafka) CreatePartitions(ctx context.Context, instanceID, topic string, 
 		case td.Err != nil:
 			return fmt.Errorf("broker: describe topic %s: %w", topic, td.Err)
 		}
-		// Storage accepts an unchanged count as a no-op; Kafka refuses
-		// it, and so does the contract.
-		if have := int32(len(td.Partitions)); total <= have {
-			return fmt.Errorf("broker: topic %s has %d partitions; partitions can only be added, so %d is not allowed", topic, have, total)
+		if total, err = target(int32(len(td.Partitions))); err != nil {
+			return err
 		}
 		rs, err := adm.UpdatePartitions(ctx, int(total), topic)
 		if err != nil {
@@ -180,6 +201,10 @@ func (k *Kafka) CreatePartitions(ctx context.Context, instanceID, topic string, 
 		inst.log.Info("partitions created", "topic", topic, "total", total)
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
 }
 
 // Topics describes the instance's topics from storage; see Runtime.

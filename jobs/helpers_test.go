@@ -169,7 +169,7 @@ func newInstance(id, account, version, minor string, n int) *kafkaplane.Instance
 func create(t *testing.T, db *sqlstore.DB, inst *kafkaplane.Instance, ss kafkaplane.ServiceStatus, vs kafkaplane.ViewStatus) *kafkaplane.Instance {
 	t.Helper()
 	inst.ServiceStatus, inst.ViewStatus = ss, vs
-	if err := db.CreateInstance(context.Background(), inst); err != nil {
+	if err := db.CreateInstance(context.Background(), inst, 0); err != nil {
 		t.Fatalf("create instance: %v", err)
 	}
 	return inst

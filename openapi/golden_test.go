@@ -51,7 +51,7 @@ func goldenServerFor(t testing.TB) (*Server, *sqlstore.DB) {
 			Version: "0.10.2", MinorVersion: "0.10.2-1.1.0", BrokerPorts: []int{19092, 19093, 19094},
 			ServiceStatus: kafkaplane.ServiceStatusRunning, ViewStatus: kafkaplane.ViewStatusRunning, CreateTime: now,
 		}
-		if err := db.CreateInstance(ctx, inst); err != nil {
+		if err := db.CreateInstance(ctx, inst, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

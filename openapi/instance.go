@@ -47,38 +47,42 @@ type Instances struct {
 	// Brokers is the number of brokers per instance (3).
 	Brokers int
 	Now     func() time.Time
+	// MaxInstancesPerAccount caps the live instances of an account across
+	// regions; 0 means no cap (docs/limits.md).
+	MaxInstancesPerAccount int
 
 	applying sync.Map // instance id → *sync.Mutex serialising ApplyConfig
 }
 
 // Register adds the instance actions to g.
 func (s *Instances) Register(g *Registry) {
-	instanceID := Param{Name: "InstanceId", Required: true}
+	// Lengths and ranges: docs/limits.md.
+	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	orderParams := []Param{
-		{Name: "DeployType", Kind: Integer, Required: true, Enum: []string{"4", "5"}},
-		{Name: "DiskSize", Kind: Integer, Required: true, Validate: positive},
+		{Name: "DeployType", Kind: Integer, Required: true, Min: 4, Max: 5},
+		{Name: "DiskSize", Kind: Integer, Required: true, Min: minDiskSize, Max: maxDiskSize},
 		{Name: "DiskType", Required: true, Enum: []string{"0", "1"}},
-		{Name: "IoMax", Kind: Integer, Validate: positive},
-		{Name: "IoMaxSpec"},
-		{Name: "EipMax", Kind: Integer},
+		{Name: "IoMax", Kind: Integer, Min: minIoMax, Max: maxIoMax},
+		{Name: "IoMaxSpec", MaxLen: maxIDLen},
+		{Name: "EipMax", Kind: Integer, Min: 0, Max: maxIoMax},
 		{Name: "SpecType", Enum: []string{"normal", "professional", "professionalForHighRead"}},
-		{Name: "PartitionNum", Kind: Integer},
-		{Name: "TopicQuota", Kind: Integer},
-		{Name: "PaidType", Kind: Integer},
-		{Name: "ResourceGroupId"},
+		{Name: "PartitionNum", Kind: Integer, Min: 0, Max: maxPartitionQuota},
+		{Name: "TopicQuota", Kind: Integer, Min: minTopicQuota, Max: maxTopicQuota},
+		{Name: "PaidType", Kind: Integer, Min: 0, Max: 3},
+		{Name: "ResourceGroupId", MaxLen: maxIDLen},
 		{Name: "Tag", Kind: TagList},
 	}
 	g.Add(kafkaAction("CreatePostPayOrder", orderParams, s.createOrder(1)))
-	g.Add(kafkaAction("CreatePrePayOrder", append(slices.Clone(orderParams), Param{Name: "Duration", Kind: Integer, Validate: positive}), s.createOrder(0)))
+	g.Add(kafkaAction("CreatePrePayOrder", append(slices.Clone(orderParams), Param{Name: "Duration", Kind: Integer, Min: 1, Max: maxDurationMonths}), s.createOrder(0)))
 	g.Add(kafkaAction("StartInstance", []Param{
 		instanceID,
-		{Name: "VpcId", Required: true},
-		{Name: "VSwitchId", Required: true},
-		{Name: "ZoneId", Required: true},
+		{Name: "VpcId", Required: true, MaxLen: maxIDLen},
+		{Name: "VSwitchId", Required: true, MaxLen: maxIDLen},
+		{Name: "ZoneId", Required: true, MaxLen: maxIDLen},
 		{Name: "Name", Validate: validName},
 		{Name: "ServiceVersion", Validate: s.knownVersion},
-		{Name: "Config", Kind: JSON},
-		{Name: "SecurityGroup"},
+		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
+		{Name: "SecurityGroup", MaxLen: maxIDLen},
 		{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
 		{Name: "IsEipInner", Kind: Boolean},
 		{Name: "IsSetUserAndPassword", Kind: Boolean},
@@ -89,13 +93,13 @@ func (s *Instances) Register(g *Registry) {
 		{Name: "UserPhoneNum"},
 		{Name: "Username"},
 		{Name: "Password"},
-		{Name: "SelectedZones"},
-		{Name: "VSwitchIds", Kind: RepeatList},
+		{Name: "SelectedZones", MaxLen: 1024},
+		{Name: "VSwitchIds", Kind: RepeatList, MaxLen: maxIDLen},
 	}, s.startInstance))
 	g.Add(kafkaAction("GetInstanceList", []Param{
-		{Name: "InstanceId", Kind: RepeatList},
-		{Name: "OrderId"},
-		{Name: "ResourceGroupId"},
+		{Name: "InstanceId", Kind: RepeatList, MaxLen: maxIDLen},
+		{Name: "OrderId", MaxLen: maxIDLen},
+		{Name: "ResourceGroupId", MaxLen: maxIDLen},
 		{Name: "Tag", Kind: TagList},
 		{Name: "Series", Enum: []string{"v2", "v3", "confluent"}},
 	}, s.getInstanceList))
@@ -105,12 +109,12 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(kafkaAction("ReopenInstance", []Param{instanceID}, s.reopenInstance))
 	g.Add(kafkaAction("ReleaseInstance", []Param{instanceID, {Name: "ReleaseIgnoreTime", Kind: Boolean}, {Name: "ForceDeleteInstance", Kind: Boolean}}, s.releaseInstance))
 	g.Add(kafkaAction("DeleteInstance", []Param{instanceID}, s.deleteInstance))
-	g.Add(kafkaAction("UpdateInstanceConfig", []Param{instanceID, {Name: "Config", Kind: JSON, Required: true}}, s.updateInstanceConfig))
-	g.Add(kafkaAction("UpgradeInstanceVersion", []Param{instanceID, {Name: "TargetVersion", Required: true}}, s.upgradeInstanceVersion))
+	g.Add(kafkaAction("UpdateInstanceConfig", []Param{instanceID, {Name: "Config", Kind: JSON, Required: true, MaxLen: maxConfigLen}}, s.updateInstanceConfig))
+	g.Add(kafkaAction("UpgradeInstanceVersion", []Param{instanceID, {Name: "TargetVersion", Required: true, MaxLen: maxIDLen}}, s.upgradeInstanceVersion))
 
 	ext := func(a *Action) *Action { a.Extension = true; return a }
 	g.Add(ext(kafkaAction("ListInstanceOperations", []Param{instanceID}, s.listInstanceOperations)))
-	describeOp := ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true}}, s.describeInstanceOperation))
+	describeOp := ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true, MaxLen: maxIDLen}}, s.describeInstanceOperation))
 	describeOp.Derive = map[string]func(context.Context, *Request) (string, error){"InstanceId": s.operationInstance}
 	g.Add(describeOp)
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
@@ -120,12 +124,22 @@ func (s *Instances) Register(g *Registry) {
 	}
 }
 
-func positive(v string) string {
-	if n, _ := strconv.Atoi(v); n <= 0 {
-		return "It must be a positive integer."
-	}
-	return ""
-}
+// Limits of the instance actions' parameters; docs/limits.md gives their
+// sources. maxIDLen caps identifiers (instance, VPC, zone, order ids), which
+// are far shorter in practice.
+const (
+	maxIDLen          = 128
+	maxConfigLen      = 4096
+	minDiskSize       = 500
+	maxDiskSize       = 96000
+	minIoMax          = 20
+	maxIoMax          = 3000
+	maxPartitionQuota = 20000
+	minTopicQuota     = 50
+	maxTopicQuota     = 3000
+	defaultTopicQuota = 50
+	maxDurationMonths = 36
+)
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
 
@@ -233,7 +247,7 @@ func (s *Instances) createOrder(paidType int) Handler {
 			IoMax:           r.Int("IoMax", 0),
 			IoMaxSpec:       r.String("IoMaxSpec"),
 			EipMax:          r.Int("EipMax", 0),
-			TopicQuota:      r.Int("TopicQuota", 50),
+			TopicQuota:      r.Int("TopicQuota", defaultTopicQuota),
 			PartitionNum:    r.Int("PartitionNum", 0),
 			ResourceGroupID: r.String("ResourceGroupId"),
 			Tags:            tags,
@@ -255,7 +269,10 @@ func (s *Instances) createOrder(paidType int) Handler {
 			// far in the future.
 			inst.ExpiredTime = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
 		}
-		if err := s.Store.CreateInstance(ctx, inst); err != nil {
+		if err := s.Store.CreateInstance(ctx, inst, s.MaxInstancesPerAccount); err != nil {
+			if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
+				return nil, apierr.InstanceQuotaExceeded.Errorf("The account already holds %d instances, the most allowed; delete one first.", s.MaxInstancesPerAccount)
+			}
 			return nil, err
 		}
 		return Object{{"OrderId", inst.OrderID}}, nil
@@ -618,7 +635,13 @@ func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, er
 	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
 
-// deleteInstance removes a released instance and its data.
+// deleteInstance removes a released instance and its data. The brokers'
+// data goes first and the row last, so a destroy that fails leaves the
+// instance listed as released, and DeleteInstance can be called again
+// (Destroy of what is already gone succeeds). The store removes the
+// instance's topics and consumer groups with the row. A released instance
+// runs no operation and cannot be reopened, so nothing starts its brokers
+// again in between.
 func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.find(ctx, r)
 	if err != nil {
@@ -627,11 +650,11 @@ func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, err
 	if inst.ServiceStatus != kafkaplane.ServiceStatusReleased {
 		return nil, statusError(inst, "DeleteInstance")
 	}
-	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
-		return nil, s.raced(ctx, r, err, "DeleteInstance")
-	}
 	if err := s.Runtime.Destroy(ctx, inst.ID); err != nil {
 		return nil, err
+	}
+	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
+		return nil, s.raced(ctx, r, err, "DeleteInstance")
 	}
 	return Object{}, nil
 }

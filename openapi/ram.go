@@ -109,34 +109,47 @@ func ramAction(name, resource string, params []Param, h Handler) *Action {
 
 // Register adds the RAM actions to g.
 func (s *RAM) Register(g *Registry) {
-	userName := Param{Name: "UserName", Required: true}
-	optUserName := Param{Name: "UserName"}
-	policyName := Param{Name: "PolicyName", Required: true}
-	policyType := Param{Name: "PolicyType", Required: true}
-	paging := []Param{{Name: "Marker"}, {Name: "MaxItems", Kind: Integer}}
+	// Lengths and ranges are RAM's (docs/limits.md); the registry answers
+	// a value beyond them with RAM's own code.
+	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: ramUserNameLength}
+	optUserName := Param{Name: "UserName", MaxLen: 64, OutOfRange: ramUserNameLength}
+	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: ramPolicyNameLength}
+	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: ramPolicyType}
+	paging := ramPaging
 
 	g.Add(ramAction("CreateUser", ramUserARN, []Param{
-		userName, {Name: "DisplayName"}, {Name: "MobilePhone"}, {Name: "Email"}, {Name: "Comments"},
+		userName,
+		{Name: "DisplayName", MaxLen: 128, OutOfRange: ramDisplayNameLength},
+		{Name: "MobilePhone", MaxLen: 32, OutOfRange: ramMobilePhoneFormat},
+		{Name: "Email", MaxLen: 128, OutOfRange: ramEmailFormat},
+		{Name: "Comments", MaxLen: 128, OutOfRange: ramCommentsLength},
 	}, s.createUser))
 	g.Add(ramAction("GetUser", ramUserARN, []Param{userName}, s.getUser))
 	g.Add(ramAction("UpdateUser", ramUserARN, []Param{
-		userName, {Name: "NewUserName"}, {Name: "NewDisplayName"}, {Name: "NewMobilePhone"}, {Name: "NewEmail"}, {Name: "NewComments"},
+		userName,
+		{Name: "NewUserName", MaxLen: 64, OutOfRange: ramNewUserNameLength},
+		{Name: "NewDisplayName", MaxLen: 128, OutOfRange: ramNewDisplayNameLen},
+		{Name: "NewMobilePhone", MaxLen: 32, OutOfRange: ramNewMobilePhoneFmt},
+		{Name: "NewEmail", MaxLen: 128, OutOfRange: ramNewEmailFormat},
+		{Name: "NewComments", MaxLen: 128, OutOfRange: ramNewCommentsLength},
 	}, s.updateUser))
 	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
 	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
 
 	g.Add(keyAction(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey)))
 	g.Add(keyAction(ramAction("UpdateAccessKey", ramUserARN, []Param{
-		optUserName, {Name: "UserAccessKeyId", Required: true}, {Name: "Status", Required: true},
+		optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}, {Name: "Status", Required: true, MaxLen: 16, OutOfRange: ramStatus},
 	}, s.updateAccessKey)))
 	g.Add(keyAction(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys)))
-	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true}}, s.deleteAccessKey)))
+	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}}, s.deleteAccessKey)))
 
 	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
-		policyName, {Name: "PolicyDocument", Required: true}, {Name: "Description"},
+		policyName,
+		{Name: "PolicyDocument", Required: true, MaxLen: policy.MaxDocumentLength, OutOfRange: ramPolicyDocLength},
+		{Name: "Description", MaxLen: 1024, OutOfRange: ramDescriptionLength},
 	}, s.createPolicy))
 	g.Add(ramAction("GetPolicy", ramPolicyARN, []Param{policyName, policyType}, s.getPolicy))
-	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType"}}, paging...), s.listPolicies))
+	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType", MaxLen: 16, OutOfRange: ramPolicyType}}, paging...), s.listPolicies))
 	g.Add(ramAction("DeletePolicy", ramPolicyARN, []Param{policyName}, s.deletePolicy))
 
 	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicy(false, ramUserPolicyExists)))
@@ -261,6 +274,13 @@ func ramPolicyObject(p *kafkaplane.Policy) Object {
 }
 
 // ---- paging ----
+
+// ramPaging declares RAM's Marker/MaxItems: a marker is the encoded key of
+// an item (at most a policy type and a 128-character name), MaxItems 1–1000.
+var ramPaging = []Param{
+	{Name: "Marker", MaxLen: 512, OutOfRange: ramMarker},
+	{Name: "MaxItems", Kind: Integer, Min: 1, Max: 1000, OutOfRange: ramMaxItems},
+}
 
 // ramPage cuts one page out of keys (in the store's stable order) for RAM's
 // Marker/MaxItems paging. The marker is the opaque key of the first item

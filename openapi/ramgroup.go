@@ -38,15 +38,18 @@ var ramGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // registerGroups adds the group actions to g.
 func (s *RAM) registerGroups(g *Registry) {
-	groupName := Param{Name: "GroupName", Required: true}
-	userName := Param{Name: "UserName", Required: true}
-	policyName := Param{Name: "PolicyName", Required: true}
-	policyType := Param{Name: "PolicyType", Required: true}
-	paging := []Param{{Name: "Marker"}, {Name: "MaxItems", Kind: Integer}}
+	groupName := Param{Name: "GroupName", Required: true, MaxLen: 64, OutOfRange: ramGroupNameLength}
+	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: ramUserNameLength}
+	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: ramPolicyNameLength}
+	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: ramPolicyType}
+	paging := ramPaging
 
-	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments"}}, s.createGroup))
+	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments", MaxLen: 128, OutOfRange: ramCommentsLength}}, s.createGroup))
 	g.Add(ramAction("GetGroup", ramGroupARN, []Param{groupName}, s.getGroup))
-	g.Add(ramAction("UpdateGroup", ramGroupARN, []Param{groupName, {Name: "NewGroupName"}, {Name: "NewComments"}}, s.updateGroup))
+	g.Add(ramAction("UpdateGroup", ramGroupARN, []Param{groupName,
+		{Name: "NewGroupName", MaxLen: 64, OutOfRange: ramNewGroupNameLength},
+		{Name: "NewComments", MaxLen: 128, OutOfRange: ramNewCommentsLength},
+	}, s.updateGroup))
 	g.Add(ramAction("ListGroups", ramAccountARN, paging, s.listGroups))
 	g.Add(ramAction("DeleteGroup", ramGroupARN, []Param{groupName}, s.deleteGroup))
 

@@ -2,11 +2,13 @@ package openapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kafkaplane/kafkaplane/apierr"
 )
@@ -35,6 +37,33 @@ type Param struct {
 	// Validate, when set, checks a present value: a non-empty result is
 	// the sentence appended to the Invalid{Name} message.
 	Validate func(string) (why string)
+	// MaxLen caps a String or JSON value, and each item of a RepeatList,
+	// in characters; 0 means DefaultMaxLen, so no parameter is uncapped
+	// (docs/limits.md).
+	MaxLen int
+	// Min and Max bound an Integer parameter, both inclusive. Every
+	// Integer parameter declares them: Registry.Add refuses one that does
+	// not, so no number reaches a handler unbounded.
+	Min, Max int64
+	// OutOfRange, when set, is the error for a value longer than MaxLen or
+	// outside Min..Max, for products such as RAM that name their own codes;
+	// otherwise the answer is Invalid{Name}.
+	OutOfRange apierr.Def
+}
+
+// DefaultMaxLen is the length cap, in characters, of a string parameter
+// that declares none (docs/limits.md).
+const DefaultMaxLen = 256
+
+// MaxListItems caps the items of a RepeatList parameter (Name.1 … Name.N).
+const MaxListItems = 100
+
+// maxLen is p's effective length cap.
+func (p *Param) maxLen() int {
+	if p.MaxLen > 0 {
+		return p.MaxLen
+	}
+	return DefaultMaxLen
 }
 
 // Handler does an action's work and returns the response fields after the
@@ -109,6 +138,14 @@ func (g *Registry) Add(a *Action) {
 	if err := a.checkResource(); err != nil {
 		panic("openapi: action " + a.Name + ": " + err.Error())
 	}
+	for _, p := range a.Params {
+		if p.Kind == Integer && (p.Min >= p.Max) {
+			panic("openapi: integer parameter " + a.Name + "." + p.Name + " declares no range (Min < Max)")
+		}
+		if p.Kind != Integer && (p.Min != 0 || p.Max != 0) {
+			panic("openapi: parameter " + a.Name + "." + p.Name + " is not an integer but declares a range")
+		}
+	}
 	g.actions[a.Version][a.Name] = a
 }
 
@@ -152,6 +189,9 @@ func (a *Action) validate(r *Request) error {
 			if p.Required && len(vals) == 0 {
 				return apierr.Missing(p.Name + ".1")
 			}
+			if len(vals) > MaxListItems {
+				return apierr.Invalid(p.Name, fmt.Sprintf("At most %d items are allowed.", MaxListItems))
+			}
 			for _, v := range vals {
 				if err := p.check(v); err != nil {
 					return err
@@ -178,12 +218,27 @@ func (a *Action) validate(r *Request) error {
 	return nil
 }
 
+// check applies p's declaration to a present value: kind, then length or
+// range, then Enum and Validate. This is the one place the declared limits
+// are enforced.
 func (p *Param) check(v string) error {
 	switch p.Kind {
 	case Integer:
-		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return apierr.Invalid(p.Name, "It must be an integer.")
 		}
+		if err != nil || n < p.Min || n > p.Max {
+			return p.outOfRange(fmt.Sprintf("It must be an integer from %d to %d.", p.Min, p.Max))
+		}
+	default:
+		// A value has at most as many characters as bytes, so only a
+		// value longer in bytes than the cap is counted.
+		if max := p.maxLen(); len(v) > max && utf8.RuneCountInString(v) > max {
+			return p.outOfRange(fmt.Sprintf("It must be at most %d characters long.", max))
+		}
+	}
+	switch p.Kind {
 	case Boolean:
 		if v != "true" && v != "false" {
 			return apierr.Invalid(p.Name, "It must be true or false.")
@@ -255,6 +310,14 @@ func (a *Action) checkResource() error {
 		}
 	}
 	return nil
+}
+
+// outOfRange is the error for a value beyond p's declared length or range.
+func (p *Param) outOfRange(why string) error {
+	if p.OutOfRange.Code != "" {
+		return p.OutOfRange.New()
+	}
+	return apierr.Invalid(p.Name, why)
 }
 
 // resource expands the action's ARN template for r.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
 // TestRegistryRefusesUntrustworthyResources: a resource placeholder that
@@ -39,5 +41,60 @@ func TestRegistryRefusesUntrustworthyResources(t *testing.T) {
 				t.Errorf("Add panicked with %q, want a panic naming %q", got, c.panic)
 			}
 		})
+	}
+}
+
+// TestRegistryRefusesUnboundedIntegers: an Integer parameter without a
+// range, or a range on a non-integer, is a mistake found when the server
+// is built, not a value that reaches a handler.
+func TestRegistryRefusesUnboundedIntegers(t *testing.T) {
+	h := func(context.Context, *Request) (Object, error) { return Object{}, nil }
+	for _, p := range []Param{
+		{Name: "Count", Kind: Integer},
+		{Name: "Count", Kind: Integer, Min: 5, Max: 5},
+		{Name: "Name", Min: 1, Max: 3},
+	} {
+		func() {
+			defer func() {
+				if r, _ := recover().(string); !strings.Contains(r, "range") {
+					t.Errorf("%+v: registered (%v), want a panic", p, r)
+				}
+			}()
+			NewRegistry().Add(kafkaAction("CreateTopic", []Param{{Name: "InstanceId", Required: true, MaxLen: 64}, p}, h))
+		}()
+	}
+}
+
+// TestParamLimits checks the one enforcement point: lengths in characters
+// with the default cap for undeclared strings, inclusive integer ranges
+// without overflow, and a product's own code when declared.
+func TestParamLimits(t *testing.T) {
+	own := ramMaxItems
+	for _, c := range []struct {
+		p    Param
+		v    string
+		code string
+	}{
+		{Param{Name: "S"}, strings.Repeat("a", DefaultMaxLen), ""},
+		{Param{Name: "S"}, strings.Repeat("a", DefaultMaxLen+1), "InvalidS"},
+		{Param{Name: "S", MaxLen: 3}, "日本語", ""},
+		{Param{Name: "S", MaxLen: 3}, "日本語x", "InvalidS"},
+		{Param{Name: "J", Kind: JSON, MaxLen: 8}, `{"a":"bc"}`, "InvalidJ"},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "360", ""},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "361", "InvalidN"},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "0", "InvalidN"},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "9223372036854775807", "InvalidN"},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "-9223372036854775809", "InvalidN"},
+		{Param{Name: "N", Kind: Integer, Min: 1, Max: 360}, "1e3", "InvalidN"},
+		{Param{Name: "MaxItems", Kind: Integer, Min: 1, Max: 1000, OutOfRange: own}, "1001", own.Code},
+	} {
+		err := c.p.check(c.v)
+		got := ""
+		if err != nil {
+			got = kafkaplane.ErrorCode(err)
+		}
+		if got != c.code {
+			t.Errorf("%s=%.20q: code %q (%v), want %q", c.p.Name, c.v, got, err, c.code)
+		}
 	}
 }

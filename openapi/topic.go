@@ -24,11 +24,31 @@ var (
 
 // Topic attributes alikafka documents for CreateTopic: 1–360 partitions,
 // 12 when PartitionNum is left out; GetTopicList pages hold up to 10000.
+// Remarks of topics and groups are at most 64 characters, replicas at most
+// the instance's three brokers; docs/limits.md.
 const (
 	defaultPartitions = 12
 	maxPartitions     = 360
 	maxPageSize       = 10000
+	maxCurrentPage    = 1000000
+	maxRemarkLen      = 64
+	maxReplicas       = 3
 )
+
+// groupsPerTopic is how many consumer groups an instance may hold per topic
+// of its TopicNumLimit, as alikafka sizes group quotas (docs/limits.md).
+const groupsPerTopic = 2
+
+// topicLimit is the most topics inst may hold: its TopicNumLimit. Instances
+// stored without one (TopicQuota 0) have no limit.
+func topicLimit(inst *kafkaplane.Instance) int { return inst.TopicQuota }
+
+// groupLimit is the most consumer groups inst may hold.
+func groupLimit(inst *kafkaplane.Instance) int { return groupsPerTopic * inst.TopicQuota }
+
+func topicQuotaError(inst *kafkaplane.Instance) error {
+	return apierr.TopicQuotaExceeded.Errorf("The instance %s already holds %d topics, its TopicNumLimit.", inst.ID, topicLimit(inst))
+}
 
 // topicStatusServing is the Status (and StatusName) GetTopicList shows for
 // a topic that can be used.
@@ -39,49 +59,38 @@ const (
 
 // registerTopics adds the topic and consumer-group actions to g.
 func (s *Instances) registerTopics(g *Registry) {
-	instanceID := Param{Name: "InstanceId", Required: true}
+	// Lengths and ranges: docs/limits.md.
+	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	topic := Param{Name: "Topic", Required: true, Validate: validName}
 	consumerID := Param{Name: "ConsumerId", Required: true, Validate: validName}
+	remark := Param{Name: "Remark", MaxLen: maxRemarkLen}
 	paging := []Param{
-		{Name: "CurrentPage", Kind: Integer, Validate: positive},
-		{Name: "PageSize", Kind: Integer, Validate: pageSize},
+		{Name: "CurrentPage", Kind: Integer, Min: 1, Max: maxCurrentPage},
+		{Name: "PageSize", Kind: Integer, Min: 1, Max: maxPageSize},
 	}
+	required := func(p Param) Param { p.Required = true; return p }
 
 	g.Add(kafkaAction("CreateTopic", []Param{
 		instanceID, topic,
-		{Name: "Remark", Required: true},
-		{Name: "PartitionNum", Kind: Integer, Validate: partitionNum},
+		required(remark),
+		{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
 		{Name: "CompactTopic", Kind: Boolean},
 		{Name: "LocalTopic", Kind: Boolean},
-		{Name: "ReplicationFactor", Kind: Integer, Validate: positive},
-		{Name: "MinInsyncReplicas", Kind: Integer, Validate: positive},
-		{Name: "Config", Kind: JSON},
+		{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
+		{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
+		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
 		{Name: "Tag", Kind: TagList},
 	}, s.createTopic))
-	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic"}}, paging...), s.getTopicList))
+	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...), s.getTopicList))
 	g.Add(kafkaAction("GetTopicStatus", []Param{instanceID, topic}, s.getTopicStatus))
-	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, {Name: "Remark", Required: true}}, s.modifyTopicRemark))
+	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, required(remark)}, s.modifyTopicRemark))
 	g.Add(kafkaAction("ModifyPartitionNum", []Param{instanceID, topic,
-		{Name: "AddPartitionNum", Kind: Integer, Required: true, Validate: positive}}, s.modifyPartitionNum))
+		{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}}, s.modifyPartitionNum))
 	g.Add(kafkaAction("DeleteTopic", []Param{instanceID, topic}, s.deleteTopic))
 
-	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, {Name: "Remark"}, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
-	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId"}}, paging...), s.getConsumerList))
+	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
+	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...), s.getConsumerList))
 	g.Add(kafkaAction("DeleteConsumerGroup", []Param{instanceID, consumerID}, s.deleteConsumerGroup))
-}
-
-func partitionNum(v string) string {
-	if n, _ := strconv.Atoi(v); n < 1 || n > maxPartitions {
-		return "It must be between 1 and " + strconv.Itoa(maxPartitions) + "."
-	}
-	return ""
-}
-
-func pageSize(v string) string {
-	if n, _ := strconv.Atoi(v); n < 1 || n > maxPageSize {
-		return "It must be between 1 and " + strconv.Itoa(maxPageSize) + "."
-	}
-	return ""
 }
 
 // running loads the caller's instance and requires it to serve: topics
@@ -138,14 +147,24 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 	} else if kafkaplane.ErrorCode(err) != kafkaplane.CodeNotFound {
 		return nil, err
 	}
+	// A full instance is refused before the brokers are touched; the
+	// store's count-and-insert below decides between concurrent calls.
+	if recs, err := s.Topics.ListTopics(ctx, inst.ID); err != nil {
+		return nil, err
+	} else if limit := topicLimit(inst); limit > 0 && len(recs) >= limit {
+		return nil, topicQuotaError(inst)
+	}
 	// The brokers first: a topic there that the store does not know (made
 	// by a Kafka client) must be refused, not recorded twice.
 	if err := s.Runtime.CreateTopic(ctx, inst.ID, broker.TopicSpec{Name: t.Name, Partitions: t.PartitionNum, Configs: configs}); err != nil {
 		return nil, brokerError(inst, t.Name, err)
 	}
-	if err := s.Topics.CreateTopic(ctx, t); err != nil {
-		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+	if err := s.Topics.CreateTopic(ctx, t, topicLimit(inst)); err != nil {
+		switch kafkaplane.ErrorCode(err) {
+		case kafkaplane.CodeAlreadyExists:
 			return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+		case kafkaplane.CodeLimitExceeded:
+			err = topicQuotaError(inst)
 		}
 		// The record is what makes the topic the API's; without it the
 		// topic goes again rather than linger half-made.
@@ -349,7 +368,9 @@ func (s *Instances) topicRecord(ctx context.Context, inst *kafkaplane.Instance, 
 		return nil, err
 	}
 	t = &kafkaplane.Topic{InstanceID: inst.ID, Name: name, PartitionNum: int32(len(st.Partitions)), CreateTime: s.now()}
-	if err := s.Topics.CreateTopic(ctx, t); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
+	// The topic exists already; its record is bookkeeping, not a new
+	// topic, so no quota applies.
+	if err := s.Topics.CreateTopic(ctx, t, 0); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
 		return nil, err
 	}
 	return s.Topics.FindTopic(ctx, inst.ID, name)
@@ -387,25 +408,26 @@ func (s *Instances) modifyTopicRemark(ctx context.Context, r *Request) (Object, 
 	})
 }
 
+// modifyPartitionNum adds partitions. The brokers add them in one step
+// (read and grow under one lock), so concurrent calls each add theirs; the
+// record keeps the largest count any of them reported, whatever order the
+// calls finish in.
 func (s *Instances) modifyPartitionNum(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.running(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	name := r.String("Topic")
-	st, err := s.brokerTopic(ctx, inst, name)
+	add := int32(r.Int("AddPartitionNum", 0)) // 1..maxPartitions by its declaration
+	total, err := s.Runtime.AddPartitions(ctx, inst.ID, name, add, maxPartitions)
+	if errors.Is(err, broker.ErrPartitionLimit) {
+		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions.")
+	}
 	if err != nil {
-		return nil, err
-	}
-	total := len(st.Partitions) + r.Int("AddPartitionNum", 0)
-	if total > maxPartitions {
-		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions; it has "+strconv.Itoa(len(st.Partitions))+".")
-	}
-	if err := s.Runtime.CreatePartitions(ctx, inst.ID, name, int32(total)); err != nil {
 		return nil, brokerError(inst, name, err)
 	}
 	return Object{}, s.changeTopic(ctx, inst, name, func(t *kafkaplane.Topic) error {
-		t.PartitionNum = int32(total)
+		t.PartitionNum = max(t.PartitionNum, total)
 		return nil
 	})
 }
@@ -445,9 +467,12 @@ func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object
 		Tags:       tags,
 		CreateTime: s.now(),
 	}
-	if err := s.Topics.CreateConsumerGroup(ctx, g); err != nil {
-		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
+	if err := s.Topics.CreateConsumerGroup(ctx, g, groupLimit(inst)); err != nil {
+		switch kafkaplane.ErrorCode(err) {
+		case kafkaplane.CodeAlreadyExists:
 			return nil, groupExisted.Errorf("The consumer group %s already exists on instance %s.", g.ConsumerID, inst.ID)
+		case kafkaplane.CodeLimitExceeded:
+			return nil, apierr.GroupQuotaExceeded.Errorf("The instance %s already holds %d consumer groups, the most allowed (%d per topic of its TopicNumLimit).", inst.ID, groupLimit(inst), groupsPerTopic)
 		}
 		return nil, err
 	}

@@ -96,25 +96,34 @@ func instanceJSON(inst *kafkaplane.Instance) (tags, config, ports string, err er
 // CreateInstance stores a new instance with ModifyIndex 1. A zero
 // CreateTime is set from the store clock; times are truncated to
 // microseconds in inst, as they are stored. A duplicate id is
-// CodeAlreadyExists.
-func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance) error {
+// CodeAlreadyExists. A limit above zero caps the account's live instances,
+// in every region (CodeLimitExceeded), counted in the same transaction as
+// the insert.
+func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance, limit int) error {
 	tags, config, ports, err := instanceJSON(inst)
 	if err != nil {
 		return wrap("create instance", err)
 	}
 	created := db.orNow(inst.CreateTime)
 	expired := norm(inst.ExpiredTime)
-	_, err = db.exec(ctx, `INSERT INTO instances (`+instanceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-			$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
-		inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
-		inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
-		inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
-		int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
-		toMicros(created), toMicros(expired))
-	if isUniqueViolation(err) {
-		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
-	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.withinLimit(ctx, tx, limit, "instances/"+inst.AccountID, "instances in the account",
+			`SELECT count(*) FROM instances WHERE account_id = $1 AND deleted_at IS NULL`, inst.AccountID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
+			inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
+			inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
+			inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
+			int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
+			toMicros(created), toMicros(expired))
+		if isUniqueViolation(err) {
+			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return wrap("create instance", err)
 	}
@@ -273,22 +282,35 @@ func (db *DB) instanceMiss(ctx context.Context, q querier, id string) error {
 }
 
 // DeleteInstance marks the instance deleted (compare-and-set on
-// ModifyIndex) and advances inst.ModifyIndex. The row is kept as a
-// tombstone: operations reference it, and InstanceFilter.IncludeDeleted
-// still lists it; every other read treats it as gone.
+// ModifyIndex) and advances inst.ModifyIndex. In the same transaction the
+// instance's topics and consumer groups go: they lived on brokers whose
+// data the caller has destroyed. The instance row is kept as a tombstone:
+// operations reference it, and InstanceFilter.IncludeDeleted still lists
+// it; every other read treats it as gone.
 func (db *DB) DeleteInstance(ctx context.Context, inst *kafkaplane.Instance) error {
-	res, err := db.exec(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
-		WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
-		inst.ID, inst.ModifyIndex, toMicros(db.now()))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET deleted_at = $3, modify_index = modify_index + 1
+			WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
+			inst.ID, inst.ModifyIndex, toMicros(db.now()))
+		if err != nil {
+			return err
+		}
+		ok, err := oneRow(res)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return db.instanceMiss(ctx, tx, inst.ID)
+		}
+		for _, table := range []string{"topics", "consumer_groups"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = $1`, inst.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return wrap("delete instance", err)
-	}
-	ok, err := oneRow(res)
-	if err != nil {
-		return wrap("delete instance", err)
-	}
-	if !ok {
-		return wrap("delete instance", db.instanceMiss(ctx, db.db, inst.ID))
 	}
 	inst.ModifyIndex++
 	return nil

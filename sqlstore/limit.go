@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
 // pruneEvery is how many UseNonce (or TakeGCRA) calls pass between two
@@ -91,4 +93,31 @@ func (db *DB) TakeGCRA(ctx context.Context, key string, now time.Time, interval,
 		}
 	}
 	return allowed, retryAfter, nil
+}
+
+// withinLimit fails with CodeLimitExceeded when countQuery (one count(*)
+// with args) already reaches limit; a limit of zero or less is no limit.
+// It runs inside the transaction that then inserts, so the count and the
+// insert are one step: on SQLite the transaction holds the database's write
+// lock from BEGIN; on PostgreSQL a transaction-scoped advisory lock on
+// lockKey keeps two transactions from both counting before either inserts,
+// which READ COMMITTED alone would allow. what names the counted things in
+// the error.
+func (db *DB) withinLimit(ctx context.Context, tx *sql.Tx, limit int, lockKey, what, countQuery string, args ...any) error {
+	if limit <= 0 {
+		return nil
+	}
+	if db.d.engine == EnginePostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, lockKey); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, countQuery, args...).Scan(&n); err != nil {
+		return err
+	}
+	if n >= limit {
+		return kafkaplane.Errorf(kafkaplane.CodeLimitExceeded, "There are already %d %s; at most %d are allowed.", n, what, limit)
+	}
+	return nil
 }

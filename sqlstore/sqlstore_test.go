@@ -106,6 +106,8 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"GroupMembershipsAndAttachments", testGroupMembershipsAndAttachments},
 		{"Topics", testTopics},
 		{"ConsumerGroups", testConsumerGroups},
+		{"QuotasConcurrent", testQuotasConcurrent},
+		{"DeleteInstanceTakesTopics", testDeleteInstanceTakesTopics},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
 	}
@@ -169,7 +171,7 @@ func newInstance(id, account, region string) *kafkaplane.Instance {
 
 func mustCreateInstance(t *testing.T, db *DB, inst *kafkaplane.Instance) *kafkaplane.Instance {
 	t.Helper()
-	must(t, db.CreateInstance(context.Background(), inst))
+	must(t, db.CreateInstance(context.Background(), inst, 0))
 	return inst
 }
 
@@ -269,11 +271,11 @@ func testInstanceCRUD(t *testing.T, dsn string) {
 	in.Config = map[string]string{"enable.vpc_sasl_ssl": "false", "message.max.bytes": "1048576"}
 	in.BrokerPorts = []int{19092, 19093, 19094}
 	in.ExpiredTime = t0.Add(365 * 24 * time.Hour)
-	must(t, db.CreateInstance(ctx, in))
+	must(t, db.CreateInstance(ctx, in, 0))
 	if in.ModifyIndex != 1 || !in.CreateTime.Equal(t0) {
 		t.Fatalf("after create: index %d, create time %v", in.ModifyIndex, in.CreateTime)
 	}
-	wantCode(t, db.CreateInstance(ctx, newInstance(in.ID, "acct2", "cn-beijing")), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateInstance(ctx, newInstance(in.ID, "acct2", "cn-beijing"), 0), kafkaplane.CodeAlreadyExists)
 
 	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", in.ID)
 	must(t, err)
@@ -378,7 +380,7 @@ func testTimePrecision(t *testing.T, dsn string) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 123456789, loc)
 	in := newInstance("i-time", "acct1", "cn-hangzhou")
 	in.CreateTime = created
-	must(t, db.CreateInstance(ctx, in))
+	must(t, db.CreateInstance(ctx, in, 0))
 	want := time.Date(2026, 1, 1, 19, 4, 5, 123456000, time.UTC)
 	if in.CreateTime != want {
 		t.Fatalf("CreateTime normalised to %v, want %v", in.CreateTime, want)
@@ -1408,22 +1410,22 @@ func testTopics(t *testing.T, dsn string) {
 		CompactTopic: true, LocalTopic: true,
 		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
 		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
-	must(t, db.CreateTopic(ctx, orders))
+	must(t, db.CreateTopic(ctx, orders, 0))
 	if orders.ModifyIndex != 1 || !orders.CreateTime.Equal(t0.Add(time.Minute+time.Microsecond)) {
 		t.Fatalf("after create: index %d, create time %v", orders.ModifyIndex, orders.CreateTime)
 	}
 	// Neither flag, no tags, CreateTime from the clock. Two topics of one
 	// microsecond list by name.
 	logs := &kafkaplane.Topic{InstanceID: a.ID, Name: "logs", PartitionNum: 6}
-	must(t, db.CreateTopic(ctx, logs))
+	must(t, db.CreateTopic(ctx, logs, 0))
 	if logs.ModifyIndex != 1 || !logs.CreateTime.Equal(t0) {
 		t.Fatalf("after create: index %d, create time %v", logs.ModifyIndex, logs.CreateTime)
 	}
 	audit := &kafkaplane.Topic{InstanceID: a.ID, Name: "audit", PartitionNum: 1, LocalTopic: true}
-	must(t, db.CreateTopic(ctx, audit))
+	must(t, db.CreateTopic(ctx, audit, 0))
 
-	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: a.ID, Name: "orders"}), kafkaplane.CodeAlreadyExists)
-	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: "alikafka_post-cn-none", Name: "orders"}),
+	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: a.ID, Name: "orders"}, 0), kafkaplane.CodeAlreadyExists)
+	wantCode(t, db.CreateTopic(ctx, &kafkaplane.Topic{InstanceID: "alikafka_post-cn-none", Name: "orders"}, 0),
 		kafkaplane.CodeInstanceNotFound)
 
 	got, err := db.FindTopic(ctx, a.ID, "orders")
@@ -1446,7 +1448,7 @@ func testTopics(t *testing.T, dsn string) {
 
 	// Names are unique per instance only.
 	other := &kafkaplane.Topic{InstanceID: b.ID, Name: "orders", Remark: "elsewhere", PartitionNum: 3}
-	must(t, db.CreateTopic(ctx, other))
+	must(t, db.CreateTopic(ctx, other, 0))
 
 	// Compare-and-set on the written fields; the flags stay as created.
 	stale := *got
@@ -1496,22 +1498,22 @@ func testConsumerGroups(t *testing.T, dsn string) {
 	billing := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-billing", Remark: "billing readers",
 		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
 		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
-	must(t, db.CreateConsumerGroup(ctx, billing))
+	must(t, db.CreateConsumerGroup(ctx, billing, 0))
 	if billing.ModifyIndex != 1 || !billing.CreateTime.Equal(t0.Add(time.Minute+time.Microsecond)) {
 		t.Fatalf("after create: index %d, create time %v", billing.ModifyIndex, billing.CreateTime)
 	}
 	// Two groups of one microsecond list by id.
 	search := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-search"}
-	must(t, db.CreateConsumerGroup(ctx, search))
+	must(t, db.CreateConsumerGroup(ctx, search, 0))
 	if search.ModifyIndex != 1 || !search.CreateTime.Equal(t0) {
 		t.Fatalf("after create: index %d, create time %v", search.ModifyIndex, search.CreateTime)
 	}
 	audit := &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-audit", Remark: "auditors"}
-	must(t, db.CreateConsumerGroup(ctx, audit))
+	must(t, db.CreateConsumerGroup(ctx, audit, 0))
 
-	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-billing"}),
+	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-billing"}, 0),
 		kafkaplane.CodeAlreadyExists)
-	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: "alikafka_post-cn-none", ConsumerID: "CID-billing"}),
+	wantCode(t, db.CreateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: "alikafka_post-cn-none", ConsumerID: "CID-billing"}, 0),
 		kafkaplane.CodeInstanceNotFound)
 
 	got, err := db.FindConsumerGroup(ctx, a.ID, "CID-billing")
@@ -1534,7 +1536,7 @@ func testConsumerGroups(t *testing.T, dsn string) {
 
 	// Ids are unique per instance only.
 	other := &kafkaplane.ConsumerGroup{InstanceID: b.ID, ConsumerID: "CID-billing", Remark: "elsewhere"}
-	must(t, db.CreateConsumerGroup(ctx, other))
+	must(t, db.CreateConsumerGroup(ctx, other, 0))
 
 	must(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"))
 	wantCode(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"), kafkaplane.CodeNotFound)
@@ -1713,7 +1715,7 @@ func TestSQLiteDSN(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "plain.db")
 	db, err := Open(context.Background(), file)
 	must(t, err)
-	must(t, db.CreateInstance(context.Background(), newInstance("i-plain", "acct1", "cn-hangzhou")))
+	must(t, db.CreateInstance(context.Background(), newInstance("i-plain", "acct1", "cn-hangzhou"), 0))
 	must(t, db.Close())
 	db = openStore(t, "sqlite://"+file)
 	_, err = db.FindInstance(context.Background(), "acct1", "cn-hangzhou", "i-plain")

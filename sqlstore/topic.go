@@ -67,16 +67,27 @@ func topicNotFound(instanceID, name string) error {
 // set from the store clock, and times are truncated in t as they are
 // stored. A name the instance already has is CodeAlreadyExists; an
 // instance id no row carries is CodeInstanceNotFound. A soft-deleted
-// instance still has its row, so callers check that it is live first.
-func (db *DB) CreateTopic(ctx context.Context, t *kafkaplane.Topic) error {
+// instance still has its row, so callers check that it is live first. A
+// limit above zero caps the instance's topics (CodeLimitExceeded), counted
+// in the same transaction as the insert.
+func (db *DB) CreateTopic(ctx context.Context, t *kafkaplane.Topic, limit int) error {
 	tags, err := encodeTags(t.Tags)
 	if err != nil {
 		return wrap("create topic", err)
 	}
 	created := db.orNow(t.CreateTime)
-	_, err = db.exec(ctx, `INSERT INTO topics (`+topicColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)`,
-		t.InstanceID, t.Name, t.Remark, t.PartitionNum, t.CompactTopic, t.LocalTopic, tags, toMicros(created))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.withinLimit(ctx, tx, limit, "topics/"+t.InstanceID, "topics on the instance",
+			`SELECT count(*) FROM topics WHERE instance_id = $1`, t.InstanceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO topics (`+topicColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)`,
+			t.InstanceID, t.Name, t.Remark, t.PartitionNum, t.CompactTopic, t.LocalTopic, tags, toMicros(created))
+		return err
+	})
 	switch {
+	case kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded:
+		return err
 	case isUniqueViolation(err):
 		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The topic %s already exists in the instance %s.", t.Name, t.InstanceID)
 	case isForeignKeyViolation(err):
@@ -198,16 +209,27 @@ func consumerGroupNotFound(instanceID, consumerID string) error {
 // CreateTime is set from the store clock, and times are truncated in g as
 // they are stored. An id the instance already has is CodeAlreadyExists;
 // an instance id no row carries is CodeInstanceNotFound. A soft-deleted
-// instance still has its row, so callers check that it is live first.
-func (db *DB) CreateConsumerGroup(ctx context.Context, g *kafkaplane.ConsumerGroup) error {
+// instance still has its row, so callers check that it is live first. A
+// limit above zero caps the instance's groups (CodeLimitExceeded), counted
+// in the same transaction as the insert.
+func (db *DB) CreateConsumerGroup(ctx context.Context, g *kafkaplane.ConsumerGroup, limit int) error {
 	tags, err := encodeTags(g.Tags)
 	if err != nil {
 		return wrap("create consumer group", err)
 	}
 	created := db.orNow(g.CreateTime)
-	_, err = db.exec(ctx, `INSERT INTO consumer_groups (`+consumerGroupColumns+`) VALUES ($1, $2, $3, $4, $5, 1)`,
-		g.InstanceID, g.ConsumerID, g.Remark, tags, toMicros(created))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.withinLimit(ctx, tx, limit, "consumer_groups/"+g.InstanceID, "consumer groups on the instance",
+			`SELECT count(*) FROM consumer_groups WHERE instance_id = $1`, g.InstanceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO consumer_groups (`+consumerGroupColumns+`) VALUES ($1, $2, $3, $4, $5, 1)`,
+			g.InstanceID, g.ConsumerID, g.Remark, tags, toMicros(created))
+		return err
+	})
 	switch {
+	case kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded:
+		return err
 	case isUniqueViolation(err):
 		return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The consumer group %s already exists in the instance %s.", g.ConsumerID, g.InstanceID)
 	case isForeignKeyViolation(err):

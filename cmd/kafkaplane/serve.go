@@ -34,6 +34,10 @@ import (
 // DefaultAddr is where serve listens without --addr.
 const DefaultAddr = "127.0.0.1:7330"
 
+// DefaultMaxInstances is how many live instances the account may hold
+// without --max-instances (docs/limits.md).
+const DefaultMaxInstances = 50
+
 // DefaultAccountID is the account that owns everything when
 // KAFKAPLANE_ACCOUNT_ID is not set.
 const DefaultAccountID = "1234567890123456"
@@ -77,6 +81,8 @@ type Main struct {
 	// data dir so a restarted process resumes its own work at once.
 	WorkerID string
 	LogJSON  bool
+	// MaxInstances caps the live instances of the account (0: no cap).
+	MaxInstances int
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -109,6 +115,7 @@ func NewMain() *Main {
 		PortMax:        29091,
 		AdvertisedHost: "127.0.0.1",
 		DomainHost:     "localhost",
+		MaxInstances:   DefaultMaxInstances,
 		Stdout:         io.Discard,
 	}
 }
@@ -129,6 +136,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	fs.IntVar(&m.MaxInstances, "max-instances", m.MaxInstances, "most live instances the account may hold (0: no cap)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -137,6 +145,9 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if m.MaxInstances < 0 {
+		return fmt.Errorf("--max-instances %d: want 0 (no cap) or more", m.MaxInstances)
 	}
 	m.Regions = splitList(*regions)
 	if _, err := fmt.Sscanf(*ports, "%d-%d", &m.PortMin, &m.PortMax); err != nil || m.PortMin <= 0 || m.PortMax < m.PortMin+2 || m.PortMax > 65535 {
@@ -250,6 +261,8 @@ func (m *Main) Open(ctx context.Context) error {
 		AdvertisedHost: m.AdvertisedHost,
 		DomainHost:     m.DomainHost,
 		Brokers:        3,
+
+		MaxInstancesPerAccount: m.MaxInstances,
 	}
 	inst.Register(registry)
 	(&openapi.RAM{Identities: m.DB, Now: m.Now}).Register(registry)
