@@ -107,6 +107,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"ConsumerGroups", testConsumerGroups},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
+		{"StatementCacheBounded", testStatementCacheBounded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -1645,5 +1646,56 @@ func TestSQLiteDSN(t *testing.T) {
 	must(t, db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
 	if mode != "wal" {
 		t.Fatalf("journal_mode %q, want wal", mode)
+	}
+}
+
+// testStatementCacheBounded drives the statement cache past its size with
+// as many query shapes as InstanceId.N lists of every length give, from
+// several goroutines at once: the cache keeps at most maxCachedStatements
+// statements, every statement it let go is closed, and queries that were
+// using an evicted statement still succeed.
+func testStatementCacheBounded(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	mustCreateInstance(t, db, newInstance("i-stmt", "acct1", "cn-hangzhou"))
+
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for n := 1; n <= maxCachedStatements+40; n++ {
+				ids := []string{"i-stmt"}
+				for i := range n - 1 {
+					ids = append(ids, fmt.Sprintf("i-none-%d-%d", g, i))
+				}
+				got, err := db.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: "acct1", IDs: ids})
+				if err != nil || len(got) != 1 {
+					t.Errorf("FindInstances with %d ids: %d instances, %v", n, len(got), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := db.stmts.len(); n > maxCachedStatements {
+		t.Fatalf("%d statements cached, want at most %d", n, maxCachedStatements)
+	}
+
+	// Every statement the cache handed out is cached or closed.
+	var handed []*sql.Stmt
+	for n := range 3 * maxCachedStatements {
+		s, release, err := db.prepared(ctx, fmt.Sprintf("SELECT %d AS shape", n))
+		must(t, err)
+		release()
+		handed = append(handed, s)
+	}
+	open := 0
+	for _, s := range handed {
+		var x int
+		if err := s.QueryRowContext(ctx).Scan(&x); err == nil {
+			open++
+		}
+	}
+	if open != maxCachedStatements {
+		t.Errorf("%d of %d prepared statements still open, want %d", open, len(handed), maxCachedStatements)
 	}
 }
