@@ -93,6 +93,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"FindOperations", testFindOperations},
 		{"ClaimLease", testClaimLease},
 		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimBackoff", testClaimBackoff},
 		{"UpdateOperation", testUpdateOperation},
 		{"FinishOperation", testFinishOperation},
 		{"AccessKeys", testAccessKeys},
@@ -589,6 +590,55 @@ func testClaimLease(t *testing.T, dsn string) {
 	must(t, err)
 	if c5 != nil {
 		t.Fatalf("claimed again: %+v", c5)
+	}
+}
+
+// testClaimBackoff: an operation released with a next-attempt time is not
+// claimed before it, other operations are, and the attempt count and the
+// time survive a reopen of the store (a restarted process).
+func testClaimBackoff(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	i1 := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	i2 := mustCreateInstance(t, db, newInstance("i-2", "acct1", "cn-hangzhou"))
+	o1, o2 := newOperation("op-old", i1), newOperation("op-new", i2)
+	o1.CreatedAt, o2.CreatedAt = t0.Add(-time.Minute), t0
+	startOp(t, db, i1, o1)
+	startOp(t, db, i2, o2)
+
+	const lease = 30 * time.Second
+	c1, err := db.ClaimOperation(ctx, "worker-a", t0, lease)
+	must(t, err)
+	if c1 == nil || c1.ID != "op-old" || c1.Attempts != 1 {
+		t.Fatalf("first claim: %+v", c1)
+	}
+	// The attempt failed; the worker releases the lease with a back-off.
+	c1.LeaseOwner, c1.LeaseUntil, c1.NextAttemptAt = "", time.Time{}, t0.Add(8*time.Second)
+	must(t, db.UpdateOperation(ctx, c1))
+
+	// Before its time the older operation is passed over for the newer.
+	c2, err := db.ClaimOperation(ctx, "worker-b", t0.Add(time.Second), lease)
+	must(t, err)
+	if c2 == nil || c2.ID != "op-new" {
+		t.Fatalf("claim during back-off: %+v", c2)
+	}
+	none, err := db.ClaimOperation(ctx, "worker-b", t0.Add(8*time.Second-time.Microsecond), lease)
+	must(t, err)
+	if none != nil {
+		t.Fatalf("claimed before its next attempt: %+v", none)
+	}
+
+	db.Close()
+	db = openStore(t, dsn)
+	got, err := db.FindOperation(ctx, "acct1", "op-old")
+	must(t, err)
+	if got.Attempts != 1 || !got.NextAttemptAt.Equal(t0.Add(8*time.Second)) {
+		t.Fatalf("after reopen: attempts %d, next attempt %v", got.Attempts, got.NextAttemptAt)
+	}
+	c3, err := db.ClaimOperation(ctx, "worker-c", t0.Add(8*time.Second), lease)
+	must(t, err)
+	if c3 == nil || c3.ID != "op-old" || c3.Attempts != 2 || !c3.NextAttemptAt.Equal(t0.Add(8*time.Second)) {
+		t.Fatalf("claim when due: %+v", c3)
 	}
 }
 
