@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/sealer"
 )
 
 // newStoreFunc returns the dsn of a fresh, empty store that lives until the
@@ -109,6 +110,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
 		{"StatementCacheBounded", testStatementCacheBounded},
+		{"SecretsSealed", testSecretsSealed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,10 +124,28 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// testSealer is the secrets key of the PostgreSQL stores of the suite; an
+// SQLite store takes its key file beside the database, as in production.
+var testSealer = func() *sealer.Sealer {
+	s, err := sealer.New([]byte("kafkaplane conformance suite key"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// storeOptions are the Open options of the suite for dsn.
+func storeOptions(dsn string) []Option {
+	if strings.HasPrefix(dsn, "postgres") {
+		return []Option{WithSealer(testSealer)}
+	}
+	return nil
+}
+
 // openStore opens dsn with a fixed clock and closes it when the test ends.
 func openStore(t *testing.T, dsn string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), dsn)
+	db, err := Open(context.Background(), dsn, storeOptions(dsn)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -219,7 +239,7 @@ func testMigrations(t *testing.T, dsn string) {
 		dbs := make([]*DB, 4)
 		errs := make([]error, len(dbs))
 		for i := range dbs {
-			wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn) })
+			wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn, storeOptions(dsn)...) })
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -1747,5 +1767,81 @@ func testStatementCacheBounded(t *testing.T, dsn string) {
 	}
 	if open != maxCachedStatements {
 		t.Errorf("%d of %d prepared statements still open, want %d", open, len(handed), maxCachedStatements)
+	}
+}
+
+// storedSecret reads the access_keys.secret column of id as stored.
+func storedSecret(t *testing.T, db *DB, id string) string {
+	t.Helper()
+	var v string
+	must(t, db.db.QueryRow(`SELECT secret FROM access_keys WHERE id = $1`, id).Scan(&v))
+	return v
+}
+
+// testSecretsSealed: AccessKey secrets are stored sealed, bound to their
+// row; plaintext rows of an older database are sealed when it is opened;
+// and a store opened with another key refuses to open rather than serve
+// garbage secrets.
+func testSecretsSealed(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	const secret = "plain-secret-4f1c9e"
+	k := &kafkaplane.AccessKey{ID: "LTAIsealed1", Secret: secret, AccountID: "acct1"}
+	must(t, db.CreateAccessKey(ctx, k, 0))
+	stored := storedSecret(t, db, k.ID)
+	if !sealer.IsSealed(stored) || strings.Contains(stored, secret) {
+		t.Fatalf("stored secret %q", stored)
+	}
+	got, err := db.FindAccessKey(ctx, k.ID)
+	must(t, err)
+	if got.Secret != secret {
+		t.Fatalf("secret read back as %q", got.Secret)
+	}
+
+	// A sealed value moved to another row does not open there.
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIsealed2", Secret: "other", AccountID: "acct1"}, 0))
+	if _, err := db.db.Exec(`UPDATE access_keys SET secret = $1 WHERE id = $2`, stored, "LTAIsealed2"); err != nil {
+		t.Fatal(err)
+	}
+	db.forgetKeys()
+	if _, err := db.FindAccessKey(ctx, "LTAIsealed2"); err == nil {
+		t.Fatal("a secret copied from another row opened")
+	}
+	if _, err := db.db.Exec(`DELETE FROM access_keys WHERE id = $1`, "LTAIsealed2"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A row in plaintext, as a database from before sealing holds it, is
+	// sealed by the next Open.
+	if _, err := db.db.Exec(`INSERT INTO access_keys (id, secret, account_id, user_name, status, create_date, modify_index)
+		VALUES ('LTAIlegacy', 'legacy-plain-7d2a', 'acct1', '', 'Active', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	must(t, db.Close())
+	db = openStore(t, dsn)
+	if v := storedSecret(t, db, "LTAIlegacy"); !sealer.IsSealed(v) || strings.Contains(v, "legacy-plain") {
+		t.Fatalf("legacy secret stored as %q after reopen", v)
+	}
+	for id, want := range map[string]string{"LTAIlegacy": "legacy-plain-7d2a", k.ID: secret} {
+		got, err := db.FindAccessKey(ctx, id)
+		must(t, err)
+		if got.Secret != want {
+			t.Errorf("%s: secret %q, want %q", id, got.Secret, want)
+		}
+	}
+	keys, err := db.ListAccessKeys(ctx, "acct1", "")
+	must(t, err)
+	for _, k := range keys {
+		if sealer.IsSealed(k.Secret) {
+			t.Errorf("ListAccessKeys returned a sealed secret for %s", k.ID)
+		}
+	}
+
+	// Another key does not open this database.
+	other, err := sealer.New([]byte("a different key of thirty-two b."))
+	must(t, err)
+	if db2, err := Open(ctx, dsn, WithSealer(other)); err == nil {
+		db2.Close()
+		t.Fatal("opened with another secrets key")
 	}
 }
