@@ -99,7 +99,7 @@ var (
 // instead of failing with SQLITE_BUSY; foreign_keys is off by default in
 // SQLite; _txlock=immediate makes BEGIN take the write lock up front, which
 // avoids the lock-upgrade deadlock between two transactions that both read
-// and then write (style reference §A1). secure_delete overwrites deleted
+// and then write. secure_delete overwrites deleted
 // content with zeros, so a deleted row (an AccessKey, even sealed) cannot be
 // read back from the file's free space.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate"
