@@ -66,8 +66,13 @@ type Operation struct {
 	ErrorCode    string
 	ErrorMessage string
 
-	// Attempts counts how many times a worker claimed the operation.
+	// Attempts counts how many times a worker claimed the operation. It is
+	// stored, so a cap on it holds across restarts.
 	Attempts int
+	// NextAttemptAt, when set, is the earliest time a worker may claim the
+	// operation again: a worker whose attempt ended without finishing the
+	// operation backs off by setting it.
+	NextAttemptAt time.Time
 	// LeaseOwner and LeaseUntil say which worker runs the operation and
 	// until when; an expired lease lets another worker (or the same process
 	// after a restart) resume it.
@@ -120,7 +125,8 @@ type OperationService interface {
 	// FindOperations lists operations, newest first.
 	FindOperations(ctx context.Context, f OperationFilter) ([]*Operation, error)
 	// ClaimOperation leases the oldest PENDING or IN_PROGRESS operation
-	// whose lease is free or expired at now to owner until now+lease,
+	// whose lease is free or expired at now and whose NextAttemptAt is not
+	// after now to owner until now+lease,
 	// increments its Attempts and sets it IN_PROGRESS. It returns nil, nil
 	// when there is nothing to claim.
 	ClaimOperation(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Operation, error)

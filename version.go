@@ -1,9 +1,13 @@
 package kafkaplane
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Codes returned by VersionCatalogue.PlanUpgrade. ONS_INIT_ENV_ERROR is the
@@ -64,8 +68,11 @@ func ParseVersionCatalogue(data []byte) (*VersionCatalogue, error) {
 }
 
 // Validate checks that every version has at least one minor, that minors
-// are unique, and that upgrade paths name known versions and never point
-// back to a version that may upgrade to them (no downgrade cycles).
+// are unique, and that the upgrade paths form a graph an instance can only
+// move forward through: every path names known versions, leads to a newer
+// version (compareVersions), and no chain of paths of any length returns to
+// where it started. The order rule alone already excludes cycles; the cycle
+// search is kept separate so that its message names the loop.
 func (c *VersionCatalogue) Validate() error {
 	if len(c.Versions) == 0 {
 		return fmt.Errorf("version catalogue: no versions")
@@ -90,16 +97,25 @@ func (c *VersionCatalogue) Validate() error {
 			minors[m] = true
 		}
 	}
-	for from, tos := range c.Upgrades {
+	// Sorted so that the error for a bad catalogue is always the same one.
+	froms := slices.Sorted(maps.Keys(c.Upgrades))
+	for _, from := range froms {
 		if !seen[from] {
 			return fmt.Errorf("version catalogue: upgrade path from unknown version %q", from)
 		}
-		for _, to := range tos {
+		for _, to := range c.Upgrades[from] {
 			if !seen[to] {
 				return fmt.Errorf("version catalogue: upgrade path %s → unknown version %q", from, to)
 			}
-			if to == from || slices.Contains(c.Upgrades[to], from) {
-				return fmt.Errorf("version catalogue: upgrade paths %s ⇄ %s form a cycle", from, to)
+		}
+	}
+	if cycle := c.upgradeCycle(froms); cycle != nil {
+		return fmt.Errorf("version catalogue: upgrade paths form a cycle %s", strings.Join(cycle, " → "))
+	}
+	for _, from := range froms {
+		for _, to := range c.Upgrades[from] {
+			if compareVersions(to, from) <= 0 {
+				return fmt.Errorf("version catalogue: upgrade path %s → %s is not to a newer version", from, to)
 			}
 		}
 	}
@@ -107,6 +123,69 @@ func (c *VersionCatalogue) Validate() error {
 		return fmt.Errorf("version catalogue: default version %q is not listed", c.Default)
 	}
 	return nil
+}
+
+// upgradeCycle returns a closed chain of upgrade paths (first and last
+// element equal), or nil when there is none. It is a depth-first search that
+// colours versions: a path to a version still on the search stack closes a
+// cycle, whatever its length, including a version that lists itself.
+func (c *VersionCatalogue) upgradeCycle(froms []string) []string {
+	const (
+		unvisited = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(v string) []string
+	visit = func(v string) []string {
+		state[v] = onStack
+		stack = append(stack, v)
+		for _, n := range c.Upgrades[v] {
+			switch state[n] {
+			case onStack:
+				i := slices.Index(stack, n)
+				return append(slices.Clone(stack[i:]), n)
+			case unvisited:
+				if cyc := visit(n); cyc != nil {
+					return cyc
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[v] = done
+		return nil
+	}
+	for _, v := range froms {
+		if state[v] == unvisited {
+			if cyc := visit(v); cyc != nil {
+				return cyc
+			}
+		}
+	}
+	return nil
+}
+
+// compareVersions orders open-source version names such as 0.10.2 and
+// 2.2.0: dot-separated fields compare as numbers when both are numbers and
+// as text otherwise, and a name that is a prefix of another (2.2 against
+// 2.2.0) is the older one. It returns -1, 0 or +1.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range min(len(as), len(bs)) {
+		x, errx := strconv.ParseUint(as[i], 10, 64)
+		y, erry := strconv.ParseUint(bs[i], 10, 64)
+		var d int
+		if errx == nil && erry == nil {
+			d = cmp.Compare(x, y)
+		} else {
+			d = strings.Compare(as[i], bs[i])
+		}
+		if d != 0 {
+			return d
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
 }
 
 // Lookup returns the catalogue entry of version.

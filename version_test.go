@@ -88,3 +88,57 @@ func TestParseVersionCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogueUpgradeGraph checks that Validate refuses every upgrade
+// graph an instance could go round in or step back through, not only the
+// two-version loop: cycles of any length, self-loops and paths to an older
+// version.
+func TestCatalogueUpgradeGraph(t *testing.T) {
+	versions := []OpenSourceVersion{
+		{Version: "0.10.2", Minors: []string{"a"}},
+		{Version: "2.2.0", Minors: []string{"b"}},
+		{Version: "2.6.2", Minors: []string{"c"}},
+		{Version: "3.3.1", Minors: []string{"d"}},
+	}
+	tests := []struct {
+		name     string
+		upgrades map[string][]string
+		ok       bool
+	}{
+		{"chain", map[string][]string{"0.10.2": {"2.2.0", "2.6.2"}, "2.2.0": {"2.6.2"}, "2.6.2": {"3.3.1"}}, true},
+		{"numeric not textual order", map[string][]string{"2.2.0": {"2.6.2"}, "0.10.2": {"2.2.0"}}, true},
+		{"self-loop", map[string][]string{"2.2.0": {"2.2.0"}}, false},
+		{"two-version cycle", map[string][]string{"0.10.2": {"2.2.0"}, "2.2.0": {"0.10.2"}}, false},
+		{"three-version cycle", map[string][]string{"0.10.2": {"2.2.0"}, "2.2.0": {"2.6.2"}, "2.6.2": {"0.10.2"}}, false},
+		{"four-version cycle", map[string][]string{"0.10.2": {"2.2.0"}, "2.2.0": {"2.6.2"}, "2.6.2": {"3.3.1"}, "3.3.1": {"0.10.2"}}, false},
+		{"downgrade path", map[string][]string{"2.6.2": {"2.2.0"}}, false},
+		{"downgrade beside a good path", map[string][]string{"0.10.2": {"2.2.0"}, "3.3.1": {"0.10.2"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &VersionCatalogue{Versions: versions, Upgrades: tt.upgrades}
+			err := c.Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"0.10.2", "2.2.0", -1},
+		{"2.10.0", "2.9.0", 1},
+		{"2.2.0", "2.2.0", 0},
+		{"2.2", "2.2.0", -1},
+		{"2.2.0-rc", "2.2.0-rc", 0},
+	}
+	for _, tt := range tests {
+		if got := compareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

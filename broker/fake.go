@@ -10,9 +10,15 @@ import (
 	"sync"
 )
 
+// FakeCallLogSize is how many of its most recent successful calls a Fake
+// remembers. The fake runtime also serves `serve --broker-runtime fake`,
+// which runs for as long as the process does, so its log is a window rather
+// than a history.
+const FakeCallLogSize = 1024
+
 // Fake is a deterministic in-memory Runtime for tests of the control
-// plane's state machine. It keeps per-broker versions and a log of calls,
-// and can be told to fail a call.
+// plane's state machine. It keeps per-broker versions and a log of its
+// latest FakeCallLogSize calls, and can be told to fail a call.
 type Fake struct {
 	mu        sync.Mutex
 	instances map[string]*fakeInstance
@@ -44,11 +50,22 @@ func NewFake() *Fake { return &Fake{instances: map[string]*fakeInstance{}} }
 
 var _ Runtime = (*Fake)(nil)
 
-// Calls returns the log of successful calls so far.
+// Calls returns the log of successful calls so far, oldest first: all of
+// them, or the latest FakeCallLogSize.
 func (f *Fake) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
+	return slices.Clone(f.calls[max(0, len(f.calls)-FakeCallLogSize):])
+}
+
+// logCall appends call to the log. The slice holds at most twice
+// FakeCallLogSize entries: when it is full the older half is dropped in one
+// copy, so appending stays amortised O(1) and memory stays bounded.
+func (f *Fake) logCall(call string) {
+	if len(f.calls) >= 2*FakeCallLogSize {
+		f.calls = append(make([]string, 0, 2*FakeCallLogSize), f.calls[len(f.calls)-FakeCallLogSize:]...)
+	}
+	f.calls = append(f.calls, call)
 }
 
 func (f *Fake) do(call string, fn func() error) error {
@@ -61,7 +78,7 @@ func (f *Fake) do(call string, fn func() error) error {
 	}
 	err := fn()
 	if err == nil {
-		f.calls = append(f.calls, call)
+		f.logCall(call)
 	}
 	hook := f.OnCall
 	f.mu.Unlock()

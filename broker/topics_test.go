@@ -354,3 +354,30 @@ func TestFakeTopics(t *testing.T) {
 }
 
 var errAny = errors.New("any error")
+
+// TestFakeCallLogBounded runs a Fake far past its log size, as a long
+// `serve --broker-runtime fake` does: the log keeps the latest calls only.
+func TestFakeCallLogBounded(t *testing.T) {
+	ctx := context.Background()
+	f := broker.NewFake()
+	spec := broker.Spec{InstanceID: "alikafka_post-cn-log", Version: "2.2.0", Ports: []int{1, 2, 3}}
+	const rounds = 5 * broker.FakeCallLogSize
+	for range rounds {
+		if _, err := f.Start(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Stop(ctx, spec.InstanceID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := f.Calls()
+	if len(calls) != broker.FakeCallLogSize {
+		t.Fatalf("%d calls logged after %d, want the latest %d", len(calls), 2*rounds, broker.FakeCallLogSize)
+	}
+	if last := calls[len(calls)-1]; last != "stop "+spec.InstanceID {
+		t.Errorf("last call %q", last)
+	}
+	if first := calls[0]; first != "start "+spec.InstanceID {
+		t.Errorf("first kept call %q", first)
+	}
+}

@@ -45,12 +45,21 @@ type execution struct {
 
 // execute runs op's unfinished steps in order. It returns when the
 // operation is finished, when it failed, when it was lost to another
-// worker, when the store failed (the lease then expires, or this Owner
-// reclaims it on restart), or when ctx is done.
+// worker, when ctx is done (the lease is released for a prompt resume), or
+// when the attempt ended unfinished for another reason: then a permanent
+// error fails the operation, and any other releases it to be claimed again
+// after a back-off, until MaxAttempts claims are used up (see retry.go).
 func (w *Worker) execute(ctx context.Context, op *kafkaplane.Operation) {
 	x := &execution{w: w, op: op, stored: cloneOperation(op), log: w.log.With("op", op.ID, "type", string(op.Type), "instance", op.InstanceID)}
 	x.log.Info("claimed operation", "attempt", op.Attempts, "next_step", op.NextStep())
-	err := x.run(ctx)
+	var err error
+	if op.Attempts > w.cfg.MaxAttempts {
+		// Earlier attempts ended without a word, as when the process
+		// died in them; do not run the steps once more.
+		err = x.giveUp(ctx, nil)
+	} else {
+		err = x.run(ctx)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errLost):
@@ -58,9 +67,16 @@ func (w *Worker) execute(ctx context.Context, op *kafkaplane.Operation) {
 	case ctx.Err() != nil:
 		x.log.Info("stopping; operation left to resume", "step", op.NextStep())
 		x.release(ctx)
+	case permanent(err) && !x.op.Done():
+		if ferr := x.fail(ctx, inProgressStep(x.op), err); ferr != nil {
+			x.retryLater(ctx, ferr)
+		}
+	case op.Attempts >= w.cfg.MaxAttempts && !x.op.Done():
+		if ferr := x.giveUp(ctx, err); ferr != nil {
+			x.retryLater(ctx, ferr)
+		}
 	default:
-		x.log.Error("operation abandoned; it resumes when its lease expires", "err", err)
-		x.release(ctx)
+		x.retryLater(ctx, err)
 	}
 }
 
@@ -284,6 +300,9 @@ func (x *execution) withRetries(ctx context.Context, step kafkaplane.OperationSt
 			return errLost
 		}
 		if err == nil || sctx.Err() != nil {
+			return err
+		}
+		if permanent(err) {
 			return err
 		}
 		if attempt >= cfg.StepRetries {

@@ -20,6 +20,15 @@ const (
 	DefaultStepRetries  = 3
 	DefaultRetryBackoff = 250 * time.Millisecond
 	DefaultConcurrency  = 4
+	// DefaultMaxAttempts is how many claims an operation gets before it
+	// fails for good. Every claim counts, including one whose process died
+	// during it, so a step that crashes the process cannot loop forever.
+	DefaultMaxAttempts = 10
+	// DefaultAttemptBackoff and DefaultAttemptBackoffMax space the claims
+	// of an operation whose attempt ended unfinished: 5 s after the first,
+	// doubling after each further one, never more than 5 minutes.
+	DefaultAttemptBackoff    = 5 * time.Second
+	DefaultAttemptBackoffMax = 5 * time.Minute
 	// DefaultStepTimeout bounds one attempt of a step. It matches
 	// Strimzi's default readiness wait for a rolled broker (300 s): a
 	// broker that is not back by then is treated as a failed attempt
@@ -69,6 +78,18 @@ type Config struct {
 	// Concurrency is how many operations, each on a different instance,
 	// one worker runs at a time (default 4).
 	Concurrency int
+	// MaxAttempts caps the claims of one operation (default 10). A claim
+	// beyond it fails the operation at once with
+	// CodeAttemptsExhausted, as does an attempt that ends unfinished
+	// when it was the last one.
+	MaxAttempts int
+	// AttemptBackoff is how long an operation whose first attempt ended
+	// unfinished (a store error, a failure to record the outcome) waits
+	// before it may be claimed again; each further attempt doubles it, up
+	// to AttemptBackoffMax (defaults 5 s and 5 min). The time is stored
+	// with the operation, so it holds across restarts and workers.
+	AttemptBackoff    time.Duration
+	AttemptBackoffMax time.Duration
 
 	// Logger receives the worker's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -130,6 +151,16 @@ func New(cfg Config) *Worker {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.AttemptBackoff <= 0 {
+		cfg.AttemptBackoff = DefaultAttemptBackoff
+	}
+	if cfg.AttemptBackoffMax <= 0 {
+		cfg.AttemptBackoffMax = DefaultAttemptBackoffMax
+	}
+	cfg.AttemptBackoffMax = max(cfg.AttemptBackoffMax, cfg.AttemptBackoff)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -28,12 +28,18 @@ const (
 
 const accessKeyColumns = `id, secret, account_id, user_name, status, create_date, modify_index`
 
-func scanAccessKey(s scanner) (*kafkaplane.AccessKey, error) {
+// scanAccessKey reads a key row and unseals its secret.
+func (db *DB) scanAccessKey(s scanner) (*kafkaplane.AccessKey, error) {
 	var (
 		k       kafkaplane.AccessKey
 		created int64
+		secret  string
 	)
-	if err := s.Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created, &k.ModifyIndex); err != nil {
+	if err := s.Scan(&k.ID, &secret, &k.AccountID, &k.UserName, &k.Status, &created, &k.ModifyIndex); err != nil {
+		return nil, err
+	}
+	var err error
+	if k.Secret, err = db.unseal(accessKeySecret, k.ID, secret); err != nil {
 		return nil, err
 	}
 	k.CreateDate = fromMicros(created)
@@ -57,7 +63,7 @@ func (db *DB) FindAccessKey(ctx context.Context, id string) (*kafkaplane.AccessK
 		}
 	}
 	gen := db.keysGen.Load()
-	k, err := scanAccessKey(db.queryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
+	k, err := db.scanAccessKey(db.queryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kafkaplane.Errorf(kafkaplane.CodeNotFound, "The AccessKey %s does not exist.", id)
 	}
@@ -104,7 +110,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *kafkaplane.AccessKey, limi
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-			k.ID, k.Secret, k.AccountID, k.UserName, status, toMicros(created))
+			k.ID, db.seal(accessKeySecret, k.ID, k.Secret), k.AccountID, k.UserName, status, toMicros(created))
 		if isUniqueViolation(err) {
 			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The AccessKey %s already exists.", k.ID)
 		}
@@ -198,13 +204,13 @@ func (db *DB) ReplaceRootAccessKeys(ctx context.Context, k *kafkaplane.AccessKey
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyColumns+`) VALUES ($1, $2, $3, '', $4, $5, 1)`,
-				k.ID, k.Secret, k.AccountID, kafkaplane.AccessKeyActive, toMicros(created))
+				k.ID, db.seal(accessKeySecret, k.ID, k.Secret), k.AccountID, kafkaplane.AccessKeyActive, toMicros(created))
 		case err != nil:
 		case accountID != k.AccountID || userName != "":
 			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The AccessKey %s belongs to another principal.", k.ID)
 		default:
 			_, err = tx.ExecContext(ctx, `UPDATE access_keys SET secret = $2, status = $3, modify_index = modify_index + 1 WHERE id = $1`,
-				k.ID, k.Secret, kafkaplane.AccessKeyActive)
+				k.ID, db.seal(accessKeySecret, k.ID, k.Secret), kafkaplane.AccessKeyActive)
 		}
 		if err != nil {
 			return err
@@ -299,7 +305,7 @@ func (db *DB) ListAccessKeys(ctx context.Context, accountID, userName string) ([
 	defer rows.Close()
 	var out []*kafkaplane.AccessKey
 	for rows.Next() {
-		k, err := scanAccessKey(rows)
+		k, err := db.scanAccessKey(rows)
 		if err != nil {
 			return nil, wrap("list access keys", err)
 		}

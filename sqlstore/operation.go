@@ -17,7 +17,7 @@ import (
 const operationColumns = `id, account_id, region_id, instance_id, type, state,
 	source_version, source_minor, target_version, target_minor, steps,
 	error_code, error_message, attempts, lease_owner, lease_until,
-	created_at, updated_at, finished_at, modify_index`
+	created_at, updated_at, finished_at, modify_index, next_attempt_at`
 
 // stepJSON is the stored shape of an operation step; times are unix
 // microseconds like every other stored time.
@@ -56,16 +56,18 @@ func scanOperation(s scanner) (*kafkaplane.Operation, error) {
 		typ, state, steps        string
 		attempts                 int64
 		lease, created, upd, fin int64
+		next                     int64
 	)
 	err := s.Scan(&op.ID, &op.AccountID, &op.RegionID, &op.InstanceID, &typ, &state,
 		&op.SourceVersion, &op.SourceMinor, &op.TargetVersion, &op.TargetMinor, &steps,
 		&op.ErrorCode, &op.ErrorMessage, &attempts, &op.LeaseOwner, &lease,
-		&created, &upd, &fin, &op.ModifyIndex)
+		&created, &upd, &fin, &op.ModifyIndex, &next)
 	if err != nil {
 		return nil, err
 	}
 	op.Type, op.State, op.Attempts = kafkaplane.OperationType(typ), kafkaplane.OperationState(state), int(attempts)
 	op.LeaseUntil, op.CreatedAt, op.UpdatedAt, op.FinishedAt = fromMicros(lease), fromMicros(created), fromMicros(upd), fromMicros(fin)
+	op.NextAttemptAt = fromMicros(next)
 	var sj []stepJSON
 	if err := json.Unmarshal([]byte(steps), &sj); err != nil {
 		return nil, fmt.Errorf("operation %s steps: %w", op.ID, err)
@@ -105,11 +107,11 @@ func (db *DB) StartOperation(ctx context.Context, inst *kafkaplane.Instance, op 
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO operations (`+operationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20)`,
 			op.ID, op.AccountID, op.RegionID, op.InstanceID, string(op.Type), string(op.State),
 			op.SourceVersion, op.SourceMinor, op.TargetVersion, op.TargetMinor, steps,
 			op.ErrorCode, op.ErrorMessage, op.Attempts, op.LeaseOwner, toMicros(op.LeaseUntil),
-			toMicros(created), toMicros(updated), toMicros(op.FinishedAt))
+			toMicros(created), toMicros(updated), toMicros(op.FinishedAt), toMicros(op.NextAttemptAt))
 		if isUniqueViolation(err) {
 			return kafkaplane.Errorf(kafkaplane.CodeConflict, "The instance %s already has an operation in progress.", op.InstanceID)
 		}
@@ -124,7 +126,7 @@ func (db *DB) StartOperation(ctx context.Context, inst *kafkaplane.Instance, op 
 	}
 	normSteps(op.Steps)
 	op.CreatedAt, op.UpdatedAt = created, updated
-	op.LeaseUntil, op.FinishedAt = norm(op.LeaseUntil), norm(op.FinishedAt)
+	op.LeaseUntil, op.FinishedAt, op.NextAttemptAt = norm(op.LeaseUntil), norm(op.FinishedAt), norm(op.NextAttemptAt)
 	op.ModifyIndex = 1
 	return nil
 }
@@ -184,7 +186,8 @@ func (db *DB) FindOperations(ctx context.Context, f kafkaplane.OperationFilter) 
 }
 
 // ClaimOperation leases the oldest active operation whose lease is free
-// (lease_until 0) or expired (lease_until <= now) to owner until now+lease,
+// (lease_until 0) or expired (lease_until <= now) and whose next attempt is
+// due (next_attempt_at <= now) to owner until now+lease,
 // sets it IN_PROGRESS and counts the attempt, in one statement. On
 // PostgreSQL the inner SELECT uses FOR UPDATE SKIP LOCKED so that
 // concurrent workers each take a different operation instead of queueing on
@@ -199,7 +202,7 @@ func (db *DB) ClaimOperation(ctx context.Context, owner string, now time.Time, l
 			updated_at = $3, modify_index = modify_index + 1
 		WHERE id = (
 			SELECT id FROM operations
-			WHERE state IN ('PENDING', 'IN_PROGRESS') AND lease_until <= $3
+			WHERE state IN ('PENDING', 'IN_PROGRESS') AND lease_until <= $3 AND next_attempt_at <= $3
 			ORDER BY created_at, id
 			LIMIT 1 `+db.d.skipLocked+`
 		)
@@ -212,7 +215,7 @@ func (db *DB) ClaimOperation(ctx context.Context, owner string, now time.Time, l
 }
 
 // UpdateOperation writes op's mutable fields (state, steps, error, lease,
-// attempts, timestamps) with compare-and-set on its ModifyIndex and then
+// attempts, next attempt, timestamps) with compare-and-set on its ModifyIndex and then
 // advances op.ModifyIndex. A zero UpdatedAt is set from the store clock.
 func (db *DB) UpdateOperation(ctx context.Context, op *kafkaplane.Operation) error {
 	return wrap("update operation", db.updateOperation(ctx, db.db, op))
@@ -228,12 +231,12 @@ func (db *DB) updateOperation(ctx context.Context, q querier, op *kafkaplane.Ope
 		state = $3, steps = $4, error_code = $5, error_message = $6, attempts = $7,
 		lease_owner = $8, lease_until = $9, updated_at = $10, finished_at = $11,
 		source_version = $12, source_minor = $13, target_version = $14, target_minor = $15,
-		modify_index = modify_index + 1
+		next_attempt_at = $16, modify_index = modify_index + 1
 		WHERE id = $1 AND modify_index = $2`,
 		op.ID, op.ModifyIndex,
 		string(op.State), steps, op.ErrorCode, op.ErrorMessage, op.Attempts,
 		op.LeaseOwner, toMicros(op.LeaseUntil), toMicros(updated), toMicros(op.FinishedAt),
-		op.SourceVersion, op.SourceMinor, op.TargetVersion, op.TargetMinor)
+		op.SourceVersion, op.SourceMinor, op.TargetVersion, op.TargetMinor, toMicros(op.NextAttemptAt))
 	if isUniqueViolation(err) {
 		// Only reachable by turning a finished operation active again
 		// while another one is active on the instance.
@@ -258,6 +261,7 @@ func (db *DB) updateOperation(ctx context.Context, q querier, op *kafkaplane.Ope
 	}
 	normSteps(op.Steps)
 	op.UpdatedAt, op.LeaseUntil, op.FinishedAt = updated, norm(op.LeaseUntil), norm(op.FinishedAt)
+	op.NextAttemptAt = norm(op.NextAttemptAt)
 	op.ModifyIndex++
 	return nil
 }

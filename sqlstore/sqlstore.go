@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +20,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/sealer"
 )
 
 // Engine names returned by DB.Engine.
@@ -45,6 +49,8 @@ type DB struct {
 
 	db *sql.DB
 	d  dialect
+	// sealer encrypts secret columns (see secrets.go).
+	sealer *sealer.Sealer
 
 	stmts   stmtCache
 	writeMu sync.Mutex
@@ -93,8 +99,29 @@ var (
 // instead of failing with SQLITE_BUSY; foreign_keys is off by default in
 // SQLite; _txlock=immediate makes BEGIN take the write lock up front, which
 // avoids the lock-upgrade deadlock between two transactions that both read
-// and then write (style reference §A1).
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+// and then write. secure_delete overwrites deleted
+// content with zeros, so a deleted row (an AccessKey, even sealed) cannot be
+// read back from the file's free space.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate"
+
+// sqliteFileMode is the mode of the SQLite database and its -wal and -shm
+// files, whatever the umask: they hold the account's identities.
+const sqliteFileMode = 0o600
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	sealer *sealer.Sealer
+}
+
+// WithSealer makes the store seal secret columns with s. Without it, an
+// SQLite store uses the key file sealer.DefaultKeyFile beside its database
+// file (created on first use), and a PostgreSQL store refuses to open:
+// its database has no directory of its own to keep a key beside.
+func WithSealer(s *sealer.Sealer) Option {
+	return func(o *options) { o.sealer = s }
+}
 
 // Open opens the store named by dsn and applies pending migrations.
 //
@@ -102,15 +129,27 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pr
 // pgx; anything else is an SQLite database file, given either as
 // sqlite:///path/to/file.db or as a plain path. Extra query parameters of an
 // SQLite dsn are passed to the driver after the store's own pragmas.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+//
+// Secret columns are sealed (see WithSealer); rows written in plaintext by
+// an older release are sealed here, and a key that does not open the
+// stored secrets fails Open.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var (
-		sdb *sql.DB
-		d   dialect
-		err error
+		sdb  *sql.DB
+		d    dialect
+		err  error
+		o    options
+		path string
 	)
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		d = postgresDialect
+		if o.sealer == nil {
+			return nil, errors.New("sqlstore: a PostgreSQL store needs a secrets key (WithSealer)")
+		}
 		sdb, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
@@ -121,8 +160,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb.SetMaxIdleConns(8)
 	default:
 		d = sqliteDialect
-		path, query, err := sqlitePath(dsn)
+		var query string
+		path, query, err = sqlitePath(dsn)
 		if err != nil {
+			return nil, err
+		}
+		if o.sealer == nil {
+			if o.sealer, err = sealer.LoadKeyFile(filepath.Join(filepath.Dir(path), sealer.DefaultKeyFile), true); err != nil {
+				return nil, fmt.Errorf("sqlstore: %w", err)
+			}
+		}
+		if err := restrictSQLiteFiles(path, true); err != nil {
 			return nil, err
 		}
 		q := sqlitePragmas
@@ -137,7 +185,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb.SetMaxOpenConns(8)
 		sdb.SetMaxIdleConns(8)
 	}
-	db := &DB{Now: time.Now, db: sdb, d: d}
+	db := &DB{Now: time.Now, db: sdb, d: d, sealer: o.sealer}
 	if err := ping(ctx, sdb); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("sqlstore: connect %s: %w", d.engine, err)
@@ -146,7 +194,39 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if err := db.sealSecrets(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if path != "" {
+		// The first connection made the -wal and -shm files.
+		if err := restrictSQLiteFiles(path, false); err != nil {
+			sdb.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// restrictSQLiteFiles gives the database file and its -wal and -shm files
+// sqliteFileMode. With create it first creates a missing database file
+// with that mode (SQLite takes an empty file for a new database, and makes
+// its -wal and -shm files with the database file's mode), so that no
+// umask ever lets the file be created readable by others.
+func restrictSQLiteFiles(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, sqliteFileMode)
+		if err != nil {
+			return fmt.Errorf("sqlstore: create %s: %w", path, err)
+		}
+		f.Close()
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, sqliteFileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	return nil
 }
 
 // ping connects once. On SQLite it retries while the file is busy: the

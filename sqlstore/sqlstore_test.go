@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/sealer"
 )
 
 // newStoreFunc returns the dsn of a fresh, empty store that lives until the
@@ -93,6 +94,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"FindOperations", testFindOperations},
 		{"ClaimLease", testClaimLease},
 		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimBackoff", testClaimBackoff},
 		{"UpdateOperation", testUpdateOperation},
 		{"FinishOperation", testFinishOperation},
 		{"AccessKeys", testAccessKeys},
@@ -110,6 +112,8 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"DeleteInstanceTakesTopics", testDeleteInstanceTakesTopics},
 		{"Nonce", testNonce},
 		{"GCRA", testGCRA},
+		{"StatementCacheBounded", testStatementCacheBounded},
+		{"SecretsSealed", testSecretsSealed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,10 +127,28 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// testSealer is the secrets key of the PostgreSQL stores of the suite; an
+// SQLite store takes its key file beside the database, as in production.
+var testSealer = func() *sealer.Sealer {
+	s, err := sealer.New([]byte("kafkaplane conformance suite key"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// storeOptions are the Open options of the suite for dsn.
+func storeOptions(dsn string) []Option {
+	if strings.HasPrefix(dsn, "postgres") {
+		return []Option{WithSealer(testSealer)}
+	}
+	return nil
+}
+
 // openStore opens dsn with a fixed clock and closes it when the test ends.
 func openStore(t *testing.T, dsn string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), dsn)
+	db, err := Open(context.Background(), dsn, storeOptions(dsn)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -220,7 +242,7 @@ func testMigrations(t *testing.T, dsn string) {
 		dbs := make([]*DB, 4)
 		errs := make([]error, len(dbs))
 		for i := range dbs {
-			wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn) })
+			wg.Go(func() { dbs[i], errs[i] = Open(ctx, dsn, storeOptions(dsn)...) })
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -591,6 +613,55 @@ func testClaimLease(t *testing.T, dsn string) {
 	must(t, err)
 	if c5 != nil {
 		t.Fatalf("claimed again: %+v", c5)
+	}
+}
+
+// testClaimBackoff: an operation released with a next-attempt time is not
+// claimed before it, other operations are, and the attempt count and the
+// time survive a reopen of the store (a restarted process).
+func testClaimBackoff(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	i1 := mustCreateInstance(t, db, newInstance("i-1", "acct1", "cn-hangzhou"))
+	i2 := mustCreateInstance(t, db, newInstance("i-2", "acct1", "cn-hangzhou"))
+	o1, o2 := newOperation("op-old", i1), newOperation("op-new", i2)
+	o1.CreatedAt, o2.CreatedAt = t0.Add(-time.Minute), t0
+	startOp(t, db, i1, o1)
+	startOp(t, db, i2, o2)
+
+	const lease = 30 * time.Second
+	c1, err := db.ClaimOperation(ctx, "worker-a", t0, lease)
+	must(t, err)
+	if c1 == nil || c1.ID != "op-old" || c1.Attempts != 1 {
+		t.Fatalf("first claim: %+v", c1)
+	}
+	// The attempt failed; the worker releases the lease with a back-off.
+	c1.LeaseOwner, c1.LeaseUntil, c1.NextAttemptAt = "", time.Time{}, t0.Add(8*time.Second)
+	must(t, db.UpdateOperation(ctx, c1))
+
+	// Before its time the older operation is passed over for the newer.
+	c2, err := db.ClaimOperation(ctx, "worker-b", t0.Add(time.Second), lease)
+	must(t, err)
+	if c2 == nil || c2.ID != "op-new" {
+		t.Fatalf("claim during back-off: %+v", c2)
+	}
+	none, err := db.ClaimOperation(ctx, "worker-b", t0.Add(8*time.Second-time.Microsecond), lease)
+	must(t, err)
+	if none != nil {
+		t.Fatalf("claimed before its next attempt: %+v", none)
+	}
+
+	db.Close()
+	db = openStore(t, dsn)
+	got, err := db.FindOperation(ctx, "acct1", "op-old")
+	must(t, err)
+	if got.Attempts != 1 || !got.NextAttemptAt.Equal(t0.Add(8*time.Second)) {
+		t.Fatalf("after reopen: attempts %d, next attempt %v", got.Attempts, got.NextAttemptAt)
+	}
+	c3, err := db.ClaimOperation(ctx, "worker-c", t0.Add(8*time.Second), lease)
+	must(t, err)
+	if c3 == nil || c3.ID != "op-old" || c3.Attempts != 2 || !c3.NextAttemptAt.Equal(t0.Add(8*time.Second)) {
+		t.Fatalf("claim when due: %+v", c3)
 	}
 }
 
@@ -1727,5 +1798,132 @@ func TestSQLiteDSN(t *testing.T) {
 	must(t, db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
 	if mode != "wal" {
 		t.Fatalf("journal_mode %q, want wal", mode)
+	}
+}
+
+// testStatementCacheBounded drives the statement cache past its size with
+// as many query shapes as InstanceId.N lists of every length give, from
+// several goroutines at once: the cache keeps at most maxCachedStatements
+// statements, every statement it let go is closed, and queries that were
+// using an evicted statement still succeed.
+func testStatementCacheBounded(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	mustCreateInstance(t, db, newInstance("i-stmt", "acct1", "cn-hangzhou"))
+
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for n := 1; n <= maxCachedStatements+40; n++ {
+				ids := []string{"i-stmt"}
+				for i := range n - 1 {
+					ids = append(ids, fmt.Sprintf("i-none-%d-%d", g, i))
+				}
+				got, err := db.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: "acct1", IDs: ids})
+				if err != nil || len(got) != 1 {
+					t.Errorf("FindInstances with %d ids: %d instances, %v", n, len(got), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := db.stmts.len(); n > maxCachedStatements {
+		t.Fatalf("%d statements cached, want at most %d", n, maxCachedStatements)
+	}
+
+	// Every statement the cache handed out is cached or closed.
+	var handed []*sql.Stmt
+	for n := range 3 * maxCachedStatements {
+		s, release, err := db.prepared(ctx, fmt.Sprintf("SELECT %d AS shape", n))
+		must(t, err)
+		release()
+		handed = append(handed, s)
+	}
+	open := 0
+	for _, s := range handed {
+		var x int
+		if err := s.QueryRowContext(ctx).Scan(&x); err == nil {
+			open++
+		}
+	}
+	if open != maxCachedStatements {
+		t.Errorf("%d of %d prepared statements still open, want %d", open, len(handed), maxCachedStatements)
+	}
+}
+
+// storedSecret reads the access_keys.secret column of id as stored.
+func storedSecret(t *testing.T, db *DB, id string) string {
+	t.Helper()
+	var v string
+	must(t, db.db.QueryRow(`SELECT secret FROM access_keys WHERE id = $1`, id).Scan(&v))
+	return v
+}
+
+// testSecretsSealed: AccessKey secrets are stored sealed, bound to their
+// row; plaintext rows of an older database are sealed when it is opened;
+// and a store opened with another key refuses to open rather than serve
+// garbage secrets.
+func testSecretsSealed(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	const secret = "plain-secret-4f1c9e"
+	k := &kafkaplane.AccessKey{ID: "LTAIsealed1", Secret: secret, AccountID: "acct1"}
+	must(t, db.CreateAccessKey(ctx, k, 0))
+	stored := storedSecret(t, db, k.ID)
+	if !sealer.IsSealed(stored) || strings.Contains(stored, secret) {
+		t.Fatalf("stored secret %q", stored)
+	}
+	got, err := db.FindAccessKey(ctx, k.ID)
+	must(t, err)
+	if got.Secret != secret {
+		t.Fatalf("secret read back as %q", got.Secret)
+	}
+
+	// A sealed value moved to another row does not open there.
+	must(t, db.CreateAccessKey(ctx, &kafkaplane.AccessKey{ID: "LTAIsealed2", Secret: "other", AccountID: "acct1"}, 0))
+	if _, err := db.db.Exec(`UPDATE access_keys SET secret = $1 WHERE id = $2`, stored, "LTAIsealed2"); err != nil {
+		t.Fatal(err)
+	}
+	db.forgetKeys()
+	if _, err := db.FindAccessKey(ctx, "LTAIsealed2"); err == nil {
+		t.Fatal("a secret copied from another row opened")
+	}
+	if _, err := db.db.Exec(`DELETE FROM access_keys WHERE id = $1`, "LTAIsealed2"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A row in plaintext, as a database from before sealing holds it, is
+	// sealed by the next Open.
+	if _, err := db.db.Exec(`INSERT INTO access_keys (id, secret, account_id, user_name, status, create_date, modify_index)
+		VALUES ('LTAIlegacy', 'legacy-plain-7d2a', 'acct1', '', 'Active', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	must(t, db.Close())
+	db = openStore(t, dsn)
+	if v := storedSecret(t, db, "LTAIlegacy"); !sealer.IsSealed(v) || strings.Contains(v, "legacy-plain") {
+		t.Fatalf("legacy secret stored as %q after reopen", v)
+	}
+	for id, want := range map[string]string{"LTAIlegacy": "legacy-plain-7d2a", k.ID: secret} {
+		got, err := db.FindAccessKey(ctx, id)
+		must(t, err)
+		if got.Secret != want {
+			t.Errorf("%s: secret %q, want %q", id, got.Secret, want)
+		}
+	}
+	keys, err := db.ListAccessKeys(ctx, "acct1", "")
+	must(t, err)
+	for _, k := range keys {
+		if sealer.IsSealed(k.Secret) {
+			t.Errorf("ListAccessKeys returned a sealed secret for %s", k.ID)
+		}
+	}
+
+	// Another key does not open this database.
+	other, err := sealer.New([]byte("a different key of thirty-two b."))
+	must(t, err)
+	if db2, err := Open(ctx, dsn, WithSealer(other)); err == nil {
+		db2.Close()
+		t.Fatal("opened with another secrets key")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/noncelog"
 	"github.com/kafkaplane/kafkaplane/openapi"
 	"github.com/kafkaplane/kafkaplane/policy"
+	"github.com/kafkaplane/kafkaplane/sealer"
 	"github.com/kafkaplane/kafkaplane/sqlstore"
 	"github.com/kafkaplane/kafkaplane/throttle"
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +68,10 @@ type Main struct {
 	// the key stored in the data dir is used, or one is generated.
 	RootAccessKeyID     string
 	RootAccessKeySecret string
+	// SecretsKeyFile names the key that seals secrets in the store
+	// (KAFKAPLANE_SECRETS_KEY_FILE); when empty, DataDir/secrets.key,
+	// created on first start.
+	SecretsKeyFile string
 	// BrokerRuntime is "kafka" (real brokers) or "fake" (no data plane:
 	// brokers are simulated in memory, for control-plane-only tests).
 	BrokerRuntime  string
@@ -169,6 +174,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	m.RootAccessKeyID = os.Getenv("KAFKAPLANE_ROOT_ACCESS_KEY_ID")
 	m.RootAccessKeySecret = os.Getenv("KAFKAPLANE_ROOT_ACCESS_KEY_SECRET")
+	m.SecretsKeyFile = os.Getenv(sealer.KeyFileEnv)
 	return nil
 }
 
@@ -198,6 +204,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 		return err
 	}
+	// MkdirAll leaves an existing directory's mode alone.
+	if err := os.Chmod(m.DataDir, 0o700); err != nil {
+		return err
+	}
 	m.Catalogue = kafkaplane.DefaultVersionCatalogue()
 	if m.CataloguePath != "" {
 		data, err := os.ReadFile(m.CataloguePath)
@@ -212,8 +222,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if dsn == "" {
 		dsn = filepath.Join(m.DataDir, "kafkaplane.db")
 	}
-	var err error
-	if m.DB, err = sqlstore.Open(ctx, dsn); err != nil {
+	keyFile, create := m.SecretsKeyFile, false
+	if keyFile == "" {
+		keyFile, create = filepath.Join(m.DataDir, sealer.DefaultKeyFile), true
+	}
+	secrets, err := sealer.LoadKeyFile(keyFile, create)
+	if err != nil {
+		return err
+	}
+	if m.DB, err = sqlstore.Open(ctx, dsn, sqlstore.WithSealer(secrets)); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	if err := m.bootstrapRootKey(ctx); err != nil {
