@@ -60,9 +60,6 @@ func (m *Main) Validate() error {
 	if err := m.validQPS(); err != nil {
 		return err
 	}
-	if err := writableDir(m.DataDir); err != nil {
-		return err
-	}
 	m.Catalogue = kafkaplane.DefaultVersionCatalogue()
 	if m.CataloguePath != "" {
 		data, err := os.ReadFile(m.CataloguePath)
@@ -73,7 +70,8 @@ func (m *Main) Validate() error {
 			return fmt.Errorf("--catalogue %s: %w", m.CataloguePath, err)
 		}
 	}
-	return nil
+	// Last: the only check that creates something.
+	return writableDir(m.DataDir)
 }
 
 func (m *Main) brokerPorts() broker.PortRange {
