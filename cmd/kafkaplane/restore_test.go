@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,9 +12,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -238,5 +241,51 @@ func TestRestartThirtyInstances(t *testing.T) {
 			t.Fatalf("restart %d: /healthz %d %q", round, code, body)
 		}
 		t.Logf("restart %d: all %d brokers answered %v after start", round, 3*n, last.Round(time.Millisecond))
+	}
+}
+
+// TestKeeperRestartsLostBrokers takes the brokers of a Running instance
+// away while the service runs (as a failed roll or a crashed data plane
+// would) and refuses their start for a while: the service reports the
+// instance down and starts its brokers once it can.
+func TestKeeperRestartsLostBrokers(t *testing.T) {
+	var refuse atomic.Bool
+	m := startMain(t)
+	fake := m.Runtime.(*broker.Fake)
+	fake.FailOn = func(call string) error {
+		if refuse.Load() && strings.HasPrefix(call, "start ") {
+			return errors.New("simulated: address already in use")
+		}
+		return nil
+	}
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	refuse.Store(true)
+	if err := fake.Stop(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	waitHealth := func(wantCode int, wantIn string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, body := httpGet(t, m.URL()+"/healthz")
+			if code == wantCode && strings.Contains(body, wantIn) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/healthz %d %q, want %d with %q", code, body, wantCode, wantIn)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitHealth(http.StatusServiceUnavailable, id+": simulated: address already in use")
+	if v := metricValue(t, m, "kafkaplane_dataplane_down_instances"); v != "1" {
+		t.Fatalf("kafkaplane_dataplane_down_instances %s, want 1", v)
+	}
+	refuse.Store(false)
+	waitHealth(http.StatusOK, "ok")
+	st, err := fake.Status(context.Background(), id)
+	if err != nil || len(st) != 3 || !st[0].Up {
+		t.Fatalf("brokers after recovery: %+v %v", st, err)
 	}
 }
