@@ -87,7 +87,17 @@ func (d *dataPlaneKeeper) pass(ctx context.Context) time.Time {
 			next = minTime(next, due)
 			continue
 		}
-		err := d.start(ctx, inst)
+		// Decide on a fresh read: the list may be older than an upgrade
+		// that has begun rolling this instance's brokers since.
+		cur, err := d.instances.FindInstance(ctx, inst.AccountID, inst.RegionID, inst.ID)
+		if err == nil && (!serves(cur) || d.healthy(ctx, cur)) {
+			d.recovered(inst.ID)
+			continue
+		}
+		if err == nil {
+			inst = cur
+		}
+		err = d.start(ctx, inst)
 		if ctx.Err() != nil {
 			return next
 		}
