@@ -40,11 +40,7 @@ func (m *Main) Validate() error {
 		return fmt.Errorf("--addr %s lies inside --broker-ports %s; choose a port outside the broker range", m.Addr, ports)
 	}
 	if m.BrokerRuntime == "kafka" {
-		file := m.ephemeralRangeFile
-		if file == "" {
-			file = broker.EphemeralRangeFile
-		}
-		if err := broker.CheckBrokerPorts(ports, file); err != nil {
+		if err := broker.CheckBrokerPorts(ports, broker.EphemeralRangeFile); err != nil {
 			return err
 		}
 	}

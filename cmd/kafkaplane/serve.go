@@ -97,9 +97,6 @@ type Main struct {
 	workerWG sync.WaitGroup
 
 	keeper *dataPlaneKeeper
-	// ephemeralRangeFile replaces the kernel's ephemeral port range file
-	// in tests.
-	ephemeralRangeFile string
 	// closed makes a second Close (after a failed Open) a no-op.
 	closed bool
 }
