@@ -230,24 +230,15 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	}
 
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if k.closed {
+		k.mu.Unlock()
 		return nil, errors.New("broker: runtime closed")
 	}
 	if inst, ok := k.instances[spec.InstanceID]; ok {
-		// Idempotent: brokers already up stay as they are; one left
-		// down by an interrupted restart comes back on its spec version.
-		for i, b := range inst.brokers {
-			if b.up.Load() {
-				continue
-			}
-			b.ver.Store(versions[i])
-			if err := b.listen(k.cfg.ListenHost); err != nil {
-				return nil, err
-			}
-		}
-		return inst.status(), nil
+		k.mu.Unlock()
+		return inst.startDown(k.cfg.ListenHost, versions)
 	}
+	defer k.mu.Unlock()
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -301,6 +292,29 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	k.instances[spec.InstanceID] = inst
 	log.Info("instance started", "brokers", len(inst.brokers), "took", time.Since(start))
 	return inst.status(), nil
+}
+
+// startDown makes Start idempotent for a started instance: brokers that
+// are up stay as they are, and one left down by an interrupted restart
+// comes back on its spec version. It holds rollMu, so it never races a
+// restart in progress: a broker a restart took down is brought back by
+// that restart and found up here.
+func (i *instance) startDown(host string, versions []*apiVersion) ([]BrokerStatus, error) {
+	i.rollMu.Lock()
+	defer i.rollMu.Unlock()
+	if i.stopped {
+		return nil, notStarted(i.id)
+	}
+	for n, b := range i.brokers {
+		if b.up.Load() {
+			continue
+		}
+		b.ver.Store(versions[n])
+		if err := b.listen(host); err != nil {
+			return nil, err
+		}
+	}
+	return i.status(), nil
 }
 
 func (i *instance) status() []BrokerStatus {

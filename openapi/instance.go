@@ -119,9 +119,7 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(describeOp)
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 
-	if s.Topics != nil {
-		s.registerTopics(g)
-	}
+	s.registerTopics(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their

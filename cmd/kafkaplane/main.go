@@ -45,6 +45,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "kafkaplane:", err)
 			return 2
 		}
+		// A setting that cannot work is a usage error: refused before
+		// anything starts.
+		if err := m.Validate(); err != nil {
+			fmt.Fprintln(stderr, "kafkaplane:", err)
+			return 2
+		}
 		m.Stdout = stdout
 		if err := m.Open(ctx); err != nil {
 			fmt.Fprintln(stderr, "kafkaplane:", err)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // TestPortAllocator checks that allocations never overlap, that stored
@@ -13,7 +16,8 @@ func TestPortAllocator(t *testing.T) {
 	m := startMain(t)
 	ctx := context.Background()
 	base := portBlock(t)
-	p := &portAllocator{store: m.DB, min: base, max: base + 5}
+	now := time.Now()
+	p := &broker.PortAllocator{Store: m.DB, Range: broker.PortRange{Min: base, Max: base + 5}, Now: func() time.Time { return now }}
 	first, err := p.Allocate(ctx, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +43,7 @@ func TestPortAllocator(t *testing.T) {
 	if err := m.DB.UpdateInstance(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	p.reserved = nil
+	now = now.Add(broker.PortReservation + time.Second)
 	// Of the six ports, the stored instance holds three: the next
 	// allocation gets the other three, and then none are left.
 	third, err := p.Allocate(ctx, 3)
@@ -54,7 +58,7 @@ func TestPortAllocator(t *testing.T) {
 	if err := m.DB.DeleteInstance(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	p.reserved = nil
+	now = now.Add(broker.PortReservation + time.Second)
 	again, err := p.Allocate(ctx, 3)
 	if err != nil || !slices.Equal(again, first) {
 		t.Fatalf("after delete got %v %v, want %v", again, err, first)

@@ -106,6 +106,10 @@ type Main struct {
 	http     *http.Server
 	cancel   context.CancelFunc
 	workerWG sync.WaitGroup
+
+	keeper *dataPlaneKeeper
+	// closed makes a second Close (after a failed Open) a no-op.
+	closed bool
 }
 
 // NewMain returns a Main with the embedded defaults.
@@ -155,9 +159,11 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--max-instances %d: want 0 (no cap) or more", m.MaxInstances)
 	}
 	m.Regions = splitList(*regions)
-	if _, err := fmt.Sscanf(*ports, "%d-%d", &m.PortMin, &m.PortMax); err != nil || m.PortMin <= 0 || m.PortMax < m.PortMin+2 || m.PortMax > 65535 {
-		return fmt.Errorf("--broker-ports %q: want MIN-MAX with room for three brokers", *ports)
+	pr, err := broker.ParsePortRange(*ports)
+	if err != nil {
+		return fmt.Errorf("--broker-ports %w", err)
 	}
+	m.PortMin, m.PortMax = pr.Min, pr.Max
 	if *qps != "" {
 		m.QPS = map[string]float64{}
 		for _, kv := range splitList(*qps) {
@@ -189,8 +195,18 @@ func splitList(s string) []string {
 }
 
 // Open starts the service: store, credentials, data plane, worker and HTTP
-// endpoint. It returns once the endpoint accepts connections.
-func (m *Main) Open(ctx context.Context) error {
+// endpoint. It returns once the endpoint accepts connections. When it
+// fails it releases whatever it had started (brokers, worker, store,
+// listener) before returning.
+func (m *Main) Open(ctx context.Context) (err error) {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
 	if m.Logger == nil {
 		var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
 		if m.LogJSON {
@@ -198,25 +214,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Logger = slog.New(h)
 	}
-	if err := validAccountID(m.AccountID); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
-		return err
-	}
-	// MkdirAll leaves an existing directory's mode alone.
+	// MkdirAll in Validate leaves an existing directory's mode alone.
 	if err := os.Chmod(m.DataDir, 0o700); err != nil {
 		return err
-	}
-	m.Catalogue = kafkaplane.DefaultVersionCatalogue()
-	if m.CataloguePath != "" {
-		data, err := os.ReadFile(m.CataloguePath)
-		if err != nil {
-			return err
-		}
-		if m.Catalogue, err = kafkaplane.ParseVersionCatalogue(data); err != nil {
-			return err
-		}
 	}
 	dsn := m.DSN
 	if dsn == "" {
@@ -253,10 +253,16 @@ func (m *Main) Open(ctx context.Context) error {
 		Owner:      m.WorkerID,
 		Logger:     m.Logger,
 	})
-	if err := m.Worker.RestoreRunning(ctx); err != nil {
-		m.Logger.Error("restoring brokers", "error", err)
-	}
-	m.workerWG.Add(1)
+	// Brokers are restored before the worker runs, so that a resumed
+	// upgrade finds them up; the keeper then retries those that failed.
+	m.keeper = &dataPlaneKeeper{instances: m.DB, operations: m.DB, runtime: m.Runtime,
+		log: m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
+	m.keeper.pass(ctx)
+	m.workerWG.Add(2)
+	go func() {
+		defer m.workerWG.Done()
+		m.keeper.run(workerCtx)
+	}()
 	go func() {
 		defer m.workerWG.Done()
 		if err := m.Worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -266,6 +272,10 @@ func (m *Main) Open(ctx context.Context) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "kafkaplane_dataplane_down_instances",
+		Help: "Running instances whose brokers are not running; they are being restarted with back-off.",
+	}, func() float64 { return float64(m.keeper.downCount()) }))
 	registry := openapi.NewRegistry()
 	inst := &openapi.Instances{
 		Store:          m.DB,
@@ -273,7 +283,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Catalogue:      m.Catalogue,
 		Runtime:        m.Runtime,
 		Topics:         m.DB,
-		Ports:          &portAllocator{store: m.DB, min: m.PortMin, max: m.PortMax},
+		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts()},
 		Wake:           m.Worker.Wake,
 		AdvertisedHost: m.AdvertisedHost,
 		DomainHost:     m.DomainHost,
@@ -364,17 +374,31 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if down := m.keeper.downReport(); len(down) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "degraded: the brokers of %d running instance(s) are down and being restarted\n%s\n", len(down), strings.Join(down, "\n"))
+		return
+	}
 	io.WriteString(w, "ok\n")
 }
 
 // Close stops serving, lets the in-flight operation step finish, stops the
 // brokers (keeping their data) and closes the store.
+//
+// It releases only what was started, so it is also how a failed Open
+// cleans up, and a second call does nothing.
 func (m *Main) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
 	var errs []error
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
 	}
 	if m.cancel != nil {
 		m.cancel()
@@ -502,70 +526,4 @@ func (m *Main) workerID() (string, error) {
 	}
 	id := "worker-" + strings.ToLower(rand.Text()[:12])
 	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
-}
-
-// portAllocator hands out broker ports from a range: ports held by a
-// stored instance (deleted ones have given theirs back) or handed out by
-// this process in the last minute are skipped, and a port is only handed
-// out if it can be bound now. The minute covers the time between
-// allocation and the StartInstance transaction that stores the ports; a
-// call that failed in between frees its ports when the minute is over.
-type portAllocator struct {
-	store    kafkaplane.InstanceService
-	min, max int
-
-	mu       sync.Mutex
-	reserved map[int]time.Time
-}
-
-// reservation is how long an allocation holds its ports before they must
-// be stored with an instance.
-const reservation = time.Minute
-
-// Allocate implements openapi.PortAllocator.
-func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if p.reserved == nil {
-		p.reserved = map[int]time.Time{}
-	}
-	for port, at := range p.reserved {
-		if now.Sub(at) > reservation {
-			delete(p.reserved, port)
-		}
-	}
-	all, err := p.store.FindInstances(ctx, kafkaplane.InstanceFilter{})
-	if err != nil {
-		return nil, err
-	}
-	used := map[int]bool{}
-	for _, inst := range all {
-		for _, port := range inst.BrokerPorts {
-			used[port] = true
-		}
-	}
-	var out []int
-	for port := p.min; port <= p.max && len(out) < n; port++ {
-		if _, held := p.reserved[port]; held || used[port] || !bindable(port) {
-			continue
-		}
-		out = append(out, port)
-	}
-	if len(out) < n {
-		return nil, kafkaplane.Errorf("ServiceUnavailable", "No free broker ports are left in %d-%d.", p.min, p.max)
-	}
-	for _, port := range out {
-		p.reserved[port] = now
-	}
-	return out, nil
-}
-
-func bindable(port int) bool {
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return false
-	}
-	ln.Close()
-	return true
 }
