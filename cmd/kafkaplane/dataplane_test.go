@@ -310,7 +310,17 @@ func rollWith(t *testing.T, opts ...func(*Main)) {
 	}
 	waitStatus(t, c, id, 5)
 	rollTime := time.Since(rollStart)
+	// Keep producing for a second after the roll, and until the run has
+	// carried enough records to mean something on a loaded machine.
 	time.Sleep(time.Second)
+	for enough := time.Now().Add(30 * time.Second); time.Now().Before(enough); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 1000 {
+			break
+		}
+	}
 	close(stop)
 	wg.Wait()
 	if err := prod.Flush(ctx); err != nil {
