@@ -2,14 +2,14 @@
 // OpenAPI requests, as sent to the alikafka 2019-09-16 API.
 //
 // Two signature schemes are in use and a server must accept both
-// (reference §4.5):
+// (docs/wire.md, Which client signs how):
 //
 //   - V1, "HMAC-SHA1" with SignatureVersion=1.0: the signature is a query
-//     (or form) parameter computed over all other parameters (§4.3). The
+//     (or form) parameter computed over all other parameters (docs/wire.md, V1 signatures). The
 //     legacy Go SDK uses it.
 //   - V3, "ACS3-HMAC-SHA256": the signature travels in the Authorization
 //     header and covers the method, path, query, a chosen set of headers
-//     and, through x-acs-content-sha256, the body (§4.4). The Darabonba
+//     and, through x-acs-content-sha256, the body (docs/wire.md, V3 signatures). The Darabonba
 //     (Tea) SDKs use it by default.
 //
 // The server side uses VerifyV1, ParseAuthorization and VerifyV3; the CLI
@@ -17,7 +17,7 @@
 // functions, so a client and a server built from this package agree byte for
 // byte. The package is pure: it performs no I/O, keeps no state and depends
 // only on the standard library. Checks that need state or a clock — the
-// 15-minute timestamp window and nonce replay (§4.6), looking up the secret
+// 15-minute timestamp window and nonce replay (docs/wire.md, Timestamps and nonces), looking up the secret
 // of an AccessKeyId — belong to the caller; ParseTimestamp only tells a
 // well-formed timestamp from a malformed one.
 //

@@ -9,7 +9,7 @@ import (
 const upperHex = "0123456789ABCDEF"
 
 // PercentEncode encodes s the way every Alibaba signer does (reference
-// §4.3 step 2): the RFC 3986 unreserved bytes A-Z a-z 0-9 - _ . ~ stay as
+// docs/wire.md, V1 signatures step 2): the RFC 3986 unreserved bytes A-Z a-z 0-9 - _ . ~ stay as
 // they are and every other byte of the UTF-8 encoding becomes %XY with
 // upper-case hex. Unlike form encoding, a space is %20 (never +) and * is
 // %2A; a signature computed with form encoding would not match.
@@ -66,7 +66,7 @@ func unreserved(c byte) bool {
 // query and form parameters were merged. (No SDK sends a name twice; this
 // only makes the server's answer deterministic.) An empty value yields
 // "key=" and is never dropped, because the legacy SDK signs SignatureType=
-// (§4.1, §4.3 step 1). A key whose value slice is empty yields nothing, as
+// (docs/wire.md: Common parameters; V1 signatures, step 1). A key whose value slice is empty yields nothing, as
 // with url.Values.Encode.
 func canonicalQuery(params url.Values, skip string) string {
 	keys := make([]string, 0, len(params))

@@ -7,12 +7,12 @@ import (
 )
 
 // TimestampLayout is the Go layout of the V1 Timestamp parameter and of the
-// V3 x-acs-date header: ISO 8601 in UTC with a literal Z (reference §4.1,
-// §4.4).
+// V3 x-acs-date header: ISO 8601 in UTC with a literal Z (docs/wire.md: Common parameters;
+// V3 signatures).
 const TimestampLayout = "2006-01-02T15:04:05Z"
 
 // ErrTimestampFormat reports a timestamp that is not ISO 8601 UTC. A server
-// answers it with InvalidTimeStamp.Format (reference §4.6, §5.3).
+// answers it with InvalidTimeStamp.Format (docs/wire.md: Timestamps and nonces; Gateway error codes).
 var ErrTimestampFormat = errors.New("rpcsig: timestamp is not in the format YYYY-MM-DDThh:mm:ssZ")
 
 // FormatTimestamp renders t in UTC with TimestampLayout, the form every
@@ -26,7 +26,7 @@ func FormatTimestamp(t time.Time) string {
 // the same with 1 to 9 fractional-second digits (YYYY-MM-DDThh:mm:ss.sssZ).
 // Anything else — a numeric offset, a lower-case t or z, missing leading
 // zeros, out-of-range fields — is rejected with an error wrapping
-// ErrTimestampFormat (reference §4.6).
+// ErrTimestampFormat (docs/wire.md, Timestamps and nonces).
 //
 // The shape is checked by hand first because time.Parse alone is lenient:
 // it accepts a one-digit hour for layout "15".

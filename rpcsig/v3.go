@@ -14,7 +14,7 @@ import (
 )
 
 // V3 algorithm names as they appear first in the Authorization header
-// (reference §4.4). Only AlgorithmACS3HMACSHA256 can be verified here; the
+// (docs/wire.md, V3 signatures). Only AlgorithmACS3HMACSHA256 can be verified here; the
 // other two are recognised so that a server can reject them precisely.
 const (
 	// AlgorithmACS3HMACSHA256 is the default V3 algorithm of the SDKs.
@@ -26,7 +26,7 @@ const (
 )
 
 // V3 header names, lower-case as they appear in the canonical request
-// (reference §4.4).
+// (docs/wire.md, V3 signatures).
 const (
 	// HeaderHost is always signed; see HeaderWithHost.
 	HeaderHost = "host"
@@ -34,9 +34,9 @@ const (
 	HeaderContentType = "content-type"
 	// HeaderAuthorization carries the V3 signature; never signed.
 	HeaderAuthorization = "authorization"
-	// HeaderACSDate is the signing time in TimestampLayout (§4.6).
+	// HeaderACSDate is the signing time in TimestampLayout (docs/wire.md, Timestamps and nonces).
 	HeaderACSDate = "x-acs-date"
-	// HeaderACSNonce is unique per request, for replay detection (§4.6).
+	// HeaderACSNonce is unique per request, for replay detection (docs/wire.md, Timestamps and nonces).
 	HeaderACSNonce = "x-acs-signature-nonce"
 	// HeaderACSContentHash is HashPayload of the body; see VerifyPayload.
 	HeaderACSContentHash = "x-acs-content-sha256"
@@ -49,7 +49,7 @@ const (
 )
 
 // Errors of V3 parsing and verification. A server maps them to wire codes
-// with errors.Is; the suggested codes are those of reference §5.3.
+// with errors.Is; the suggested codes are those of docs/wire.md, Gateway error codes.
 var (
 	// ErrMalformedAuthorization: the Authorization header does not have the
 	// layout "ALG Credential=..,SignedHeaders=..,Signature=..".
@@ -68,7 +68,7 @@ var (
 	ErrPayloadHashMismatch = errors.New("rpcsig: x-acs-content-sha256 does not match the request body")
 )
 
-// Authorization is a parsed V3 Authorization header (reference §4.4 step 8).
+// Authorization is a parsed V3 Authorization header (docs/wire.md, V3 signatures step 8).
 type Authorization struct {
 	// Algorithm is the scheme name, one of the Algorithm constants.
 	Algorithm string
@@ -94,7 +94,7 @@ func (a Authorization) String() string {
 // Spaces around the comma-separated fields are tolerated and the fields may
 // come in any order, but each must appear exactly once with a non-empty
 // value, SignedHeaders entries must be header-name tokens and Signature
-// must be hex. Any of the three ACS3 algorithms (§4.4 "Variants") parses,
+// must be hex. Any of the three ACS3 algorithms (docs/wire.md, V3 signatures, algorithms) parses,
 // so the caller can report an unsupported one by name; any other scheme
 // yields an error wrapping ErrUnsupportedAlgorithm, and a bad layout one
 // wrapping ErrMalformedAuthorization.
@@ -155,7 +155,7 @@ func ParseAuthorization(h string) (Authorization, error) {
 }
 
 // HashPayload returns hex(SHA-256(body)), the x-acs-content-sha256 value
-// and the HashedPayload line of the canonical request (reference §4.4). An
+// and the HashedPayload line of the canonical request (docs/wire.md, V3 signatures). An
 // empty body hashes to e3b0c442...b855.
 func HashPayload(body []byte) string {
 	sum := sha256.Sum256(body)
@@ -164,7 +164,7 @@ func HashPayload(body []byte) string {
 
 // HeaderWithHost returns a copy of h with Host set to host. A Go server
 // moves the Host header out of Request.Header into Request.Host, but V3
-// always signs host (reference §4.4 step 3), so callers pass
+// always signs host (docs/wire.md, V3 signatures step 3), so callers pass
 // HeaderWithHost(r.Header, r.Host) wherever this package asks for headers.
 func HeaderWithHost(h http.Header, host string) http.Header {
 	c := h.Clone()
@@ -175,7 +175,7 @@ func HeaderWithHost(h http.Header, host string) http.Header {
 	return c
 }
 
-// V3CanonicalURI returns the CanonicalURI of reference §4.4 step 1 for a
+// V3CanonicalURI returns the CanonicalURI of docs/wire.md, V3 signatures step 1 for a
 // decoded path (r.URL.Path): each segment percent-encoded like a query
 // value, segments joined by "/", and "" treated as "/". RPC requests always
 // use "/", for which this is the identity.
@@ -191,7 +191,7 @@ func V3CanonicalURI(path string) string {
 }
 
 // V3CanonicalQueryString returns the CanonicalQueryString of reference
-// §4.4 step 2: all query parameters, sorted, key=enc(value), an empty
+// docs/wire.md, V3 signatures step 2: all query parameters, sorted, key=enc(value), an empty
 // value as "key=". Keys are percent-encoded too, which Darabonba skips;
 // that only matters for names outside the unreserved set, which no API
 // uses, and it keeps "&" and "=" inside a name from forging a pair.
@@ -200,7 +200,7 @@ func V3CanonicalQueryString(query url.Values) string {
 	return canonicalQuery(query, "")
 }
 
-// V3SignedHeaderNames returns the names a V3 signer signs (reference §4.4
+// V3SignedHeaderNames returns the names a V3 signer signs (docs/wire.md, V3 signatures
 // step 3): host, content-type and every x-acs-* header present in h,
 // lower-cased, sorted and de-duplicated. h must include Host (see
 // HeaderWithHost). SignV3 signs exactly these; CheckSignedHeaders requires
@@ -218,7 +218,7 @@ func V3SignedHeaderNames(h http.Header) []string {
 }
 
 // normaliseSignedHeaders lower-cases, sorts and de-duplicates names and
-// drops empty ones, giving the canonical SignedHeaders list (§4.4 steps
+// drops empty ones, giving the canonical SignedHeaders list (docs/wire.md, V3 signatures steps
 // 3-4 define it as sorted lower-case names).
 func normaliseSignedHeaders(names []string) []string {
 	out := make([]string, 0, len(names))
@@ -245,7 +245,7 @@ func lowerHeaderValues(h http.Header) map[string][]string {
 	return m
 }
 
-// V3CanonicalRequest returns the CanonicalRequest of reference §4.4 step 5:
+// V3CanonicalRequest returns the CanonicalRequest of docs/wire.md, V3 signatures step 5:
 //
 //	Method\nCanonicalURI\nCanonicalQueryString\nCanonicalHeaders\nSignedHeaders\nHashedPayload
 //
@@ -286,14 +286,14 @@ func V3CanonicalRequest(method, path string, query url.Values, headers http.Head
 }
 
 // V3StringToSign returns "ACS3-HMAC-SHA256\n" + hex(SHA-256(canonicalRequest))
-// (reference §4.4 step 6).
+// (docs/wire.md, V3 signatures step 6).
 func V3StringToSign(canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
 	return AlgorithmACS3HMACSHA256 + "\n" + hex.EncodeToString(sum[:])
 }
 
 // V3Sign returns hex(HMAC-SHA256(secret, stringToSign)). Unlike V1 the key
-// is the bare secret, without "&" (reference §4.4 step 7).
+// is the bare secret, without "&" (docs/wire.md, V3 signatures step 7).
 func V3Sign(secret, stringToSign string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(stringToSign))
@@ -303,7 +303,7 @@ func V3Sign(secret, stringToSign string) string {
 // CheckSignedHeaders reports, with an error wrapping ErrIncompleteSignature,
 // a request whose signature leaves out a header that must be covered: host,
 // content-type when present, and every x-acs-* header present (reference
-// §4.4 step 3; Alibaba answers IncompleteSignature). Without this rule a
+// docs/wire.md, V3 signatures step 3; Alibaba answers IncompleteSignature). Without this rule a
 // client could sign nothing but host and let anyone rewrite x-acs-action or
 // the nonce. headers must include Host.
 func CheckSignedHeaders(headers http.Header, signedHeaders []string) error {
@@ -322,7 +322,7 @@ func CheckSignedHeaders(headers http.Header, signedHeaders []string) error {
 
 // VerifyPayload checks that the x-acs-content-sha256 header equals
 // HashPayload(body). The V3 signature covers that header, not the body, so
-// this check is what binds the body to the signature (reference §4.4). A
+// this check is what binds the body to the signature (docs/wire.md, V3 signatures). A
 // missing header wraps ErrIncompleteSignature, a wrong one is
 // ErrPayloadHashMismatch. Hex case is ignored since the digest is the
 // same.
@@ -362,8 +362,8 @@ func contentHash(headers http.Header) (string, bool) {
 //
 // ok is true only when err is nil and every check passed. stringToSign is
 // returned whenever the canonical request could be built, for the
-// SignatureDoesNotMatch message (reference §5.2). The clock and nonce
-// checks on x-acs-date and x-acs-signature-nonce are the caller's (§4.6).
+// SignatureDoesNotMatch message (docs/wire.md, Error envelope). The clock and nonce
+// checks on x-acs-date and x-acs-signature-nonce are the caller's (docs/wire.md, Timestamps and nonces).
 func VerifyV3(method, path string, query url.Values, headers http.Header, body []byte, auth Authorization, secret string) (stringToSign string, ok bool, err error) {
 	if auth.Algorithm != AlgorithmACS3HMACSHA256 {
 		return "", false, fmt.Errorf("%w: %q", ErrUnsupportedAlgorithm, truncate(auth.Algorithm, 64))
@@ -391,11 +391,11 @@ func VerifyV3(method, path string, query url.Values, headers http.Header, body [
 // (now, UTC), x-acs-signature-nonce, x-acs-content-sha256 (hash of body)
 // and Authorization, signing host (req.Host, or req.URL.Host when empty),
 // content-type if set, and every x-acs-* header, as the Darabonba SDK does
-// (reference §4.4). The caller sets x-acs-action, x-acs-version, any
+// (docs/wire.md, V3 signatures). The caller sets x-acs-action, x-acs-version, any
 // content-type and the query in req.URL.RawQuery before the call, and the
 // body itself: SignV3 does not touch req.Body. An empty Method signs as
 // GET, which is what net/http sends. nonce must be unique per request,
-// a retry included (§4.6).
+// a retry included (docs/wire.md, Timestamps and nonces).
 func SignV3(req *http.Request, body []byte, accessKeyID, secret string, now time.Time, nonce string) error {
 	if req == nil || req.URL == nil {
 		return errors.New("rpcsig: SignV3 needs a request with a URL")

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// vectorBParams are the parameters of worked example B (reference §4.3).
+// vectorBParams are the parameters of the worked example (docs/wire.md, Worked example: V1).
 func vectorBParams() url.Values {
 	return url.Values{
 		"AccessKeyId":      {"testid"},
@@ -28,7 +28,7 @@ func TestPercentEncode(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"AZaz09-_.~", "AZaz09-_.~"},
-		{"a b*c~d+e/é", "a%20b%2Ac~d%2Be%2F%C3%A9"}, // §4.3 encoding check
+		{"a b*c~d+e/é", "a%20b%2Ac~d%2Be%2F%C3%A9"}, // docs/wire.md, V1 signatures encoding check
 		{"=&%", "%3D%26%25"},
 		{"\x00\xff", "%00%FF"},
 		{"2020-01-01T12:00:00Z", "2020-01-01T12%3A00%3A00Z"},
@@ -53,7 +53,7 @@ func TestV1Vectors(t *testing.T) {
 	}
 	withType := vectorBParams()
 	withType.Set("SignatureType", "")
-	// GetInstanceList values quoted in §4.3 under example A.
+	// GetInstanceList values quoted in docs/wire.md, Worked example: V1.
 	getInstanceList := url.Values{}
 	for k, v := range vectorA {
 		getInstanceList[k] = v
