@@ -13,7 +13,7 @@ import (
 // Codes returned by VersionCatalogue.PlanUpgrade. ONS_INIT_ENV_ERROR is the
 // code the real service returns when there is nothing to upgrade (Terraform
 // swallows it); the others are kafkaplane's documented names for refusals
-// the alikafka reference leaves unnamed.
+// alikafka does not name (docs/upgrade.md, Refusals).
 const (
 	CodeNothingToUpgrade   = "ONS_INIT_ENV_ERROR"
 	CodeDowngrade          = "BIZ_VERSION_DOWNGRADE_NOT_SUPPORTED"
@@ -239,7 +239,7 @@ type UpgradePlan struct {
 // Major reports whether the plan changes the open-source version.
 func (p UpgradePlan) Major() bool { return p.SourceVersion != p.TargetVersion }
 
-// PlanUpgrade applies UpgradeInstanceVersion's rules (the seed's
+// PlanUpgrade applies UpgradeInstanceVersion's rules (docs/upgrade.md,
 // TargetVersion table) to an instance on version/minor:
 //
 //   - target equals the current version and the minor is not the latest:

@@ -16,7 +16,7 @@ func TestPlanUpgradeSeedTable(t *testing.T) {
 		wantVersion, wantMinor string
 		wantCode               string
 	}{
-		// The seed's table, row by row.
+		// docs/upgrade.md, TargetVersion table, row by row.
 		{"0.10.2 not latest → 0.10.2", "0.10.2", oldMinor, "0.10.2", "0.10.2", latest010, ""},
 		{"0.10.2 not latest → 2.2.0", "0.10.2", oldMinor, "2.2.0", "2.2.0", latest220, ""},
 		{"0.10.2 latest → 2.2.0", "0.10.2", latest010, "2.2.0", "2.2.0", latest220, ""},

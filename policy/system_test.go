@@ -70,7 +70,7 @@ func TestSystemPolicyShapes(t *testing.T) {
 }
 
 // TestSystemPolicyDecisions pins the consequences the API layer relies on,
-// notably the one in alikafka-openapi.md §6: ReadOnlyAccess works on RAM
+// notably the one in docs/ram.md, System policies: ReadOnlyAccess works on RAM
 // action names, so it allows alikafka:ListInstance (GetInstanceList) but not
 // alikafka:UpdateInstance (UpgradeInstanceVersion).
 func TestSystemPolicyDecisions(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 
 const upperHex = "0123456789ABCDEF"
 
-// PercentEncode encodes s the way every Alibaba signer does (reference
-// docs/wire.md, V1 signatures step 2): the RFC 3986 unreserved bytes A-Z a-z 0-9 - _ . ~ stay as
+// PercentEncode encodes s the way every Alibaba signer does (docs/wire.md,
+// Percent-encoding): the RFC 3986 unreserved bytes A-Z a-z 0-9 - _ . ~ stay as
 // they are and every other byte of the UTF-8 encoding becomes %XY with
 // upper-case hex. Unlike form encoding, a space is %20 (never +) and * is
 // %2A; a signature computed with form encoding would not match.

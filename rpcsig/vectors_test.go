@@ -28,7 +28,7 @@ func TestPercentEncode(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"AZaz09-_.~", "AZaz09-_.~"},
-		{"a b*c~d+e/é", "a%20b%2Ac~d%2Be%2F%C3%A9"}, // docs/wire.md, V1 signatures encoding check
+		{"a b*c~d+e/é", "a%20b%2Ac~d%2Be%2F%C3%A9"}, // docs/wire.md, Percent-encoding
 		{"=&%", "%3D%26%25"},
 		{"\x00\xff", "%00%FF"},
 		{"2020-01-01T12:00:00Z", "2020-01-01T12%3A00%3A00Z"},

@@ -47,8 +47,8 @@ func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now time.
 
 // TakeGCRA takes one request from the GCRA limiter of key at now, with
 // emission interval T = interval (1/rate) and burst tolerance
-// τ = tolerance (interval·(burst−1)). It is the single statement of the
-// style reference §A4: an upsert of the key's theoretical arrival time
+// τ = tolerance (interval·(burst−1)). It is one statement implementing
+// the GCRA of docs/quotas.md: an upsert of the key's theoretical arrival time
 // (tat) that only writes when max(tat, now) − now ≤ τ, setting
 // tat = max(tat, now) + T. The row lock of ON CONFLICT serialises
 // concurrent callers, so replicas sharing a PostgreSQL database share the

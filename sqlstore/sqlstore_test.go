@@ -1069,7 +1069,7 @@ func testUsers(t *testing.T, dsn string) {
 	diff(t, "users after delete", users, []*kafkaplane.User{bob})
 }
 
-// seedSystemPolicies stores the two system policies of the RAM issue.
+// seedSystemPolicies stores the two kafka system policies (docs/ram.md, System policies).
 func seedSystemPolicies(t *testing.T, db *DB) {
 	t.Helper()
 	for _, name := range []string{"AliyunKafkaFullAccess", "AliyunKafkaReadOnlyAccess"} {
