@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{id: s.cfg.RequestID(), format: "JSON", action: "unknown", header: w.Header()}
 	w.Header().Set("x-acs-request-id", c.id)
-	body, status, err := s.serve(r, c)
+	body, status, err := s.serveRecovered(r, c)
 	code := "200"
 	if err != nil {
 		var wireCode string
@@ -152,6 +153,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelError
 	}
 	s.cfg.Logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// serveRecovered runs the pipeline and turns a panic anywhere in it into
+// an ordinary error, which toWire answers as InternalError with the
+// RequestId and logs with the stack; the request is then logged and counted
+// like any other instead of the connection being dropped.
+func (s *Server) serveRecovered(r *http.Request, c *call) (body []byte, status int, err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		body, status, err = nil, 0, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+	}()
+	return s.serve(r, c)
 }
 
 // serve runs the pipeline and returns the success body.
