@@ -291,11 +291,18 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 
 // mergeParams merges the query with a form-urlencoded body, as Alibaba's
 // gateway does: the legacy SDK sends everything in the query, other clients
-// in the body, and a V1 signature covers their union.
+// in the body, and a V1 signature covers their union. A V3 client may put
+// some parameters in the query and others in the body, but no official
+// client sends one name twice. A name that occurs more than once, in either
+// part or across both, is refused: the signature would cover every value
+// while a handler reads only one, so the request is ambiguous.
 func mergeParams(r *http.Request, body []byte) (url.Values, error) {
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, apierr.InvalidParameter.Errorf("The query string is not well formed.")
+	}
+	if err := singleValued(params, nil); err != nil {
+		return nil, err
 	}
 	if len(body) == 0 {
 		return params, nil
@@ -308,10 +315,35 @@ func mergeParams(r *http.Request, body []byte) (url.Values, error) {
 	if err != nil {
 		return nil, apierr.InvalidParameter.Errorf("The form body is not well formed.")
 	}
+	if err := singleValued(form, params); err != nil {
+		return nil, err
+	}
 	for k, vs := range form {
-		params[k] = append(params[k], vs...)
+		params[k] = vs
 	}
 	return params, nil
+}
+
+// singleValued refuses a parameter given more than once in vs, or given in
+// vs and also in other; of several, it names the first in byte order.
+func singleValued(vs, other url.Values) error {
+	dup, found := "", false
+	for k, v := range vs {
+		if _, also := other[k]; (len(v) > 1 || also) && (!found || k < dup) {
+			dup, found = k, true
+		}
+	}
+	if found {
+		return duplicateParameter(dup)
+	}
+	return nil
+}
+
+func duplicateParameter(name string) error {
+	if len(name) > 64 {
+		name = name[:64] + "..."
+	}
+	return apierr.InvalidParameter.Errorf("The parameter %q is specified more than once; each parameter may be sent once, in the query or in the body.", name)
 }
 
 // throttle applies the action's limit keyed by (account, region, action),

@@ -1,10 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+	"github.com/kafkaplane/kafkaplane/rpcsig"
 )
 
 // TestListPagingExtremes pages topic and consumer lists with the largest
@@ -33,5 +42,86 @@ func TestListPagingExtremes(t *testing.T) {
 		if r.status != 400 || r.code != "InvalidParameter.MaxItems" {
 			t.Errorf("%s ListUsers MaxItems=MaxInt64: %+v", cl.name(), r)
 		}
+	}
+}
+
+// rawSend sends a request built by hand to the server and decodes the JSON
+// answer; it is how a hostile or broken client meets the gateway.
+func rawSend(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("HTTP %d, body %q: %v", resp.StatusCode, raw, err)
+	}
+	return resp.StatusCode, body
+}
+
+func orderParams() url.Values {
+	return url.Values{
+		"Action": {"CreatePostPayOrder"}, "Version": {"2019-09-16"}, "Format": {"JSON"}, "RegionId": {testRegion},
+		"DeployType": {"5"}, "DiskType": {"1"}, "IoMaxSpec": {"alikafka.hw.2xlarge"},
+	}
+}
+
+// TestDuplicateParametersRefused: a parameter sent twice, signed with both
+// values, is refused with InvalidParameter whether the copies are in the
+// query, in the body or one in each, with either signature, and nothing is
+// bought.
+func TestDuplicateParametersRefused(t *testing.T) {
+	m := startMain(t, lcFastQPS)
+	now := time.Now()
+	form := "application/x-www-form-urlencoded"
+	v1 := func(nonce string, split func(signed url.Values) (query url.Values, body string)) *http.Request {
+		p := orderParams()
+		p["DiskSize"] = []string{"500", "100"}
+		rpcsig.SignV1("POST", p, testKeyID, testKeySecret, now, nonce)
+		q, body := split(p)
+		req, _ := http.NewRequest("POST", m.URL()+"/?"+q.Encode(), strings.NewReader(body))
+		req.Header.Set("Content-Type", form)
+		return req
+	}
+	cases := map[string]*http.Request{
+		"v1 query twice": v1("dup-1", func(p url.Values) (url.Values, string) { return p, "" }),
+		"v1 body twice": v1("dup-2", func(p url.Values) (url.Values, string) {
+			return url.Values{}, p.Encode()
+		}),
+		"v1 query and body": v1("dup-3", func(p url.Values) (url.Values, string) {
+			q := maps.Clone(p)
+			q["DiskSize"] = []string{"500"}
+			return q, "DiskSize=100"
+		}),
+	}
+	{
+		q := orderParams()
+		q.Del("Action")
+		q.Del("Version")
+		q.Set("DiskSize", "500")
+		body := []byte("DiskSize=100")
+		req, _ := http.NewRequest("POST", m.URL()+"/?"+q.Encode(), bytes.NewReader(body))
+		req.Header.Set("Content-Type", form)
+		req.Header.Set("x-acs-action", "CreatePostPayOrder")
+		req.Header.Set("x-acs-version", "2019-09-16")
+		if err := rpcsig.SignV3(req, body, testKeyID, testKeySecret, now, "dup-4"); err != nil {
+			t.Fatal(err)
+		}
+		cases["v3 query and body"] = req
+	}
+	for name, req := range cases {
+		status, body := rawSend(t, req)
+		msg, _ := body["Message"].(string)
+		if status != 400 || body["Code"] != "InvalidParameter" || !strings.Contains(msg, `"DiskSize" is specified more than once`) || body["RequestId"] == "" {
+			t.Errorf("%s: HTTP %d %v", name, status, body)
+		}
+	}
+	c := kafkaClient(t, m.ListenAddr())
+	list, err := c.GetInstanceList(alikafka.CreateGetInstanceListRequest())
+	if err != nil || len(list.InstanceList.InstanceVO) != 0 {
+		t.Fatalf("after refused orders: %v %+v", err, list.InstanceList)
 	}
 }
