@@ -46,6 +46,9 @@ type Config struct {
 	QPS    map[string]float64
 	Logger *slog.Logger
 	Now    func() time.Time
+	// NonceCap caps the unexpired signature nonces one AccessKey may hold
+	// (DefaultNoncesPerKey when 0).
+	NonceCap int
 	// Metrics receives the request counters and latency histogram; nil
 	// keeps them unregistered.
 	Metrics prometheus.Registerer
@@ -68,9 +71,15 @@ type Server struct {
 // maxBody bounds a request body; RPC bodies are small forms.
 const maxBody = 1 << 20
 
-// skew is how far a request's timestamp may be from the server's clock;
-// the same window bounds how long nonces are remembered.
+// skew is how far a request's timestamp may be from the server's clock.
+// A nonce is remembered until its request's timestamp is more than skew in
+// the past, so for at most 2·skew after its use.
 const skew = 15 * time.Minute
+
+// DefaultNoncesPerKey is the default cap on one AccessKey's unexpired
+// nonces: 200,000 is about 110 requests a second for the longest retention
+// (30 minutes), above the sum of the quotas a key can use in practice.
+const DefaultNoncesPerKey = 200_000
 
 // NewServer returns a Server for cfg.
 func NewServer(cfg Config) *Server {
@@ -82,6 +91,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.RequestID == nil {
 		cfg.RequestID = newRequestID
+	}
+	if cfg.NonceCap <= 0 {
+		cfg.NonceCap = DefaultNoncesPerKey
 	}
 	s := &Server{cfg: cfg, regions: map[string]bool{}}
 	for _, r := range cfg.Regions {
@@ -381,6 +393,10 @@ func (s *Server) throttle(ctx context.Context, req *Request, c *call) error {
 // the only place that does so. Unexpected errors become InternalError and
 // are logged with the RequestId; their text never reaches the caller.
 func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byte) {
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		rl.setHeader(c.header, s.cfg.Now())
+	}
 	var e *kafkaplane.Error
 	if !errors.As(err, &e) {
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
@@ -408,6 +424,23 @@ func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byt
 		return d.HTTPStatus, e.Code, renderXML("Error", o)
 	}
 	return d.HTTPStatus, e.Code, renderJSON(o)
+}
+
+// rateLimited is a refusal that tells the client when to retry. The V3
+// SDKs read TimeLeft (milliseconds) from x-ratelimit-user-api to decide
+// when to retry a Throttling.User error.
+type rateLimited struct {
+	err        *kafkaplane.Error
+	limit      int
+	retryAfter time.Duration
+}
+
+func (e *rateLimited) Error() string { return e.err.Error() }
+func (e *rateLimited) Unwrap() error { return e.err }
+
+func (e *rateLimited) setHeader(h http.Header, now time.Time) {
+	h.Set("x-ratelimit-user-api", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
+		e.limit, e.retryAfter.Milliseconds()+1, now.Add(e.retryAfter).UnixMilli()))
 }
 
 func product(c *call) string {

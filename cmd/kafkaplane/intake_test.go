@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/rpcsig"
 )
 
@@ -123,5 +126,86 @@ func TestDuplicateParametersRefused(t *testing.T) {
 	list, err := c.GetInstanceList(alikafka.CreateGetInstanceListRequest())
 	if err != nil || len(list.InstanceList.InstanceVO) != 0 {
 		t.Fatalf("after refused orders: %v %+v", err, list.InstanceList)
+	}
+}
+
+// TestFutureDatedReplayRefused: a request signed by a clock 14 minutes
+// fast is accepted; replayed 16 minutes later, when its timestamp is still
+// within the window, it is refused, also after a restart, and no second
+// order is created.
+func TestFutureDatedReplayRefused(t *testing.T) {
+	var offset atomic.Int64
+	clock := func(m *Main) { m.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) } }
+	dir := t.TempDir()
+	m := startMain(t, lcFastQPS, clock, func(m *Main) { m.DataDir = dir })
+	p := orderParams()
+	p.Set("DiskSize", "500")
+	rpcsig.SignV1("POST", p, testKeyID, testKeySecret, time.Now().Add(14*time.Minute), "ahead-1")
+	send := func(m *Main) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", m.URL()+"/?"+p.Encode(), nil)
+		return rawSend(t, req)
+	}
+	if status, body := send(m); status != 200 {
+		t.Fatalf("first use: HTTP %d %v", status, body)
+	}
+	offset.Store(int64(16 * time.Minute))
+	if status, body := send(m); status != 400 || body["Code"] != "SignatureNonceUsed" {
+		t.Fatalf("replay 16 minutes later: HTTP %d %v", status, body)
+	}
+	m.Close()
+	offset.Store(int64(20 * time.Minute))
+	m2 := startMain(t, lcFastQPS, clock, func(m *Main) { m.DataDir = dir })
+	if status, body := send(m2); status != 400 || body["Code"] != "SignatureNonceUsed" {
+		t.Fatalf("replay after a restart: HTTP %d %v", status, body)
+	}
+	// The server's clock now runs 20 minutes fast, so an SDK's request
+	// would be refused as expired: count the orders in the store.
+	n, err := m2.DB.FindInstances(context.Background(), kafkaplane.InstanceFilter{AccountID: m2.AccountID, RegionID: testRegion})
+	if err != nil || len(n) != 1 {
+		t.Fatalf("instances after the replays: %d %v", len(n), err)
+	}
+}
+
+// TestNonceCapPerKey: every verified request records its nonce, throttled
+// and denied ones included. A key that holds its cap of unexpired nonces
+// gets Throttling.User (with the V3 SDKs' retry hint) from every official
+// client, nothing is forgotten, and other keys are unaffected.
+func TestNonceCapPerKey(t *testing.T) {
+	m := startMain(t, func(m *Main) {
+		m.Gateway.NoncesPerKey = 6
+		m.QPS = map[string]float64{"GetAllInstanceIdList": 1}
+	})
+	addr := m.ListenAddr()
+	root := legacyClient{addr: addr, id: testKeyID, secret: testKeySecret, region: testRegion}
+	tea := teaClient{addr: addr, id: testKeyID, secret: testKeySecret, region: testRegion}
+	if r := tea.call(t, "2015-05-01", "CreateUser", map[string]string{"UserName": "bob"}); r.status != 200 {
+		t.Fatalf("CreateUser: %+v", r)
+	}
+	r := tea.call(t, "2015-05-01", "CreateAccessKey", map[string]string{"UserName": "bob"})
+	ak, _ := r.body["AccessKey"].(map[string]any)
+	bobID, _ := ak["AccessKeyId"].(string)
+	bobSecret, _ := ak["AccessKeySecret"].(string)
+	if r.status != 200 || bobID == "" {
+		t.Fatalf("CreateAccessKey: %+v", r)
+	}
+	// Four more requests, some of them throttled: six nonces in all.
+	for range 4 {
+		if r := root.call(t, "2019-09-16", "GetAllInstanceIdList", nil); r.status != 200 && r.code != "Throttling.User" {
+			t.Fatalf("GetAllInstanceIdList: %+v", r)
+		}
+	}
+	for _, c := range append(clients(addr, testKeyID, testKeySecret, testRegion),
+		teaClient{addr: addr, id: testKeyID, secret: testKeySecret, region: testRegion, typedErrors: true}) {
+		r := c.call(t, "2019-09-16", "GetAllInstanceIdList", nil)
+		if r.status != 400 || r.code != "Throttling.User" || !strings.Contains(r.msg, "signature nonces") {
+			t.Errorf("%s at the cap: %+v", c.name(), r)
+		}
+		if tc, ok := c.(teaClient); ok && tc.typedErrors && r.retryAfter <= 0 {
+			t.Errorf("%s at the cap: no retry hint: %+v", c.name(), r)
+		}
+	}
+	bob := legacyClient{addr: addr, id: bobID, secret: bobSecret, region: testRegion}
+	if r := bob.call(t, "2019-09-16", "GetInstanceList", nil); r.code != "Forbidden.RAM" {
+		t.Errorf("another key: %+v", r)
 	}
 }
