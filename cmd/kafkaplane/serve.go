@@ -77,6 +77,8 @@ type Main struct {
 	// data dir so a restarted process resumes its own work at once.
 	WorkerID string
 	LogJSON  bool
+	// Gateway holds the endpoint's timeouts and connection and nonce caps.
+	Gateway GatewayLimits
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -110,6 +112,7 @@ func NewMain() *Main {
 		AdvertisedHost: "127.0.0.1",
 		DomainHost:     "localhost",
 		Stdout:         io.Discard,
+		Gateway:        defaultGatewayLimits(),
 	}
 }
 
@@ -129,6 +132,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	m.Gateway.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -278,6 +282,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Limiter:    &throttle.Limiter{Store: limits, Now: m.Now},
 		Regions:    m.Regions,
 		QPS:        m.QPS,
+		NonceCap:   m.Gateway.NoncesPerKey,
 		Logger:     m.Logger,
 		Metrics:    reg,
 		Now:        m.Now,
@@ -287,10 +292,10 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("/{$}", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
+	if m.ln, err = m.listen(reg); err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.http = m.newHTTPServer(mux)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "error", err)
