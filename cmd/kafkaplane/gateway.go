@@ -36,7 +36,7 @@ func defaultGatewayLimits() GatewayLimits {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxConns:          total,
-		MaxConnsPerIP:     min(64, total/2),
+		MaxConnsPerIP:     min(256, total/2),
 		NoncesPerKey:      openapi.DefaultNoncesPerKey,
 	}
 }
