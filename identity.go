@@ -3,6 +3,7 @@ package kafkaplane
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"math/big"
 	"time"
 )
@@ -207,7 +208,27 @@ type IdentityService interface {
 // NonceService remembers the signature nonces each AccessKey used, so that
 // a replayed request is refused even after a restart.
 type NonceService interface {
-	// UseNonce records nonce for the key and reports whether it was fresh.
-	// Nonces older than now-window may be forgotten.
-	UseNonce(ctx context.Context, accessKeyID, nonce string, now time.Time, window time.Duration) (fresh bool, err error)
+	// UseNonce records nonce for the key until expires and reports whether
+	// it was fresh: not recorded before with an expiry after now. A nonce
+	// may be forgotten once its expiry has passed, never before.
+	//
+	// A key holds at most limit unexpired nonces. When it already holds
+	// that many, UseNonce records nothing and returns a *NonceLimitError
+	// (a replay of a remembered nonce is still reported as not fresh).
+	// Concurrent replicas may overshoot the limit by the number of
+	// requests in flight.
+	UseNonce(ctx context.Context, accessKeyID, nonce string, now, expires time.Time, limit int) (fresh bool, err error)
+}
+
+// NonceLimitError is UseNonce's refusal of a key that holds its limit of
+// unexpired nonces. Forgetting nonces early would let their requests be
+// replayed, so the key waits instead: RetryAfter is how long until one of
+// its nonces expires (an estimate; zero when unknown).
+type NonceLimitError struct {
+	Limit      int
+	RetryAfter time.Duration
+}
+
+func (e *NonceLimitError) Error() string {
+	return fmt.Sprintf("the AccessKey holds %d unexpired signature nonces, its limit", e.Limit)
 }

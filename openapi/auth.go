@@ -11,7 +11,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/rpcsig"
 )
 
-// verifyV1 authenticates a request signed with HMAC-SHA1 (reference §4.3).
+// verifyV1 authenticates a request signed with HMAC-SHA1.
 // The nonce is recorded only after the signature matched, so nobody can
 // burn another key's nonces with unsigned requests.
 func (s *Server) verifyV1(r *http.Request, params url.Values, now time.Time) (*kafkaplane.AccessKey, error) {
@@ -30,7 +30,8 @@ func (s *Server) verifyV1(r *http.Request, params url.Values, now time.Time) (*k
 		// BEARERTOKEN and other schemes are not AccessKey signatures.
 		return nil, apierr.InvalidSignatureMethod.Errorf("Specified signature type %q is not supported.", st)
 	}
-	if err := checkTime(params.Get("Timestamp"), now); err != nil {
+	ts, err := checkTime(params.Get("Timestamp"), now)
+	if err != nil {
 		return nil, err
 	}
 	key, err := s.findKey(r, params.Get("AccessKeyId"))
@@ -41,13 +42,13 @@ func (s *Server) verifyV1(r *http.Request, params url.Values, now time.Time) (*k
 	if !ok {
 		return nil, signatureMismatch(sts)
 	}
-	if err := s.useNonce(r, key, params.Get("SignatureNonce"), now); err != nil {
+	if err := s.useNonce(r, key, params.Get("SignatureNonce"), ts, now); err != nil {
 		return nil, err
 	}
 	return key, nil
 }
 
-// verifyV3 authenticates an ACS3-HMAC-SHA256 request (reference §4.4).
+// verifyV3 authenticates an ACS3-HMAC-SHA256 request.
 func (s *Server) verifyV3(r *http.Request, query url.Values, body []byte, now time.Time) (*kafkaplane.AccessKey, error) {
 	auth, err := rpcsig.ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -66,7 +67,8 @@ func (s *Server) verifyV3(r *http.Request, query url.Values, body []byte, now ti
 	if nonce == "" {
 		return nil, missingHeader("SignatureNonce", "x-acs-signature-nonce")
 	}
-	if err := checkTime(date, now); err != nil {
+	ts, err := checkTime(date, now)
+	if err != nil {
 		return nil, err
 	}
 	key, err := s.findKey(r, auth.AccessKeyID)
@@ -89,7 +91,7 @@ func (s *Server) verifyV3(r *http.Request, query url.Values, body []byte, now ti
 	case !ok:
 		return nil, signatureMismatch(sts)
 	}
-	if err := s.useNonce(r, key, nonce, now); err != nil {
+	if err := s.useNonce(r, key, nonce, ts, now); err != nil {
 		return nil, err
 	}
 	return key, nil
@@ -103,20 +105,22 @@ func missingHeader(param, header string) error {
 
 // signatureMismatch carries our string to sign after the exact marker the
 // legacy SDK looks for: it compares it with its own and tells the user
-// whether the secret or the canonicalisation is wrong (reference §5.2).
+// whether the secret or the canonicalisation is wrong.
 func signatureMismatch(stringToSign string) error {
 	return apierr.SignatureDoesNotMatch.Errorf("Specified signature is not matched with our calculation. server string to sign is:%s", stringToSign)
 }
 
-func checkTime(s string, now time.Time) error {
+// checkTime parses a request's timestamp and refuses it unless it is within
+// skew of the server's clock.
+func checkTime(s string, now time.Time) (time.Time, error) {
 	t, err := rpcsig.ParseTimestamp(s)
 	if err != nil {
-		return apierr.TimeStampFormat.New()
+		return time.Time{}, apierr.TimeStampFormat.New()
 	}
 	if d := now.Sub(t); d > skew || d < -skew {
-		return apierr.TimeStampExpired.New()
+		return time.Time{}, apierr.TimeStampExpired.New()
 	}
-	return nil
+	return t, nil
 }
 
 func (s *Server) findKey(r *http.Request, id string) (*kafkaplane.AccessKey, error) {
@@ -133,11 +137,32 @@ func (s *Server) findKey(r *http.Request, id string) (*kafkaplane.AccessKey, err
 	return key, nil
 }
 
-func (s *Server) useNonce(r *http.Request, key *kafkaplane.AccessKey, nonce string, now time.Time) error {
+// nonceExpiry is how long a nonce must be remembered: as long as checkTime
+// would still accept its request's timestamp ts, which for a request dated
+// ahead of the server's clock is later than skew after now.
+func nonceExpiry(ts, now time.Time) time.Time {
+	if ts.After(now) {
+		return ts.Add(skew)
+	}
+	return now.Add(skew)
+}
+
+// useNonce records a verified request's nonce until nonceExpiry. A key
+// that holds Config.NonceCap unexpired nonces is refused with
+// Throttling.User until some expire; its nonces are never forgotten early,
+// since that would let their requests be replayed.
+func (s *Server) useNonce(r *http.Request, key *kafkaplane.AccessKey, nonce string, ts, now time.Time) error {
 	if len(nonce) > 128 {
 		return apierr.Invalid("SignatureNonce", "It is longer than 128 characters.")
 	}
-	fresh, err := s.cfg.Nonces.UseNonce(r.Context(), key.ID, nonce, now, skew)
+	fresh, err := s.cfg.Nonces.UseNonce(r.Context(), key.ID, nonce, now, nonceExpiry(ts, now), s.cfg.NonceCap)
+	var lim *kafkaplane.NonceLimitError
+	if errors.As(err, &lim) {
+		return &rateLimited{
+			err:   apierr.ThrottlingUser.Errorf("Request was denied due to user flow control: the AccessKey has %d signature nonces that have not expired, its limit; retry later.", lim.Limit),
+			limit: lim.Limit, retryAfter: lim.RetryAfter,
+		}
+	}
 	if err != nil {
 		return err
 	}

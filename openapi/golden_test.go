@@ -56,7 +56,7 @@ func goldenServerFor(t testing.TB) (*Server, *sqlstore.DB) {
 		}
 	}
 	reg := NewRegistry()
-	(&Instances{Store: db, Operations: db, Catalogue: kafkaplane.DefaultVersionCatalogue(), Runtime: broker.NewFake(),
+	(&Instances{Store: db, Operations: db, Topics: db, Catalogue: kafkaplane.DefaultVersionCatalogue(), Runtime: broker.NewFake(),
 		Brokers: 3, AdvertisedHost: "127.0.0.1", DomainHost: "localhost", Now: func() time.Time { return now }}).Register(reg)
 	srv := NewServer(Config{
 		Registry: reg, Keys: db, Nonces: db,

@@ -308,7 +308,7 @@ func ramPage(r *Request, keys []string) (from, to int, next string, err error) {
 			return 0, 0, "", ramMarker.Errorf(`The parameter - "Marker" does not name an item of this list; start again without it.`)
 		}
 	}
-	to = min(from+max, len(keys))
+	from, to = itemRange(len(keys), from, max)
 	if to < len(keys) {
 		next = base64.RawURLEncoding.EncodeToString([]byte(keys[to]))
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ type Config struct {
 	QPS    map[string]float64
 	Logger *slog.Logger
 	Now    func() time.Time
+	// NonceCap caps the unexpired signature nonces one AccessKey may hold
+	// (DefaultNoncesPerKey when 0).
+	NonceCap int
 	// Metrics receives the request counters and latency histogram; nil
 	// keeps them unregistered.
 	Metrics prometheus.Registerer
@@ -67,9 +71,15 @@ type Server struct {
 // maxBody bounds a request body; RPC bodies are small forms.
 const maxBody = 1 << 20
 
-// skew is how far a request's timestamp may be from the server's clock;
-// the same window bounds how long nonces are remembered.
+// skew is how far a request's timestamp may be from the server's clock.
+// A nonce is remembered until its request's timestamp is more than skew in
+// the past, so for at most 2·skew after its use.
 const skew = 15 * time.Minute
+
+// DefaultNoncesPerKey is the default cap on one AccessKey's unexpired
+// nonces: 200,000 is about 110 requests a second for the longest retention
+// (30 minutes), above the sum of the quotas a key can use in practice.
+const DefaultNoncesPerKey = 200_000
 
 // NewServer returns a Server for cfg.
 func NewServer(cfg Config) *Server {
@@ -81,6 +91,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.RequestID == nil {
 		cfg.RequestID = newRequestID
+	}
+	if cfg.NonceCap <= 0 {
+		cfg.NonceCap = DefaultNoncesPerKey
 	}
 	s := &Server{cfg: cfg, regions: map[string]bool{}}
 	for _, r := range cfg.Regions {
@@ -115,7 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{id: s.cfg.RequestID(), format: "JSON", action: "unknown", header: w.Header()}
 	w.Header().Set("x-acs-request-id", c.id)
-	body, status, err := s.serve(r, c)
+	body, status, err := s.serveRecovered(r, c)
 	code := "200"
 	if err != nil {
 		var wireCode string
@@ -152,6 +165,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelError
 	}
 	s.cfg.Logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// serveRecovered runs the pipeline and turns a panic anywhere in it into
+// an ordinary error, which toWire answers as InternalError with the
+// RequestId and logs with the stack; the request is then logged and counted
+// like any other instead of the connection being dropped.
+func (s *Server) serveRecovered(r *http.Request, c *call) (body []byte, status int, err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		body, status, err = nil, 0, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+	}()
+	return s.serve(r, c)
 }
 
 // serve runs the pipeline and returns the success body.
@@ -276,11 +307,18 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 
 // mergeParams merges the query with a form-urlencoded body, as Alibaba's
 // gateway does: the legacy SDK sends everything in the query, other clients
-// in the body, and a V1 signature covers their union.
+// in the body, and a V1 signature covers their union. A V3 client may put
+// some parameters in the query and others in the body, but no official
+// client sends one name twice. A name that occurs more than once, in either
+// part or across both, is refused: the signature would cover every value
+// while a handler reads only one, so the request is ambiguous.
 func mergeParams(r *http.Request, body []byte) (url.Values, error) {
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, apierr.InvalidParameter.Errorf("The query string is not well formed.")
+	}
+	if err := singleValued(params, nil); err != nil {
+		return nil, err
 	}
 	if len(body) == 0 {
 		return params, nil
@@ -293,8 +331,11 @@ func mergeParams(r *http.Request, body []byte) (url.Values, error) {
 	if err != nil {
 		return nil, apierr.InvalidParameter.Errorf("The form body is not well formed.")
 	}
+	if err := singleValued(form, params); err != nil {
+		return nil, err
+	}
 	for k, vs := range form {
-		params[k] = append(params[k], vs...)
+		params[k] = vs
 	}
 	return params, nil
 }
@@ -340,6 +381,28 @@ func throttleKey(req *Request, b bucket) string {
 	return req.Caller.AccountID + "|" + action
 }
 
+// singleValued refuses a parameter given more than once in vs, or given in
+// vs and also in other; of several, it names the first in byte order.
+func singleValued(vs, other url.Values) error {
+	dup, found := "", false
+	for k, v := range vs {
+		if _, also := other[k]; (len(v) > 1 || also) && (!found || k < dup) {
+			dup, found = k, true
+		}
+	}
+	if found {
+		return duplicateParameter(dup)
+	}
+	return nil
+}
+
+func duplicateParameter(name string) error {
+	if len(name) > 64 {
+		name = name[:64] + "..."
+	}
+	return apierr.InvalidParameter.Errorf("The parameter %q is specified more than once; each parameter may be sent once, in the query or in the body.", name)
+}
+
 // throttle applies the action's limit to bucket b. It runs after
 // authentication, so a request that fails to authenticate never uses up
 // anyone's quota.
@@ -374,6 +437,10 @@ func (s *Server) throttle(ctx context.Context, req *Request, c *call, b bucket) 
 // the only place that does so. Unexpected errors become InternalError and
 // are logged with the RequestId; their text never reaches the caller.
 func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byte) {
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		rl.setHeader(c.header, s.cfg.Now())
+	}
 	var e *kafkaplane.Error
 	if !errors.As(err, &e) {
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
@@ -401,6 +468,23 @@ func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byt
 		return d.HTTPStatus, e.Code, renderXML("Error", o)
 	}
 	return d.HTTPStatus, e.Code, renderJSON(o)
+}
+
+// rateLimited is a refusal that tells the client when to retry. The V3
+// SDKs read TimeLeft (milliseconds) from x-ratelimit-user-api to decide
+// when to retry a Throttling.User error.
+type rateLimited struct {
+	err        *kafkaplane.Error
+	limit      int
+	retryAfter time.Duration
+}
+
+func (e *rateLimited) Error() string { return e.err.Error() }
+func (e *rateLimited) Unwrap() error { return e.err }
+
+func (e *rateLimited) setHeader(h http.Header, now time.Time) {
+	h.Set("x-ratelimit-user-api", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
+		e.limit, e.retryAfter.Milliseconds()+1, now.Add(e.retryAfter).UnixMilli()))
 }
 
 func product(c *call) string {

@@ -278,8 +278,8 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 // actions page: pages count from 1.
 func page(r *Request, n int) (from, to, current, size int) {
 	current, size = r.Int("CurrentPage", 1), r.Int("PageSize", maxPageSize)
-	from = min((current-1)*size, n)
-	return from, min(from+size, n), current, size
+	from, to = numberedPage(n, current, size)
+	return from, to, current, size
 }
 
 func (s *Instances) getTopicList(ctx context.Context, r *Request) (Object, error) {

@@ -14,32 +14,73 @@ import (
 // rarely enough that the hot path is one upsert.
 const pruneEvery = 1000
 
-// UseNonce records nonce for the key at now and reports whether it was
-// fresh. The primary key (access_key_id, nonce) decides atomically across
-// replicas: a second use is not fresh. A row older than now-window is stale
-// (the request's timestamp check already refuses anything that old) and is
-// overwritten as fresh, so the answer does not depend on whether pruning
-// has run yet. Every pruneEvery-th call deletes the stale rows.
-func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now time.Time, window time.Duration) (bool, error) {
-	nowUS := toMicros(now)
-	cutoff := toMicros(now.Add(-window))
-	var seen int64
-	unlock := db.writing()
-	err := db.queryRow(ctx, `INSERT INTO nonces (access_key_id, nonce, seen_at) VALUES ($1, $2, $3)
-		ON CONFLICT (access_key_id, nonce) DO UPDATE SET seen_at = excluded.seen_at
-		WHERE nonces.seen_at < $4
-		RETURNING seen_at`, accessKeyID, nonce, nowUS, cutoff).Scan(&seen)
-	unlock()
-	fresh := true
-	if errors.Is(err, sql.ErrNoRows) {
-		fresh, err = false, nil
-	}
+// nonceBucket is the width of the expiry buckets nonce_counts counts a
+// key's nonces in.
+const nonceBucket = int64(time.Minute / time.Microsecond)
+
+// UseNonce implements kafkaplane.NonceService. The primary key
+// (access_key_id, nonce) decides atomically across replicas: of concurrent
+// uses one inserts the row and the others find it. A row whose expiry has
+// passed says no more than a missing one and is overwritten as fresh, so the
+// answer does not depend on whether pruning has run yet.
+//
+// The limit is checked against nonce_counts: the key's nonces expiring in
+// the current minute or later, which counts every unexpired one (and those
+// that expired earlier in the current minute). Every pruneEvery-th call
+// deletes expired rows of both tables.
+func (db *DB) UseNonce(ctx context.Context, accessKeyID, nonce string, now, expires time.Time, limit int) (bool, error) {
+	nowUS, expUS := toMicros(now), toMicros(expires)
+	fresh := false
+	var limited error
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var held int64
+		err := tx.QueryRowContext(ctx, `SELECT expires_at FROM nonces WHERE access_key_id = $1 AND nonce = $2`, accessKeyID, nonce).Scan(&held)
+		switch {
+		case err == nil && held > nowUS:
+			return nil
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		var n, first int64
+		if err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT), CAST(COALESCE(MIN(bucket), 0) AS BIGINT)
+			FROM nonce_counts WHERE access_key_id = $1 AND bucket >= $2`, accessKeyID, nowUS/nonceBucket).Scan(&n, &first); err != nil {
+			return err
+		}
+		if n >= int64(limit) {
+			retry := max(time.Duration((first+1)*nonceBucket-nowUS)*time.Microsecond, 0)
+			limited = &kafkaplane.NonceLimitError{Limit: limit, RetryAfter: retry}
+			return nil
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3)
+			ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+			WHERE nonces.expires_at <= $4
+			RETURNING expires_at`, accessKeyID, nonce, expUS, nowUS).Scan(&held)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A concurrent use of the nonce committed first.
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO nonce_counts (access_key_id, bucket, n) VALUES ($1, $2, 1)
+			ON CONFLICT (access_key_id, bucket) DO UPDATE SET n = nonce_counts.n + 1`, accessKeyID, expUS/nonceBucket); err != nil {
+			return err
+		}
+		fresh = true
+		return nil
+	})
 	if err != nil {
 		return false, wrap("use nonce", err)
 	}
+	if limited != nil {
+		return false, limited
+	}
 	if db.nonceCalls.Add(1)%pruneEvery == 0 {
-		if _, err := db.exec(ctx, `DELETE FROM nonces WHERE seen_at < $1`, cutoff); err != nil {
+		if _, err := db.exec(ctx, `DELETE FROM nonces WHERE expires_at <= $1`, nowUS); err != nil {
 			return fresh, wrap("prune nonces", err)
+		}
+		if _, err := db.exec(ctx, `DELETE FROM nonce_counts WHERE bucket < $1`, nowUS/nonceBucket); err != nil {
+			return fresh, wrap("prune nonce counts", err)
 		}
 	}
 	return fresh, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -1630,7 +1631,7 @@ func testNonce(t *testing.T, dsn string) {
 	const window = 15 * time.Minute
 	use := func(db *DB, key, nonce string, at time.Time) bool {
 		t.Helper()
-		fresh, err := db.UseNonce(ctx, key, nonce, at, window)
+		fresh, err := db.UseNonce(ctx, key, nonce, at, at.Add(window), 1<<20)
 		must(t, err)
 		return fresh
 	}
@@ -1649,7 +1650,7 @@ func testNonce(t *testing.T, dsn string) {
 	var wins atomic.Int32
 	for range 20 {
 		wg.Go(func() {
-			fresh, err := db.UseNonce(ctx, "LTAI1", "race", t0, window)
+			fresh, err := db.UseNonce(ctx, "LTAI1", "race", t0, t0.Add(window), 1<<20)
 			if err != nil {
 				t.Error(err)
 			}
@@ -1683,10 +1684,63 @@ func testNonce(t *testing.T, dsn string) {
 		}
 	}
 	var old int
-	must(t, db2.db.QueryRowContext(ctx, `SELECT count(*) FROM nonces WHERE seen_at < $1`, later.Add(-window).UnixMicro()).Scan(&old))
+	must(t, db2.db.QueryRowContext(ctx, `SELECT count(*) FROM nonces WHERE expires_at <= $1`, later.UnixMicro()).Scan(&old))
 	if old != 0 {
 		t.Fatalf("%d expired nonces left after prune", old)
 	}
+	must(t, db2.db.QueryRowContext(ctx, `SELECT count(*) FROM nonce_counts WHERE bucket < $1`, later.UnixMicro()/nonceBucket).Scan(&old))
+	if old != 0 {
+		t.Fatalf("%d expired nonce counts left after prune", old)
+	}
+
+	// A nonce is kept until its own expiry, however long after its use
+	// (a request dated ahead of the server's clock).
+	if !use2(t, db2, "LTAI4", "ahead", later, later.Add(29*time.Minute), 10) {
+		t.Fatal("first use not fresh")
+	}
+	if use2(t, db2, "LTAI4", "ahead", later.Add(20*time.Minute), later.Add(35*time.Minute), 10) {
+		t.Fatal("replay 20 minutes later, before the nonce's expiry, was fresh")
+	}
+	if !use2(t, db2, "LTAI4", "ahead", later.Add(29*time.Minute+time.Second), later.Add(40*time.Minute), 10) {
+		t.Fatal("use after the nonce's expiry not fresh")
+	}
+
+	// A key holds at most limit unexpired nonces: beyond it the key is
+	// refused, replays are still recognised and other keys are unaffected.
+	const limit = 3
+	at := later.Add(time.Hour)
+	for i := range limit {
+		if !use2(t, db2, "LTAI5", fmt.Sprint(i), at, at.Add(time.Duration(10+i)*time.Minute), limit) {
+			t.Fatalf("nonce %d not fresh", i)
+		}
+	}
+	fresh, err := db2.UseNonce(ctx, "LTAI5", "over", at, at.Add(15*time.Minute), limit)
+	var lim *kafkaplane.NonceLimitError
+	if fresh || !errors.As(err, &lim) || lim.Limit != limit || lim.RetryAfter <= 0 || lim.RetryAfter > 11*time.Minute {
+		t.Fatalf("over the limit: fresh=%v err=%v", fresh, err)
+	}
+	if use2(t, db2, "LTAI5", "1", at, at.Add(15*time.Minute), limit) {
+		t.Fatal("replay at the limit was fresh")
+	}
+	if !use2(t, db2, "LTAI6", "over", at, at.Add(15*time.Minute), limit) {
+		t.Fatal("another key was refused")
+	}
+	// Once the first nonce's minute has passed there is room again, and
+	// the others are still remembered.
+	at2 := at.Add(11 * time.Minute)
+	if !use2(t, db2, "LTAI5", "over", at2, at2.Add(15*time.Minute), limit) {
+		t.Fatal("no room after a nonce expired")
+	}
+	if use2(t, db2, "LTAI5", "2", at2, at2.Add(15*time.Minute), limit) {
+		t.Fatal("an unexpired nonce was forgotten")
+	}
+}
+
+func use2(t *testing.T, db *DB, key, nonce string, at, expires time.Time, limit int) bool {
+	t.Helper()
+	fresh, err := db.UseNonce(context.Background(), key, nonce, at, expires, limit)
+	must(t, err)
+	return fresh
 }
 
 func testGCRA(t *testing.T, dsn string) {

@@ -88,6 +88,8 @@ type Main struct {
 	LogJSON  bool
 	// MaxInstances caps the live instances of the account (0: no cap).
 	MaxInstances int
+	// Gateway holds the endpoint's timeouts and connection and nonce caps.
+	Gateway GatewayLimits
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -126,6 +128,7 @@ func NewMain() *Main {
 		DomainHost:     "localhost",
 		MaxInstances:   DefaultMaxInstances,
 		Stdout:         io.Discard,
+		Gateway:        defaultGatewayLimits(),
 	}
 }
 
@@ -146,6 +149,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
 	fs.IntVar(&m.MaxInstances, "max-instances", m.MaxInstances, "most live instances the account may hold (0: no cap)")
+	m.Gateway.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -318,6 +322,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Limiter:    &throttle.Limiter{Store: limits, Now: m.Now},
 		Regions:    m.Regions,
 		QPS:        m.QPS,
+		NonceCap:   m.Gateway.NoncesPerKey,
 		Logger:     m.Logger,
 		Metrics:    reg,
 		Now:        m.Now,
@@ -327,10 +332,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mux.Handle("/{$}", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
+	if m.ln, err = m.listen(reg); err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.http = m.newHTTPServer(mux)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "error", err)
