@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -13,20 +14,22 @@ import (
 	"testing"
 	"time"
 
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/rpcsig"
 )
 
-// TestListPagingExtremes pages topic and consumer lists with the largest
-// CurrentPage an int64 holds, through the legacy SDK: an empty page, not a
-// dropped connection.
+// TestListPagingExtremes pages topic and consumer lists at the edges of
+// CurrentPage, through the legacy SDK: the largest page the declaration
+// allows, with the largest page size, is an empty page; anything up to the
+// largest int64 is a clear InvalidCurrentPage, never a dropped connection.
 func TestListPagingExtremes(t *testing.T) {
 	m := startMain(t, lcFastQPS)
 	c := kafkaClient(t, m.ListenAddr())
 	id := createRunning(t, c, "2.2.0")
-	for _, page := range []string{"9223372036854775807", "9223372036854775806", "922337203685477"} {
+	for _, page := range []string{"1000000", "999999"} {
 		tl := alikafka.CreateGetTopicListRequest()
 		tl.InstanceId, tl.CurrentPage, tl.PageSize = id, page, "10000"
 		tr, err := c.GetTopicList(tl)
@@ -38,6 +41,20 @@ func TestListPagingExtremes(t *testing.T) {
 		cr, err := c.GetConsumerList(cl)
 		if err != nil || !cr.Success || len(cr.ConsumerList.ConsumerVO) != 0 {
 			t.Fatalf("GetConsumerList CurrentPage=%s: %v %+v", page, err, cr)
+		}
+	}
+	for _, page := range []string{"9223372036854775807", "9223372036854775806", "922337203685477", "1000001"} {
+		tl := alikafka.CreateGetTopicListRequest()
+		tl.InstanceId, tl.CurrentPage, tl.PageSize = id, page, "10000"
+		_, err := c.GetTopicList(tl)
+		if code := sdkCode(err); code != "InvalidCurrentPage" {
+			t.Errorf("GetTopicList CurrentPage=%s: %v, want InvalidCurrentPage", page, err)
+		}
+		cl := alikafka.CreateGetConsumerListRequest()
+		cl.InstanceId, cl.CurrentPage, cl.PageSize = id, requests.Integer(page), "10000"
+		_, err = c.GetConsumerList(cl)
+		if code := sdkCode(err); code != "InvalidCurrentPage" {
+			t.Errorf("GetConsumerList CurrentPage=%s: %v, want InvalidCurrentPage", page, err)
 		}
 	}
 	for _, cl := range clients(m.ListenAddr(), testKeyID, testKeySecret, testRegion) {
@@ -208,4 +225,14 @@ func TestNonceCapPerKey(t *testing.T) {
 	if r := bob.call(t, "2019-09-16", "GetInstanceList", nil); r.code != "Forbidden.RAM" {
 		t.Errorf("another key: %+v", r)
 	}
+}
+
+// sdkCode is the error code of a legacy SDK server error, or "" for any
+// other outcome.
+func sdkCode(err error) string {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		return se.ErrorCode()
+	}
+	return ""
 }
