@@ -374,13 +374,20 @@ func (s *Server) throttle(ctx context.Context, req *Request, c *call, b bucket) 
 // the only place that does so. Unexpected errors become InternalError and
 // are logged with the RequestId; their text never reaches the caller.
 func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byte) {
+	err = wireError(err, entity{})
 	var e *kafkaplane.Error
 	if !errors.As(err, &e) {
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("error", err.Error()))
 		e = apierr.InternalError.New()
 	}
-	d := apierr.Lookup(e.Code)
+	d, ok := apierr.Lookup(e.Code)
+	if !ok {
+		// A code outside the catalogue is a bug, not a business error.
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "error code not in the catalogue",
+			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("code", e.Code))
+		e, d = apierr.InternalError.New(), apierr.InternalError
+	}
 	msg := e.Message
 	if msg == "" {
 		msg = d.Message

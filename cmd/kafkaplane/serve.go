@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
 	"github.com/kafkaplane/kafkaplane/noncelog"
@@ -553,7 +554,7 @@ func (p *portAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 		out = append(out, port)
 	}
 	if len(out) < n {
-		return nil, kafkaplane.Errorf("ServiceUnavailable", "No free broker ports are left in %d-%d.", p.min, p.max)
+		return nil, apierr.ServiceUnavailable.Errorf("No free broker ports are left in %d-%d.", p.min, p.max)
 	}
 	for _, port := range out {
 		p.reserved[port] = now
