@@ -5,11 +5,12 @@ import (
 	"fmt"
 )
 
-// Error is the one error type of the domain. Code is a wire error code
-// (for example "InvalidParameter" or "ONS_INIT_ENV_ERROR"); the apierr
-// package knows the HTTP status and the default message of every code.
-// Message is what the caller reads; when empty, the catalogue's default
-// message is used.
+// Error is the one error type of the domain. Code is one of the Code*
+// constants of this package when the domain or the store returns it, or a
+// wire code of the apierr catalogue when a handler does; openapi maps the
+// former to the latter (docs/errors.md lists every wire code). Message is
+// what the caller reads; when empty, the catalogue's default message is
+// used.
 type Error struct {
 	Code    string
 	Message string
@@ -51,8 +52,10 @@ func ErrorMessage(err error) string {
 	return ""
 }
 
-// Codes that the domain and the store return themselves. Wire codes of the
-// gateway (signatures, throttling, RAM) live in the apierr catalogue.
+// Codes that the domain, the store and the operation worker return
+// themselves: semantic codes, never a product's wire code. Wire codes of the
+// gateway, alikafka and RAM live in the apierr catalogue, and openapi's
+// wireError maps each of these codes to one of them.
 const (
 	// CodeConflict reports a compare-and-set that lost against a concurrent
 	// writer: the row's modify index was not the one the caller read.
@@ -75,4 +78,25 @@ const (
 	// CodeLastRootKey reports a delete or deactivation of the account's
 	// last active root AccessKey, which would lock the account out.
 	CodeLastRootKey = "LastActiveRootAccessKey"
+	// CodeHasAccessKeys reports a delete of a user that still holds
+	// AccessKeys.
+	CodeHasAccessKeys = "HasAccessKeys"
+	// CodeHasPolicies reports a delete of a user or group that still has
+	// policies attached.
+	CodeHasPolicies = "HasPolicies"
+	// CodeHasGroups reports a delete of a user that is still a member of a
+	// group, or of a policy still attached to a group.
+	CodeHasGroups = "HasGroups"
+	// CodeHasUsers reports a delete of a group that still has members, or
+	// of a policy still attached to a user.
+	CodeHasUsers = "HasUsers"
+	// CodeAttemptsExhausted fails an operation that was claimed the most
+	// times allowed without finishing.
+	CodeAttemptsExhausted = "OperationAttemptsExhausted"
+	// CodeUnsupportedOperation fails an operation whose type the worker
+	// cannot run (or that has no steps).
+	CodeUnsupportedOperation = "UnsupportedOperation"
+	// CodeUnsupportedStep fails an operation with a step the worker cannot
+	// run.
+	CodeUnsupportedStep = "UnsupportedOperationStep"
 )

@@ -18,30 +18,59 @@ func TestLookup(t *testing.T) {
 		{"Forbidden.RAM", 403},
 		{"InternalError", 500},
 		{"MissingInstanceId", 400},
+		{"MissingTag.1", 400},
 		{"InvalidTargetVersion", 400},
+		{"InvalidPartitionNum", 400},
 		{"EntityNotExist.User", 404},
 		{"EntityAlreadyExists.Policy", 409},
 		{"DeleteConflict.User.AccessKey", 409},
 		{"ONS_INIT_ENV_ERROR", 400},
-		{"SOMETHING_UNLISTED", 400},
+		{"BIZ_TOPIC_NOT_FOUND", 400},
 	}
 	for _, tt := range tests {
-		if got := Lookup(tt.code); got.HTTPStatus != tt.status || got.Code != tt.code {
-			t.Errorf("Lookup(%q) = %+v, want status %d", tt.code, got, tt.status)
+		if got, ok := Lookup(tt.code); !ok || got.HTTPStatus != tt.status || got.Code != tt.code {
+			t.Errorf("Lookup(%q) = %+v, %v; want status %d", tt.code, got, ok, tt.status)
 		}
 	}
 }
 
+// TestLookupUnknown: a code outside the catalogue is not found, whatever it
+// resembles; nothing falls back to a business error.
+func TestLookupUnknown(t *testing.T) {
+	for _, code := range []string{
+		"", "SOMETHING_UNLISTED", "EntityNotExist.Topic", "DeleteConflict.Topic.Group",
+		"LimitExceeded.Group", "Throttling.Nobody", "Forbidden", "Missing", "Invalid", "Invalid-x", "Missingfoo",
+	} {
+		if d, ok := Lookup(code); ok {
+			t.Errorf("Lookup(%q) = %+v, want not found", code, d)
+		}
+	}
+}
+
+// TestEveryEntryIsAnError walks the whole catalogue: every entry has a
+// code, an error status and a default message, and its code is its key.
 func TestEveryEntryIsAnError(t *testing.T) {
-	for code, d := range table {
+	all := All()
+	if len(all) != len(table) {
+		t.Fatalf("All() has %d entries, the table %d", len(all), len(table))
+	}
+	seen := map[string]bool{}
+	for _, d := range all {
+		if d.Code == "" || seen[d.Code] {
+			t.Errorf("code %q is empty or listed twice", d.Code)
+		}
+		seen[d.Code] = true
 		if d.HTTPStatus < 400 || d.HTTPStatus > 599 {
-			t.Errorf("%s: status %d is not an error status", code, d.HTTPStatus)
+			t.Errorf("%s: status %d is not an error status", d.Code, d.HTTPStatus)
 		}
 		if d.Message == "" {
-			t.Errorf("%s: no default message", code)
+			t.Errorf("%s: no default message", d.Code)
 		}
-		if got := kafkaplane.ErrorCode(d.New()); got != code {
-			t.Errorf("%s: New() has code %q", code, got)
+		if got := kafkaplane.ErrorCode(d.New()); got != d.Code {
+			t.Errorf("%s: New() has code %q", d.Code, got)
+		}
+		if got, ok := Lookup(d.Code); !ok || got != d {
+			t.Errorf("Lookup(%s) = %+v, %v", d.Code, got, ok)
 		}
 	}
 }

@@ -12,15 +12,6 @@ import (
 	"github.com/kafkaplane/kafkaplane"
 )
 
-// Error codes of operations the worker cannot run. They fail the
-// operation rather than leave it to be claimed again: the claim takes the
-// oldest operation first, so an unrunnable one would block every later
-// operation.
-const (
-	codeUnsupportedOperation = "UnsupportedOperation"
-	codeUnsupportedStep      = "UnsupportedOperationStep"
-)
-
 // errLost reports that another worker took the operation over (or it was
 // removed): the execution must stop without writing anything more.
 var errLost = errors.New("operation lease lost")
@@ -91,7 +82,7 @@ func (x *execution) run(ctx context.Context) error {
 	}
 	x.inst = inst
 	if (op.Type != TypeStartInstance && op.Type != TypeUpgradeInstanceVersion) || len(op.Steps) == 0 {
-		return x.fail(ctx, -1, kafkaplane.Errorf(codeUnsupportedOperation, "This worker cannot run operation type %q with %d steps.", op.Type, len(op.Steps)))
+		return x.fail(ctx, -1, kafkaplane.Errorf(kafkaplane.CodeUnsupportedOperation, "This worker cannot run operation type %q with %d steps.", op.Type, len(op.Steps)))
 	}
 	for {
 		i := op.NextStep()
@@ -129,7 +120,7 @@ func (x *execution) runStep(ctx context.Context, i int) error {
 	x.log.Info("step started", "step", step.Name, "broker", step.BrokerID)
 
 	work, after, err := x.plan(ctx, step)
-	if kafkaplane.ErrorCode(err) == codeUnsupportedStep {
+	if kafkaplane.ErrorCode(err) == kafkaplane.CodeUnsupportedStep {
 		return x.fail(ctx, i, err)
 	}
 	if err != nil {
@@ -259,7 +250,7 @@ func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (wo
 		// Its work is the finishing transaction itself.
 		return nil, nil, nil
 	}
-	return nil, nil, kafkaplane.Errorf(codeUnsupportedStep, "Operation type %s has no step %q.", op.Type, step.Name)
+	return nil, nil, kafkaplane.Errorf(kafkaplane.CodeUnsupportedStep, "Operation type %s has no step %q.", op.Type, step.Name)
 }
 
 // startMinor is the minor version a start operation deploys.

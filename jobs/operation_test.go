@@ -280,11 +280,11 @@ func TestUnsupportedOperation(t *testing.T) {
 	cfg := config(t, db, broker.NewFake(), "node-a")
 	cfg.Concurrency = 1
 	start(t, cfg).Wake()
-	if got := waitDone(t, db, "acct1", odd.ID); got.State != kafkaplane.OperationFailed || got.ErrorCode != codeUnsupportedOperation {
+	if got := waitDone(t, db, "acct1", odd.ID); got.State != kafkaplane.OperationFailed || got.ErrorCode != kafkaplane.CodeUnsupportedOperation {
 		t.Errorf("odd type: %s %s", got.State, got.ErrorCode)
 	}
 	got := waitDone(t, db, "acct1", step.ID)
-	if got.State != kafkaplane.OperationFailed || got.ErrorCode != codeUnsupportedStep || got.Steps[1].Status != kafkaplane.StepFailed {
+	if got.State != kafkaplane.OperationFailed || got.ErrorCode != kafkaplane.CodeUnsupportedStep || got.Steps[1].Status != kafkaplane.StepFailed {
 		t.Errorf("odd step: %s %s %v", got.State, got.ErrorCode, stepNames(got.Steps))
 	}
 	if in := reload(t, db, b); in.ServiceStatus != 5 || in.ViewStatus != 102 {

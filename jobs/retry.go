@@ -11,7 +11,7 @@ import (
 
 // CodeAttemptsExhausted is the error code of an operation that used up
 // Config.MaxAttempts claims without finishing.
-const CodeAttemptsExhausted = "OperationAttemptsExhausted"
+const CodeAttemptsExhausted = kafkaplane.CodeAttemptsExhausted
 
 // The retry policy has two levels, and every error meets exactly one rule:
 //

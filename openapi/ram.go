@@ -41,47 +41,6 @@ const ramQPS = 20
 // maxAccessKeysPerUser is RAM's limit on AccessKeys per principal.
 const maxAccessKeysPerUser = 2
 
-// RAM's error codes with their published status and message
-// (alibabacloud.com/help/doc-detail/28754.htm, "RAM API errors", and the
-// error sections of the per-action pages, e.g. doc-detail/28689 for
-// CreateAccessKey). The store's DeleteConflict codes are registered here
-// too, because RAM is the product that owns them.
-var (
-	ramUserNameChars      = apierr.Register("InvalidParameter.UserName.InvalidChars", 400, `The parameter - "UserName" contains invalid chars.`)
-	ramUserNameLength     = apierr.Register("InvalidParameter.UserName.Length", 400, `The parameter - "UserName" beyond the length limit.`)
-	ramNewUserNameChars   = apierr.Register("InvalidParameter.NewUserName.InvalidChars", 400, `The parameter - "NewUserName" contains invalid chars.`)
-	ramNewUserNameLength  = apierr.Register("InvalidParameter.NewUserName.Length", 400, `The parameter - "NewUserName" beyond the length limit.`)
-	ramDisplayNameLength  = apierr.Register("InvalidParameter.DisplayName.Length", 400, `The parameter - "DisplayName" beyond the length limit.`)
-	ramNewDisplayNameLen  = apierr.Register("InvalidParameter.NewDisplayName.Length", 400, `The parameter - "NewDisplayName" beyond the length limit.`)
-	ramCommentsLength     = apierr.Register("InvalidParameter.Comments.Length", 400, `The parameter - "Comments" beyond the length limit.`)
-	ramNewCommentsLength  = apierr.Register("InvalidParameter.NewComments.Length", 400, `The parameter - "NewComments" beyond the length limit.`)
-	ramMobilePhoneFormat  = apierr.Register("InvalidParameter.MobilePhone.Format", 400, `The format of the parameter - "MobilePhone" is incorrect.`)
-	ramNewMobilePhoneFmt  = apierr.Register("InvalidParameter.NewMobilePhone.Format", 400, `The format of the parameter - "NewMobilePhone" is incorrect.`)
-	ramEmailFormat        = apierr.Register("InvalidParameter.Email.Format", 400, `The format of the parameter - "Email" is incorrect.`)
-	ramNewEmailFormat     = apierr.Register("InvalidParameter.NewEmail.Format", 400, `The format of the parameter - "NewEmail" is incorrect.`)
-	ramPolicyNameChars    = apierr.Register("InvalidParameter.PolicyName.InvalidChars", 400, `The parameter - "PolicyName" contains invalid chars.`)
-	ramPolicyNameLength   = apierr.Register("InvalidParameter.PolicyName.Length", 400, `The parameter - "PolicyName" beyond the length limit.`)
-	ramPolicyDocLength    = apierr.Register("InvalidParameter.PolicyDocument.Length", 400, `The parameter - "PolicyDocument" beyond the length limit.`)
-	ramDescriptionLength  = apierr.Register("InvalidParameter.Description.Length", 400, `The parameter - "Description" beyond the length limit.`)
-	ramPolicyType         = apierr.Register("InvalidParameter.PolicyType", 400, `The parameter - "PolicyType" is incorrect.`)
-	ramStatus             = apierr.Register("InvalidParameter.Status", 400, `The parameter - "Status" is incorrect.`)
-	ramMaxItems           = apierr.Register("InvalidParameter.MaxItems", 400, `The parameter - "MaxItems" is out of range.`)
-	ramMarker             = apierr.Register("InvalidParameter.Marker", 400, `The parameter - "Marker" is incorrect.`)
-	ramMalformedPolicy    = apierr.Register("MalformedPolicyDocument", 400, "The policy document is malformed.")
-	ramUserNotExist       = apierr.Register("EntityNotExist.User", 404, "The user does not exist.")
-	ramUserExists         = apierr.Register("EntityAlreadyExists.User", 409, "The user does already exist.")
-	ramPolicyNotExist     = apierr.Register("EntityNotExist.Policy", 404, "The policy does not exist.")
-	ramPolicyExists       = apierr.Register("EntityAlreadyExists.Policy", 409, "The policy does already exist.")
-	ramUserPolicyNotExist = apierr.Register("EntityNotExist.User.Policy", 404, "The indicate policy of the user does not exist.")
-	ramUserPolicyExists   = apierr.Register("EntityAlreadyExists.User.Policy", 409, "The policy has already been attached to the user.")
-	ramAccessKeyNotExist  = apierr.Register("EntityNotExist.User.AccessKey", 404, "The AccessKey of the user does not exist.")
-	ramAccessKeyLimit     = apierr.Register("LimitExceeded.User.AccessKey", 409, "The count of AccessKey of the user beyond the current limits.")
-	ramLastRootKey        = apierr.Register("DeleteConflict.Account.AccessKey", 409, "The AccessKey is the account's last active root AccessKey: it cannot be deleted or disabled. Create another one first.")
-	_                     = apierr.Register("DeleteConflict.User.AccessKey", 409, "The user still has AccessKeys; delete them first.")
-	_                     = apierr.Register("DeleteConflict.User.Policy", 409, "The user still has policies attached; detach them first.")
-	_                     = apierr.Register("DeleteConflict.Policy.User", 409, "The policy is still attached to users; detach it first.")
-)
-
 // Name rules from RAM's parameter tables: user names are 1–64 letters,
 // digits, periods, underscores and hyphens (doc-detail/28754); policy names
 // 1–128 letters, digits and hyphens (api-ram-2015-05-01-createpolicy).
@@ -111,49 +70,49 @@ func ramAction(name, resource string, params []Param, h Handler) *Action {
 func (s *RAM) Register(g *Registry) {
 	// Lengths and ranges are RAM's (docs/limits.md); the registry answers
 	// a value beyond them with RAM's own code.
-	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: ramUserNameLength}
-	optUserName := Param{Name: "UserName", MaxLen: 64, OutOfRange: ramUserNameLength}
-	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: ramPolicyNameLength}
-	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: ramPolicyType}
+	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: apierr.RAMUserNameLength}
+	optUserName := Param{Name: "UserName", MaxLen: 64, OutOfRange: apierr.RAMUserNameLength}
+	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: apierr.RAMPolicyNameLength}
+	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: apierr.RAMPolicyType}
 	paging := ramPaging
 
 	g.Add(ramAction("CreateUser", ramUserARN, []Param{
 		userName,
-		{Name: "DisplayName", MaxLen: 128, OutOfRange: ramDisplayNameLength},
-		{Name: "MobilePhone", MaxLen: 32, OutOfRange: ramMobilePhoneFormat},
-		{Name: "Email", MaxLen: 128, OutOfRange: ramEmailFormat},
-		{Name: "Comments", MaxLen: 128, OutOfRange: ramCommentsLength},
+		{Name: "DisplayName", MaxLen: 128, OutOfRange: apierr.RAMDisplayNameLength},
+		{Name: "MobilePhone", MaxLen: 32, OutOfRange: apierr.RAMMobilePhoneFormat},
+		{Name: "Email", MaxLen: 128, OutOfRange: apierr.RAMEmailFormat},
+		{Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength},
 	}, s.createUser))
 	g.Add(ramAction("GetUser", ramUserARN, []Param{userName}, s.getUser))
 	g.Add(ramAction("UpdateUser", ramUserARN, []Param{
 		userName,
-		{Name: "NewUserName", MaxLen: 64, OutOfRange: ramNewUserNameLength},
-		{Name: "NewDisplayName", MaxLen: 128, OutOfRange: ramNewDisplayNameLen},
-		{Name: "NewMobilePhone", MaxLen: 32, OutOfRange: ramNewMobilePhoneFmt},
-		{Name: "NewEmail", MaxLen: 128, OutOfRange: ramNewEmailFormat},
-		{Name: "NewComments", MaxLen: 128, OutOfRange: ramNewCommentsLength},
+		{Name: "NewUserName", MaxLen: 64, OutOfRange: apierr.RAMNewUserNameLength},
+		{Name: "NewDisplayName", MaxLen: 128, OutOfRange: apierr.RAMNewDisplayNameLen},
+		{Name: "NewMobilePhone", MaxLen: 32, OutOfRange: apierr.RAMNewMobilePhoneFmt},
+		{Name: "NewEmail", MaxLen: 128, OutOfRange: apierr.RAMNewEmailFormat},
+		{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
 	}, s.updateUser))
 	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
 	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
 
 	g.Add(keyAction(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey)))
 	g.Add(keyAction(ramAction("UpdateAccessKey", ramUserARN, []Param{
-		optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}, {Name: "Status", Required: true, MaxLen: 16, OutOfRange: ramStatus},
+		optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}, {Name: "Status", Required: true, MaxLen: 16, OutOfRange: apierr.RAMStatus},
 	}, s.updateAccessKey)))
 	g.Add(keyAction(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys)))
 	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}}, s.deleteAccessKey)))
 
 	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
 		policyName,
-		{Name: "PolicyDocument", Required: true, MaxLen: policy.MaxDocumentLength, OutOfRange: ramPolicyDocLength},
-		{Name: "Description", MaxLen: 1024, OutOfRange: ramDescriptionLength},
+		{Name: "PolicyDocument", Required: true, MaxLen: policy.MaxDocumentLength, OutOfRange: apierr.RAMPolicyDocLength},
+		{Name: "Description", MaxLen: 1024, OutOfRange: apierr.RAMDescriptionLength},
 	}, s.createPolicy))
 	g.Add(ramAction("GetPolicy", ramPolicyARN, []Param{policyName, policyType}, s.getPolicy))
-	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType", MaxLen: 16, OutOfRange: ramPolicyType}}, paging...), s.listPolicies))
+	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType", MaxLen: 16, OutOfRange: apierr.RAMPolicyType}}, paging...), s.listPolicies))
 	g.Add(ramAction("DeletePolicy", ramPolicyARN, []Param{policyName}, s.deletePolicy))
 
-	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicy(false, ramUserPolicyExists)))
-	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicy(false, ramUserPolicyNotExist)))
+	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicy(false, apierr.RAMUserPolicyExists)))
+	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicy(false, apierr.RAMUserPolicyNotExist)))
 	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesFor(false)))
 	g.Add(ramAction("ListEntitiesForPolicy", ramPolicyARN, []Param{policyName, policyType}, s.listEntitiesForPolicy))
 
@@ -175,23 +134,11 @@ func ramTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// ramTranslate replaces the store's generic codes with RAM's entity codes,
-// keeping every other error (DeleteConflict.*, ConcurrentUpdate, internal
-// failures) as it is.
+// ramTranslate answers RAM's entity codes for the store's generic ones:
+// notFound for a missing row, exists for a duplicate (a zero Def leaves the
+// code to wireError's defaults).
 func ramTranslate(err error, notFound, exists apierr.Def) error {
-	switch kafkaplane.ErrorCode(err) {
-	case kafkaplane.CodeNotFound:
-		if notFound.Code != "" {
-			return notFound.New()
-		}
-	case kafkaplane.CodeAlreadyExists:
-		if exists.Code != "" {
-			return exists.New()
-		}
-	case kafkaplane.CodeLastRootKey:
-		return ramLastRootKey.New()
-	}
-	return err
+	return wireError(err, entity{notFound: notFound, exists: exists})
 }
 
 // ---- validation ----
@@ -222,17 +169,17 @@ func ramCheckFormat(v string, re *regexp.Regexp, d apierr.Def) error {
 
 func ramCheckPolicyName(v string) error {
 	if n := utf8.RuneCountInString(v); n < 1 || n > 128 {
-		return ramPolicyNameLength.New()
+		return apierr.RAMPolicyNameLength.New()
 	}
 	if !ramPolicyNameRE.MatchString(v) {
-		return ramPolicyNameChars.New()
+		return apierr.RAMPolicyNameChars.New()
 	}
 	return nil
 }
 
 func ramCheckPolicyType(v string) error {
 	if v != kafkaplane.PolicyTypeSystem && v != kafkaplane.PolicyTypeCustom {
-		return ramPolicyType.Errorf(`The parameter - "PolicyType" is incorrect: %q is not System or Custom.`, v)
+		return apierr.RAMPolicyType.Errorf(`The parameter - "PolicyType" is incorrect: %q is not System or Custom.`, v)
 	}
 	return nil
 }
@@ -278,8 +225,8 @@ func ramPolicyObject(p *kafkaplane.Policy) Object {
 // ramPaging declares RAM's Marker/MaxItems: a marker is the encoded key of
 // an item (at most a policy type and a 128-character name), MaxItems 1–1000.
 var ramPaging = []Param{
-	{Name: "Marker", MaxLen: 512, OutOfRange: ramMarker},
-	{Name: "MaxItems", Kind: Integer, Min: 1, Max: 1000, OutOfRange: ramMaxItems},
+	{Name: "Marker", MaxLen: 512, OutOfRange: apierr.RAMMarker},
+	{Name: "MaxItems", Kind: Integer, Min: 1, Max: 1000, OutOfRange: apierr.RAMMaxItems},
 }
 
 // ramPage cuts one page out of keys (in the store's stable order) for RAM's
@@ -290,7 +237,7 @@ func ramPage(r *Request, keys []string) (from, to int, next string, err error) {
 	if r.Has("MaxItems") {
 		max = r.Int("MaxItems", 100)
 		if max < 1 || max > 1000 {
-			return 0, 0, "", ramMaxItems.Errorf(`The parameter - "MaxItems" must be between 1 and 1000.`)
+			return 0, 0, "", apierr.RAMMaxItems.Errorf(`The parameter - "MaxItems" must be between 1 and 1000.`)
 		}
 	}
 	if m := r.String("Marker"); m != "" {
@@ -305,7 +252,7 @@ func ramPage(r *Request, keys []string) (from, to int, next string, err error) {
 			}
 		}
 		if from < 0 {
-			return 0, 0, "", ramMarker.Errorf(`The parameter - "Marker" does not name an item of this list; start again without it.`)
+			return 0, 0, "", apierr.RAMMarker.Errorf(`The parameter - "Marker" does not name an item of this list; start again without it.`)
 		}
 	}
 	from, to = itemRange(len(keys), from, max)
@@ -354,29 +301,29 @@ func (s *RAM) createUser(ctx context.Context, r *Request) (Object, error) {
 		Comments:    r.String("Comments"),
 	}
 	if err := ramFirstErr(
-		ramCheckUserName(u.UserName, ramUserNameChars, ramUserNameLength),
-		ramCheckLength(u.DisplayName, 128, ramDisplayNameLength),
-		ramCheckLength(u.Comments, 128, ramCommentsLength),
-		ramCheckFormat(u.MobilePhone, ramMobileRE, ramMobilePhoneFormat),
-		ramCheckFormat(u.Email, ramEmailRE, ramEmailFormat),
+		ramCheckUserName(u.UserName, apierr.RAMUserNameChars, apierr.RAMUserNameLength),
+		ramCheckLength(u.DisplayName, 128, apierr.RAMDisplayNameLength),
+		ramCheckLength(u.Comments, 128, apierr.RAMCommentsLength),
+		ramCheckFormat(u.MobilePhone, ramMobileRE, apierr.RAMMobilePhoneFormat),
+		ramCheckFormat(u.Email, ramEmailRE, apierr.RAMEmailFormat),
 	); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	u.CreateDate, u.UpdateDate = now, now
 	if err := s.Identities.CreateUser(ctx, u); err != nil {
-		return nil, ramTranslate(err, apierr.Def{}, ramUserExists)
+		return nil, ramTranslate(err, apierr.Def{}, apierr.RAMUserExists)
 	}
 	return Object{{"User", ramUserObject(u)}}, nil
 }
 
 func (s *RAM) findUser(ctx context.Context, r *Request, name string) (*kafkaplane.User, error) {
-	if err := ramCheckUserName(name, ramUserNameChars, ramUserNameLength); err != nil {
+	if err := ramCheckUserName(name, apierr.RAMUserNameChars, apierr.RAMUserNameLength); err != nil {
 		return nil, err
 	}
 	u, err := s.Identities.FindUser(ctx, r.Caller.AccountID, name)
 	if err != nil {
-		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMUserNotExist, apierr.Def{})
 	}
 	return u, nil
 }
@@ -396,38 +343,38 @@ func (s *RAM) updateUser(ctx context.Context, r *Request) (Object, error) {
 	}
 	// Only the New* parameters that were sent change anything, as in RAM.
 	if r.Has("NewUserName") {
-		if err := ramCheckUserName(r.String("NewUserName"), ramNewUserNameChars, ramNewUserNameLength); err != nil {
+		if err := ramCheckUserName(r.String("NewUserName"), apierr.RAMNewUserNameChars, apierr.RAMNewUserNameLength); err != nil {
 			return nil, err
 		}
 		u.UserName = r.String("NewUserName")
 	}
 	if r.Has("NewDisplayName") {
-		if err := ramCheckLength(r.String("NewDisplayName"), 128, ramNewDisplayNameLen); err != nil {
+		if err := ramCheckLength(r.String("NewDisplayName"), 128, apierr.RAMNewDisplayNameLen); err != nil {
 			return nil, err
 		}
 		u.DisplayName = r.String("NewDisplayName")
 	}
 	if r.Has("NewMobilePhone") {
-		if err := ramCheckFormat(r.String("NewMobilePhone"), ramMobileRE, ramNewMobilePhoneFmt); err != nil {
+		if err := ramCheckFormat(r.String("NewMobilePhone"), ramMobileRE, apierr.RAMNewMobilePhoneFmt); err != nil {
 			return nil, err
 		}
 		u.MobilePhone = r.String("NewMobilePhone")
 	}
 	if r.Has("NewEmail") {
-		if err := ramCheckFormat(r.String("NewEmail"), ramEmailRE, ramNewEmailFormat); err != nil {
+		if err := ramCheckFormat(r.String("NewEmail"), ramEmailRE, apierr.RAMNewEmailFormat); err != nil {
 			return nil, err
 		}
 		u.Email = r.String("NewEmail")
 	}
 	if r.Has("NewComments") {
-		if err := ramCheckLength(r.String("NewComments"), 128, ramNewCommentsLength); err != nil {
+		if err := ramCheckLength(r.String("NewComments"), 128, apierr.RAMNewCommentsLength); err != nil {
 			return nil, err
 		}
 		u.Comments = r.String("NewComments")
 	}
 	u.UpdateDate = s.now()
 	if err := s.Identities.UpdateUser(ctx, u); err != nil {
-		return nil, ramTranslate(err, ramUserNotExist, ramUserExists)
+		return nil, ramTranslate(err, apierr.RAMUserNotExist, apierr.RAMUserExists)
 	}
 	return Object{{"User", ramUserObject(u)}}, nil
 }
@@ -442,11 +389,11 @@ func (s *RAM) listUsers(ctx context.Context, r *Request) (Object, error) {
 
 func (s *RAM) deleteUser(ctx context.Context, r *Request) (Object, error) {
 	name := r.String("UserName")
-	if err := ramCheckUserName(name, ramUserNameChars, ramUserNameLength); err != nil {
+	if err := ramCheckUserName(name, apierr.RAMUserNameChars, apierr.RAMUserNameLength); err != nil {
 		return nil, err
 	}
 	if err := s.Identities.DeleteUser(ctx, r.Caller.AccountID, name); err != nil {
-		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+		return nil, wireError(err, ramUserEntity)
 	}
 	return Object{}, nil
 }
@@ -492,10 +439,10 @@ func (s *RAM) findKey(ctx context.Context, r *Request, owner string) (*kafkaplan
 	id := r.String("UserAccessKeyId")
 	k, err := s.Identities.FindAccessKey(ctx, id)
 	if err != nil {
-		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMAccessKeyNotExist, apierr.Def{})
 	}
 	if k.AccountID != r.Caller.AccountID || k.UserName != owner {
-		return nil, ramAccessKeyNotExist.New()
+		return nil, apierr.RAMAccessKeyNotExist.New()
 	}
 	return k, nil
 }
@@ -521,10 +468,10 @@ func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
 		}
 	}
 	if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
-		return nil, ramAccessKeyLimit.Errorf("The count of AccessKey of the user beyond the current limits: a principal may have at most %d AccessKeys.", maxAccessKeysPerUser)
+		return nil, apierr.RAMAccessKeyLimit.Errorf("The count of AccessKey of the user beyond the current limits: a principal may have at most %d AccessKeys.", maxAccessKeysPerUser)
 	}
 	if err != nil {
-		return nil, ramTranslate(err, ramUserNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMUserNotExist, apierr.Def{})
 	}
 	return Object{{"AccessKey", Object{
 		{"AccessKeyId", k.ID},
@@ -537,7 +484,7 @@ func (s *RAM) createAccessKey(ctx context.Context, r *Request) (Object, error) {
 func (s *RAM) updateAccessKey(ctx context.Context, r *Request) (Object, error) {
 	status := r.String("Status")
 	if status != kafkaplane.AccessKeyActive && status != kafkaplane.AccessKeyInactive {
-		return nil, ramStatus.Errorf(`The parameter - "Status" is incorrect: %q is not Active or Inactive.`, status)
+		return nil, apierr.RAMStatus.Errorf(`The parameter - "Status" is incorrect: %q is not Active or Inactive.`, status)
 	}
 	owner, err := s.keyOwner(ctx, r)
 	if err != nil {
@@ -552,7 +499,7 @@ func (s *RAM) updateAccessKey(ctx context.Context, r *Request) (Object, error) {
 	}
 	k.Status = status
 	if err := s.Identities.UpdateAccessKey(ctx, k); err != nil {
-		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMAccessKeyNotExist, apierr.Def{})
 	}
 	return Object{}, nil
 }
@@ -588,7 +535,7 @@ func (s *RAM) deleteAccessKey(ctx context.Context, r *Request) (Object, error) {
 		return nil, err
 	}
 	if err := s.Identities.DeleteAccessKey(ctx, r.Caller.AccountID, k.ID); err != nil {
-		return nil, ramTranslate(err, ramAccessKeyNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMAccessKeyNotExist, apierr.Def{})
 	}
 	return Object{}, nil
 }
@@ -599,8 +546,8 @@ func (s *RAM) createPolicy(ctx context.Context, r *Request) (Object, error) {
 	name, doc, desc := r.String("PolicyName"), r.String("PolicyDocument"), r.String("Description")
 	if err := ramFirstErr(
 		ramCheckPolicyName(name),
-		ramCheckLength(doc, policy.MaxDocumentLength, ramPolicyDocLength),
-		ramCheckLength(desc, 1024, ramDescriptionLength),
+		ramCheckLength(doc, policy.MaxDocumentLength, apierr.RAMPolicyDocLength),
+		ramCheckLength(desc, 1024, apierr.RAMDescriptionLength),
 	); err != nil {
 		return nil, err
 	}
@@ -608,7 +555,7 @@ func (s *RAM) createPolicy(ctx context.Context, r *Request) (Object, error) {
 	// policy can always be evaluated; the parser's reason names the
 	// offending element.
 	if _, err := policy.Parse([]byte(doc)); err != nil {
-		return nil, ramMalformedPolicy.Errorf("The policy document is malformed: %s", err.Error())
+		return nil, apierr.RAMMalformedPolicy.Errorf("The policy document is malformed: %s", err.Error())
 	}
 	now := s.now()
 	p := &kafkaplane.Policy{
@@ -622,7 +569,7 @@ func (s *RAM) createPolicy(ctx context.Context, r *Request) (Object, error) {
 		UpdateDate:     now,
 	}
 	if err := s.Identities.CreatePolicy(ctx, p); err != nil {
-		return nil, ramTranslate(err, apierr.Def{}, ramPolicyExists)
+		return nil, ramTranslate(err, apierr.Def{}, apierr.RAMPolicyExists)
 	}
 	return Object{{"Policy", Object{
 		{"PolicyName", p.PolicyName},
@@ -639,7 +586,7 @@ func (s *RAM) findPolicy(ctx context.Context, r *Request, typ, name string) (*ka
 	}
 	p, err := s.Identities.FindPolicy(ctx, r.Caller.AccountID, typ, name)
 	if err != nil {
-		return nil, ramTranslate(err, ramPolicyNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMPolicyNotExist, apierr.Def{})
 	}
 	return p, nil
 }
@@ -682,7 +629,7 @@ func (s *RAM) deletePolicy(ctx context.Context, r *Request) (Object, error) {
 		return nil, err
 	}
 	if err := s.Identities.DeletePolicy(ctx, r.Caller.AccountID, name); err != nil {
-		return nil, ramTranslate(err, ramPolicyNotExist, apierr.Def{})
+		return nil, wireError(err, ramPolicyEntity)
 	}
 	return Object{}, nil
 }
@@ -743,7 +690,7 @@ func (s *RAM) attachPolicy(group bool, exists apierr.Def) Handler {
 			// A principal or policy deleted between the checks and the
 			// insert is reported as the missing policy: the store
 			// cannot say which.
-			return nil, ramTranslate(err, ramPolicyNotExist, exists)
+			return nil, ramTranslate(err, apierr.RAMPolicyNotExist, exists)
 		}
 		return Object{}, nil
 	}

@@ -12,43 +12,23 @@ import (
 // ramGroupARN names a group the way RAM's group actions are authorized.
 const ramGroupARN = "acs:ram:*:{AccountId}:group/{GroupName}"
 
-// RAM's group error codes, with the status and message of RAM's error
-// catalogue. The store's DeleteConflict codes for groups are registered
-// here as well, because RAM owns them.
-var (
-	ramGroupNameChars     = apierr.Register("InvalidParameter.GroupName.InvalidChars", 400, `The parameter - "GroupName" contains invalid chars.`)
-	ramGroupNameLength    = apierr.Register("InvalidParameter.GroupName.Length", 400, `The parameter - "GroupName" beyond the length limit.`)
-	ramNewGroupNameChars  = apierr.Register("InvalidParameter.NewGroupName.InvalidChars", 400, `The parameter - "NewGroupName" contains invalid chars.`)
-	ramNewGroupNameLength = apierr.Register("InvalidParameter.NewGroupName.Length", 400, `The parameter - "NewGroupName" beyond the length limit.`)
-	ramGroupNotExist      = apierr.Register("EntityNotExist.Group", 404, "The group does not exist.")
-	ramGroupExists        = apierr.Register("EntityAlreadyExists.Group", 409, "The group does already EXIST.")
-	ramUserGroupNotExist  = apierr.Register("EntityNotExist.User.Group", 404, "The user has not joined the group.")
-	ramUserGroupExists    = apierr.Register("EntityAlreadyExists.User.Group", 409, "The user has already joined the group.")
-	ramGroupPolicyMissing = apierr.Register("EntityNotExist.Group.Policy", 404, "The indicate policy attached to the group does not exist.")
-	ramGroupPolicyExists  = apierr.Register("EntityAlreadyExists.Group.Policy", 409, "The group has already been attached this policy.")
-	_                     = apierr.Register("DeleteConflict.Group.User", 409, "The group CAN NOT has any user member while deleting the group.")
-	_                     = apierr.Register("DeleteConflict.Group.Policy", 409, "The entity CAN NOT has any attached policy while deleting the group.")
-	_                     = apierr.Register("DeleteConflict.User.Group", 409, "The user CAN NOT be in any group while deleting the user.")
-	_                     = apierr.Register("DeleteConflict.Policy.Group", 409, "The policy CAN NOT been attached to any group while deleting the policy.")
-)
-
 // Group names are 1–64 letters, digits, periods, underscores and hyphens
 // (api-ram-2015-05-01-creategroup).
 var ramGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // registerGroups adds the group actions to g.
 func (s *RAM) registerGroups(g *Registry) {
-	groupName := Param{Name: "GroupName", Required: true, MaxLen: 64, OutOfRange: ramGroupNameLength}
-	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: ramUserNameLength}
-	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: ramPolicyNameLength}
-	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: ramPolicyType}
+	groupName := Param{Name: "GroupName", Required: true, MaxLen: 64, OutOfRange: apierr.RAMGroupNameLength}
+	userName := Param{Name: "UserName", Required: true, MaxLen: 64, OutOfRange: apierr.RAMUserNameLength}
+	policyName := Param{Name: "PolicyName", Required: true, MaxLen: 128, OutOfRange: apierr.RAMPolicyNameLength}
+	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: apierr.RAMPolicyType}
 	paging := ramPaging
 
-	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments", MaxLen: 128, OutOfRange: ramCommentsLength}}, s.createGroup))
+	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength}}, s.createGroup))
 	g.Add(ramAction("GetGroup", ramGroupARN, []Param{groupName}, s.getGroup))
 	g.Add(ramAction("UpdateGroup", ramGroupARN, []Param{groupName,
-		{Name: "NewGroupName", MaxLen: 64, OutOfRange: ramNewGroupNameLength},
-		{Name: "NewComments", MaxLen: 128, OutOfRange: ramNewCommentsLength},
+		{Name: "NewGroupName", MaxLen: 64, OutOfRange: apierr.RAMNewGroupNameLength},
+		{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
 	}, s.updateGroup))
 	g.Add(ramAction("ListGroups", ramAccountARN, paging, s.listGroups))
 	g.Add(ramAction("DeleteGroup", ramGroupARN, []Param{groupName}, s.deleteGroup))
@@ -58,8 +38,8 @@ func (s *RAM) registerGroups(g *Registry) {
 	g.Add(ramAction("ListGroupsForUser", ramUserARN, []Param{userName}, s.listGroupsForUser))
 	g.Add(ramAction("ListUsersForGroup", ramGroupARN, append([]Param{groupName}, paging...), s.listUsersForGroup))
 
-	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicy(true, ramGroupPolicyExists)))
-	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicy(true, ramGroupPolicyMissing)))
+	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicy(true, apierr.RAMGroupPolicyExists)))
+	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicy(true, apierr.RAMGroupPolicyMissing)))
 	g.Add(ramAction("ListPoliciesForGroup", ramGroupARN, []Param{groupName}, s.listPoliciesFor(true)))
 }
 
@@ -84,12 +64,12 @@ func ramGroupObject(g *kafkaplane.Group) Object {
 }
 
 func (s *RAM) findGroup(ctx context.Context, r *Request, name string) (*kafkaplane.Group, error) {
-	if err := ramCheckGroupName(name, ramGroupNameChars, ramGroupNameLength); err != nil {
+	if err := ramCheckGroupName(name, apierr.RAMGroupNameChars, apierr.RAMGroupNameLength); err != nil {
 		return nil, err
 	}
 	g, err := s.Identities.FindGroup(ctx, r.Caller.AccountID, name)
 	if err != nil {
-		return nil, ramTranslate(err, ramGroupNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMGroupNotExist, apierr.Def{})
 	}
 	return g, nil
 }
@@ -101,15 +81,15 @@ func (s *RAM) createGroup(ctx context.Context, r *Request) (Object, error) {
 		Comments:  r.String("Comments"),
 	}
 	if err := ramFirstErr(
-		ramCheckGroupName(g.GroupName, ramGroupNameChars, ramGroupNameLength),
-		ramCheckLength(g.Comments, 128, ramCommentsLength),
+		ramCheckGroupName(g.GroupName, apierr.RAMGroupNameChars, apierr.RAMGroupNameLength),
+		ramCheckLength(g.Comments, 128, apierr.RAMCommentsLength),
 	); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	g.CreateDate, g.UpdateDate = now, now
 	if err := s.Identities.CreateGroup(ctx, g); err != nil {
-		return nil, ramTranslate(err, apierr.Def{}, ramGroupExists)
+		return nil, ramTranslate(err, apierr.Def{}, apierr.RAMGroupExists)
 	}
 	return Object{{"Group", ramGroupObject(g)}}, nil
 }
@@ -129,20 +109,20 @@ func (s *RAM) updateGroup(ctx context.Context, r *Request) (Object, error) {
 	}
 	// As with users, only the New* parameters that were sent change.
 	if r.Has("NewGroupName") {
-		if err := ramCheckGroupName(r.String("NewGroupName"), ramNewGroupNameChars, ramNewGroupNameLength); err != nil {
+		if err := ramCheckGroupName(r.String("NewGroupName"), apierr.RAMNewGroupNameChars, apierr.RAMNewGroupNameLength); err != nil {
 			return nil, err
 		}
 		g.GroupName = r.String("NewGroupName")
 	}
 	if r.Has("NewComments") {
-		if err := ramCheckLength(r.String("NewComments"), 128, ramNewCommentsLength); err != nil {
+		if err := ramCheckLength(r.String("NewComments"), 128, apierr.RAMNewCommentsLength); err != nil {
 			return nil, err
 		}
 		g.Comments = r.String("NewComments")
 	}
 	g.UpdateDate = s.now()
 	if err := s.Identities.UpdateGroup(ctx, g); err != nil {
-		return nil, ramTranslate(err, ramGroupNotExist, ramGroupExists)
+		return nil, ramTranslate(err, apierr.RAMGroupNotExist, apierr.RAMGroupExists)
 	}
 	return Object{{"Group", ramGroupObject(g)}}, nil
 }
@@ -157,11 +137,11 @@ func (s *RAM) listGroups(ctx context.Context, r *Request) (Object, error) {
 
 func (s *RAM) deleteGroup(ctx context.Context, r *Request) (Object, error) {
 	name := r.String("GroupName")
-	if err := ramCheckGroupName(name, ramGroupNameChars, ramGroupNameLength); err != nil {
+	if err := ramCheckGroupName(name, apierr.RAMGroupNameChars, apierr.RAMGroupNameLength); err != nil {
 		return nil, err
 	}
 	if err := s.Identities.DeleteGroup(ctx, r.Caller.AccountID, name); err != nil {
-		return nil, ramTranslate(err, ramGroupNotExist, apierr.Def{})
+		return nil, wireError(err, ramGroupEntity)
 	}
 	return Object{}, nil
 }
@@ -189,7 +169,7 @@ func (s *RAM) addUserToGroup(ctx context.Context, r *Request) (Object, error) {
 	if err := s.Identities.AddUserToGroup(ctx, m); err != nil {
 		// A user or group deleted between the checks and the insert is
 		// reported as the missing group: the store cannot say which.
-		return nil, ramTranslate(err, ramGroupNotExist, ramUserGroupExists)
+		return nil, ramTranslate(err, apierr.RAMGroupNotExist, apierr.RAMUserGroupExists)
 	}
 	return Object{}, nil
 }
@@ -200,7 +180,7 @@ func (s *RAM) removeUserFromGroup(ctx context.Context, r *Request) (Object, erro
 		return nil, err
 	}
 	if err := s.Identities.RemoveUserFromGroup(ctx, m.AccountID, m.GroupName, m.UserName); err != nil {
-		return nil, ramTranslate(err, ramUserGroupNotExist, apierr.Def{})
+		return nil, ramTranslate(err, apierr.RAMUserGroupNotExist, apierr.Def{})
 	}
 	return Object{}, nil
 }

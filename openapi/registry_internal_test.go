@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
 )
 
 // TestRegistryRefusesUntrustworthyResources: a resource placeholder that
@@ -69,7 +70,7 @@ func TestRegistryRefusesUnboundedIntegers(t *testing.T) {
 // with the default cap for undeclared strings, inclusive integer ranges
 // without overflow, and a product's own code when declared.
 func TestParamLimits(t *testing.T) {
-	own := ramMaxItems
+	own := apierr.RAMMaxItems
 	for _, c := range []struct {
 		p    Param
 		v    string

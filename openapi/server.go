@@ -441,13 +441,20 @@ func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byt
 	if errors.As(err, &rl) {
 		rl.setHeader(c.header, s.cfg.Now())
 	}
+	err = wireError(err, entity{})
 	var e *kafkaplane.Error
 	if !errors.As(err, &e) {
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("error", err.Error()))
 		e = apierr.InternalError.New()
 	}
-	d := apierr.Lookup(e.Code)
+	d, ok := apierr.Lookup(e.Code)
+	if !ok {
+		// A code outside the catalogue is a bug, not a business error.
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "error code not in the catalogue",
+			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("code", e.Code))
+		e, d = apierr.InternalError.New(), apierr.InternalError
+	}
 	msg := e.Message
 	if msg == "" {
 		msg = d.Message

@@ -13,15 +13,6 @@ import (
 	"github.com/kafkaplane/kafkaplane/broker"
 )
 
-// alikafka's topic and consumer-group errors. They share the BIZ_ codes of
-// Alibaba's message-queue products; the messages are kafkaplane's.
-var (
-	topicNotFound = apierr.Register("BIZ_TOPIC_NOT_FOUND", 400, "The specified topic does not exist.")
-	topicExisted  = apierr.Register("BIZ_TOPIC_EXISTED", 400, "The specified topic already exists.")
-	groupNotFound = apierr.Register("BIZ_SUBSCRIPTION_NOT_FOUND", 400, "The specified consumer group does not exist.")
-	groupExisted  = apierr.Register("BIZ_SUBSCRIPTION_EXISTED", 400, "The specified consumer group already exists.")
-)
-
 // Topic attributes alikafka documents for CreateTopic: 1–360 partitions,
 // 12 when PartitionNum is left out; GetTopicList pages hold up to 10000.
 // Remarks of topics and groups are at most 64 characters, replicas at most
@@ -110,9 +101,9 @@ func (s *Instances) running(ctx context.Context, r *Request) (*kafkaplane.Instan
 func brokerError(inst *kafkaplane.Instance, topic string, err error) error {
 	switch {
 	case errors.Is(err, broker.ErrTopicExists):
-		return topicExisted.Errorf("The topic %s already exists on instance %s.", topic, inst.ID)
+		return apierr.TopicExisted.Errorf("The topic %s already exists on instance %s.", topic, inst.ID)
 	case errors.Is(err, broker.ErrTopicNotFound):
-		return topicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
+		return apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
 	case errors.Is(err, broker.ErrNotStarted):
 		return apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID)
 	}
@@ -143,7 +134,7 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 		configs["cleanup.policy"] = "compact"
 	}
 	if _, err := s.Topics.FindTopic(ctx, inst.ID, t.Name); err == nil {
-		return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+		return nil, apierr.TopicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
 	} else if kafkaplane.ErrorCode(err) != kafkaplane.CodeNotFound {
 		return nil, err
 	}
@@ -162,7 +153,7 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 	if err := s.Topics.CreateTopic(ctx, t, topicLimit(inst)); err != nil {
 		switch kafkaplane.ErrorCode(err) {
 		case kafkaplane.CodeAlreadyExists:
-			return nil, topicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
+			return nil, apierr.TopicExisted.Errorf("The topic %s already exists on instance %s.", t.Name, inst.ID)
 		case kafkaplane.CodeLimitExceeded:
 			err = topicQuotaError(inst)
 		}
@@ -320,7 +311,7 @@ func (s *Instances) brokerTopic(ctx context.Context, inst *kafkaplane.Instance, 
 			return &states[i], nil
 		}
 	}
-	return nil, topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+	return nil, apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
 }
 
 func (s *Instances) getTopicStatus(ctx context.Context, r *Request) (Object, error) {
@@ -390,7 +381,7 @@ func (s *Instances) changeTopic(ctx context.Context, inst *kafkaplane.Instance, 
 		err = s.Topics.UpdateTopic(ctx, t)
 		if kafkaplane.ErrorCode(err) != kafkaplane.CodeConflict || attempt == 5 {
 			if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
-				return topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+				return apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
 			}
 			return err
 		}
@@ -449,7 +440,7 @@ func (s *Instances) deleteTopic(ctx context.Context, r *Request) (Object, error)
 		return nil, brokerError(inst, name, brErr)
 	}
 	if recErr != nil && brErr != nil {
-		return nil, topicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
+		return nil, apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
 	}
 	return Object{}, nil
 }
@@ -470,7 +461,7 @@ func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object
 	if err := s.Topics.CreateConsumerGroup(ctx, g, groupLimit(inst)); err != nil {
 		switch kafkaplane.ErrorCode(err) {
 		case kafkaplane.CodeAlreadyExists:
-			return nil, groupExisted.Errorf("The consumer group %s already exists on instance %s.", g.ConsumerID, inst.ID)
+			return nil, apierr.GroupExisted.Errorf("The consumer group %s already exists on instance %s.", g.ConsumerID, inst.ID)
 		case kafkaplane.CodeLimitExceeded:
 			return nil, apierr.GroupQuotaExceeded.Errorf("The instance %s already holds %d consumer groups, the most allowed (%d per topic of its TopicNumLimit).", inst.ID, groupLimit(inst), groupsPerTopic)
 		}
@@ -519,7 +510,7 @@ func (s *Instances) deleteConsumerGroup(ctx context.Context, r *Request) (Object
 	id := r.String("ConsumerId")
 	if err := s.Topics.DeleteConsumerGroup(ctx, inst.ID, id); err != nil {
 		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
-			return nil, groupNotFound.Errorf("The consumer group %s does not exist on instance %s.", id, inst.ID)
+			return nil, apierr.GroupNotFound.Errorf("The consumer group %s does not exist on instance %s.", id, inst.ID)
 		}
 		return nil, err
 	}

@@ -11,19 +11,6 @@ import (
 	"github.com/kafkaplane/kafkaplane"
 )
 
-// RAM's error codes for deletes that other rows still depend on. They are
-// RAM wire codes that only the store can detect atomically, so the store
-// returns them as they are.
-const (
-	codeDeleteUserAccessKey = "DeleteConflict.User.AccessKey"
-	codeDeleteUserPolicy    = "DeleteConflict.User.Policy"
-	codeDeleteUserGroup     = "DeleteConflict.User.Group"
-	codeDeletePolicyUser    = "DeleteConflict.Policy.User"
-	codeDeletePolicyGroup   = "DeleteConflict.Policy.Group"
-	codeDeleteGroupUser     = "DeleteConflict.Group.User"
-	codeDeleteGroupPolicy   = "DeleteConflict.Group.Policy"
-)
-
 // ---- access keys ----
 
 const accessKeyColumns = `id, secret, account_id, user_name, status, create_date, modify_index`
@@ -491,9 +478,8 @@ func (db *DB) UpdateUser(ctx context.Context, u *kafkaplane.User) error {
 
 // DeleteUser removes a user of the account. As in RAM, the user's access
 // keys, policy attachments and group memberships must be removed first:
-// remaining keys are DeleteConflict.User.AccessKey, remaining attachments
-// DeleteConflict.User.Policy, remaining memberships
-// DeleteConflict.User.Group. The checks and the delete share one
+// remaining keys are CodeHasAccessKeys, remaining attachments
+// CodeHasPolicies, remaining memberships CodeHasGroups. The checks and the delete share one
 // transaction, so a key created concurrently cannot be orphaned.
 func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error {
 	db.forgetKeys()
@@ -507,21 +493,21 @@ func (db *DB) DeleteUser(ctx context.Context, accountID, userName string) error 
 			return err
 		}
 		if keys {
-			return kafkaplane.Errorf(codeDeleteUserAccessKey, "The user %s still has AccessKeys; delete them first.", userName)
+			return kafkaplane.Errorf(kafkaplane.CodeHasAccessKeys, "The user %s still has AccessKeys; delete them first.", userName)
 		}
 		attached, err := exists(ctx, tx, `SELECT 1 FROM policy_attachments WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)
 		if err != nil {
 			return err
 		}
 		if attached {
-			return kafkaplane.Errorf(codeDeleteUserPolicy, "The user %s still has policies attached; detach them first.", userName)
+			return kafkaplane.Errorf(kafkaplane.CodeHasPolicies, "The user %s still has policies attached; detach them first.", userName)
 		}
 		member, err := exists(ctx, tx, `SELECT 1 FROM group_members WHERE account_id = $1 AND user_name = $2 LIMIT 1`, accountID, userName)
 		if err != nil {
 			return err
 		}
 		if member {
-			return kafkaplane.Errorf(codeDeleteUserGroup, "The user CAN NOT be in any group while deleting the user.")
+			return kafkaplane.Errorf(kafkaplane.CodeHasGroups, "The user CAN NOT be in any group while deleting the user.")
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE account_id = $1 AND user_name = $2`, accountID, userName)
 		if isForeignKeyViolation(err) {
@@ -669,8 +655,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g *kafkaplane.Group) error {
 
 // DeleteGroup removes a group of the account. As in RAM, its members and
 // policy attachments must be removed first: remaining members are
-// DeleteConflict.Group.User, remaining attachments
-// DeleteConflict.Group.Policy; a missing group is CodeNotFound.
+// CodeHasUsers, remaining attachments CodeHasPolicies; a missing group is CodeNotFound.
 func (db *DB) DeleteGroup(ctx context.Context, accountID, groupName string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := groupExists(ctx, tx, accountID, groupName); err != nil {
@@ -682,7 +667,7 @@ func (db *DB) DeleteGroup(ctx context.Context, accountID, groupName string) erro
 			return err
 		}
 		if members {
-			return kafkaplane.Errorf(codeDeleteGroupUser, "The group CAN NOT has any user member while deleting the group.")
+			return kafkaplane.Errorf(kafkaplane.CodeHasUsers, "The group CAN NOT has any user member while deleting the group.")
 		}
 		attached, err := exists(ctx, tx, `SELECT 1 FROM group_policy_attachments WHERE account_id = $1 AND group_name = $2 LIMIT 1`,
 			accountID, groupName)
@@ -690,7 +675,7 @@ func (db *DB) DeleteGroup(ctx context.Context, accountID, groupName string) erro
 			return err
 		}
 		if attached {
-			return kafkaplane.Errorf(codeDeleteGroupPolicy, "The entity CAN NOT has any attached policy while deleting the group.")
+			return kafkaplane.Errorf(kafkaplane.CodeHasPolicies, "The entity CAN NOT has any attached policy while deleting the group.")
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM groups WHERE account_id = $1 AND group_name = $2`, accountID, groupName)
 		if isForeignKeyViolation(err) {
@@ -888,8 +873,7 @@ func (db *DB) ListPolicies(ctx context.Context, accountID, policyType string) ([
 
 // DeletePolicy removes a custom policy of the account (system policies
 // cannot be deleted through it, as in RAM). A policy still attached to a
-// user is DeleteConflict.Policy.User, to a group
-// DeleteConflict.Policy.Group; a missing one CodeNotFound.
+// user is CodeHasUsers, to a group CodeHasGroups; a missing one CodeNotFound.
 func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		found, err := exists(ctx, tx, `SELECT 1 FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
@@ -906,7 +890,7 @@ func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 			return err
 		}
 		if attached {
-			return kafkaplane.Errorf(codeDeletePolicyUser, "The policy %s is still attached to users; detach it first.", name)
+			return kafkaplane.Errorf(kafkaplane.CodeHasUsers, "The policy %s is still attached to users; detach it first.", name)
 		}
 		attached, err = exists(ctx, tx, `SELECT 1 FROM group_policy_attachments
 			WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2 LIMIT 1`, accountID, name)
@@ -914,7 +898,7 @@ func (db *DB) DeletePolicy(ctx context.Context, accountID, name string) error {
 			return err
 		}
 		if attached {
-			return kafkaplane.Errorf(codeDeletePolicyGroup, "The policy CAN NOT been attached to any group while deleting the policy.")
+			return kafkaplane.Errorf(kafkaplane.CodeHasGroups, "The policy CAN NOT been attached to any group while deleting the policy.")
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2`,
 			accountID, name)

@@ -992,7 +992,7 @@ func testDeleteUserRacesAccessKey(t *testing.T, dsn string) {
 		switch {
 		case delErr == nil && (len(keys) != 0 || kafkaplane.ErrorCode(findErr) != kafkaplane.CodeNotFound):
 			t.Fatalf("%s: deleted, but %d keys remain (create: %v)", name, len(keys), keyErr)
-		case delErr != nil && kafkaplane.ErrorCode(delErr) != codeDeleteUserAccessKey:
+		case delErr != nil && kafkaplane.ErrorCode(delErr) != kafkaplane.CodeHasAccessKeys:
 			t.Fatalf("%s: delete failed with %v", name, delErr)
 		case delErr != nil && (keyErr != nil || len(keys) != 1):
 			t.Fatalf("%s: delete refused, yet create returned %v and %d keys exist", name, keyErr, len(keys))
@@ -1059,9 +1059,9 @@ func testUsers(t *testing.T, dsn string) {
 	wantCode(t, db.UpdateUser(ctx, ghost), kafkaplane.CodeNotFound)
 
 	// Delete needs the keys and attachments gone first, as in RAM.
-	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), codeDeleteUserAccessKey)
+	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), kafkaplane.CodeHasAccessKeys)
 	must(t, db.DeleteAccessKey(ctx, "acct1", "LTAIalice"))
-	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), codeDeleteUserPolicy)
+	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), kafkaplane.CodeHasPolicies)
 	must(t, db.DetachPolicy(ctx, att[0]))
 	must(t, db.DeleteUser(ctx, "acct1", "alice2"))
 	wantCode(t, db.DeleteUser(ctx, "acct1", "alice2"), kafkaplane.CodeNotFound)
@@ -1153,7 +1153,7 @@ func testPolicies(t *testing.T, dsn string) {
 		t.Fatalf("FindPolicy count %d, want 2", one.AttachmentCount)
 	}
 
-	wantCode(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"), codeDeletePolicyUser)
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"), kafkaplane.CodeHasUsers)
 	must(t, db.DetachPolicy(ctx, a1))
 	must(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"))
 	wantCode(t, db.DeletePolicy(ctx, "acct1", "upgrade-one"), kafkaplane.CodeNotFound)
@@ -1296,9 +1296,9 @@ func testGroups(t *testing.T, dsn string) {
 
 	// Delete needs the members and attachments gone first, as in RAM.
 	wantCode(t, db.DeleteGroup(ctx, "acct1", "nope"), kafkaplane.CodeNotFound)
-	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), codeDeleteGroupUser)
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), kafkaplane.CodeHasUsers)
 	must(t, db.RemoveUserFromGroup(ctx, "acct1", "sre", "alice2"))
-	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), codeDeleteGroupPolicy)
+	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), kafkaplane.CodeHasPolicies)
 	must(t, db.DetachPolicy(ctx, att[0]))
 	must(t, db.DeleteGroup(ctx, "acct1", "sre"))
 	wantCode(t, db.DeleteGroup(ctx, "acct1", "sre"), kafkaplane.CodeNotFound)
@@ -1455,12 +1455,12 @@ func testGroupMembershipsAndAttachments(t *testing.T, dsn string) {
 
 	// A user in a group cannot be deleted, nor a policy attached to one.
 	must(t, db.DetachPolicy(ctx, u2))
-	wantCode(t, db.DeleteUser(ctx, "acct1", "bob"), codeDeleteUserGroup)
+	wantCode(t, db.DeleteUser(ctx, "acct1", "bob"), kafkaplane.CodeHasGroups)
 	must(t, db.RemoveUserFromGroup(ctx, "acct1", "ops", "bob"))
 	must(t, db.DeleteUser(ctx, "acct1", "bob"))
-	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), codeDeletePolicyUser)
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), kafkaplane.CodeHasUsers)
 	must(t, db.DetachPolicy(ctx, u1))
-	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), codeDeletePolicyGroup)
+	wantCode(t, db.DeletePolicy(ctx, "acct1", "p1"), kafkaplane.CodeHasGroups)
 	// A group's attachment is not detached through a user of that name.
 	wantCode(t, db.DetachPolicy(ctx, at("ops", "", custom, "p1", 0)), kafkaplane.CodeNotFound)
 	must(t, db.DetachPolicy(ctx, g1))

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
 	"github.com/kafkaplane/kafkaplane/noncelog"

@@ -1,0 +1,38 @@
+package apierr
+
+import "github.com/kafkaplane/kafkaplane"
+
+// alikafka topic and consumer-group errors. They share the BIZ_ codes of
+// Alibaba's message-queue products; the messages are kafkaplane's.
+var (
+	// TopicNotFound: a topic action names a topic the instance does not hold.
+	TopicNotFound = def("BIZ_TOPIC_NOT_FOUND", 400, "The specified topic does not exist.")
+	// TopicExisted: CreateTopic names a topic the instance already holds.
+	TopicExisted = def("BIZ_TOPIC_EXISTED", 400, "The specified topic already exists.")
+	// GroupNotFound: a consumer-group action names a group the instance does not hold.
+	GroupNotFound = def("BIZ_SUBSCRIPTION_NOT_FOUND", 400, "The specified consumer group does not exist.")
+	// GroupExisted: CreateConsumerGroup names a group the instance already holds.
+	GroupExisted = def("BIZ_SUBSCRIPTION_EXISTED", 400, "The specified consumer group already exists.")
+)
+
+// Generic domain errors. They are answered when a handler has no more
+// specific code for a failure of the store.
+var (
+	// LimitExceeded: a create would take its owner past a count limit the handler has no quota code for.
+	LimitExceeded = def(kafkaplane.CodeLimitExceeded, 400, "The count limit of the entity was reached.")
+	// DeleteConflict: a delete of an entity that others still refer to, where the handler has no entity-specific code.
+	DeleteConflict = def("DeleteConflict", 409, "The entity is still in use; remove what refers to it first.")
+)
+
+// Operation errors. They are never an HTTP answer of their own:
+// ListInstanceOperations and DescribeInstanceOperation show them in an
+// operation's ErrorInfo (besides {STEP}_FAILED, a step that failed without
+// a code of its own).
+var (
+	// OperationAttemptsExhausted: the operation was claimed the most times allowed without finishing.
+	OperationAttemptsExhausted = def(kafkaplane.CodeAttemptsExhausted, 500, "The operation did not finish in the attempts allowed.")
+	// UnsupportedOperation: the worker does not know the operation's type or it has no steps.
+	UnsupportedOperation = def(kafkaplane.CodeUnsupportedOperation, 500, "This worker cannot run the operation's type.")
+	// UnsupportedOperationStep: the worker does not know one of the operation's steps.
+	UnsupportedOperationStep = def(kafkaplane.CodeUnsupportedStep, 500, "This worker cannot run one of the operation's steps.")
+)
