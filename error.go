@@ -99,4 +99,7 @@ const (
 	// CodeUnsupportedStep fails an operation with a step the worker cannot
 	// run.
 	CodeUnsupportedStep = "UnsupportedOperationStep"
+	// CodeUnavailable reports that a resource the service hands out (broker
+	// ports) is exhausted for now; the caller may retry later.
+	CodeUnavailable = "ServiceUnavailable"
 )

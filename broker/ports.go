@@ -145,7 +145,7 @@ func (p *PortAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 		out = append(out, port)
 	}
 	if len(out) < n {
-		return nil, kafkaplane.Errorf("ServiceUnavailable", "No free broker ports are left in %s.", p.Range)
+		return nil, kafkaplane.Errorf(kafkaplane.CodeUnavailable, "No free broker ports are left in %s.", p.Range)
 	}
 	for _, port := range out {
 		p.reserved[port] = now

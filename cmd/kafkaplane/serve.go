@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
-	"github.com/kafkaplane/kafkaplane/apierr"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
 	"github.com/kafkaplane/kafkaplane/noncelog"
