@@ -176,6 +176,7 @@ func (d *driver) check(ctx context.Context) {
 		if view != viewStatus[l] {
 			d.violate(fmt.Sprintf("instance %s shows ServiceStatus %d with ViewInstanceStatusCode %d, want %d", in.id, ss, view, viewStatus[l]))
 		}
+		d.checkOperations(ctx, in.id)
 		if l == lRunning {
 			d.checkNames(ctx, in, "GetTopicList", "TopicList", "TopicVO", "Topic", in.topics, "t-")
 			d.checkNames(ctx, in, "GetConsumerList", "ConsumerList", "ConsumerVO", "ConsumerId", in.groups, "g-")
@@ -292,5 +293,25 @@ func (d *driver) checkRAM(ctx context.Context) {
 			model[pol] = d.acct.attachment(user, pol)
 		}
 		compare("attachment of "+user+" to", att, model, policies)
+	}
+}
+
+// checkOperations requires every operation of an instance to have
+// completed: none failed, none left behind by a kill.
+func (d *driver) checkOperations(ctx context.Context, id string) {
+	a := d.do(ctx, "check", d.kafka("ListInstanceOperations", vals("InstanceId", id), "v3"))
+	if a.out != accepted {
+		d.violate(fmt.Sprintf("final ListInstanceOperations %s: HTTP %d %s %v", id, a.status, a.code, a.err))
+		return
+	}
+	l, _ := a.body["Operations"].(map[string]any)
+	items, _ := l["OperationVO"].([]any)
+	for _, x := range items {
+		op, _ := x.(map[string]any)
+		state, _ := op["OperationState"].(string)
+		d.rep.operation(state, num(op["Attempts"]))
+		if state != "COMPLETE" {
+			d.violate(fmt.Sprintf("operation %v (%v) of %s is %s after %d claims: %v", op["OperationId"], op["OperationType"], id, state, num(op["Attempts"]), op["ErrorInfo"]))
+		}
 	}
 }

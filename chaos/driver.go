@@ -23,6 +23,19 @@ type driver struct {
 	name     string
 	// dataEndpoint is the data instance's bootstrap list.
 	dataEndpoint string
+	// hints tells the killer that an operation (deploy, roll) has just
+	// begun on this account's server: a moment to kill it.
+	hints chan<- *driver
+}
+
+func (d *driver) hint(a answer) {
+	if a.out != accepted || d.hints == nil {
+		return
+	}
+	select {
+	case d.hints <- d:
+	default:
+	}
 }
 
 func vals(kv ...string) url.Values {
@@ -159,6 +172,7 @@ func (d *driver) exec(ctx context.Context, o op) {
 		d.instanceEffect(in, id, o.kind, a, func(s istate) (istate, bool) {
 			return istate{l: lDeploying, ver: o.arg}, s.l == lPending
 		})
+		d.hint(a)
 	case "StopInstance", "ReopenInstance", "ReleaseInstance", "DeleteInstance", "ModifyInstanceName":
 		in, id := d.slotID(ctx, o.slot)
 		p := vals("InstanceId", id)
@@ -185,6 +199,7 @@ func (d *driver) exec(ctx context.Context, o op) {
 		d.instanceEffect(in, id, o.kind, a, func(s istate) (istate, bool) {
 			return istate{l: lUpgrading, ver: s.ver, to: target}, s.l == lRunning && s.ver == "0.10.2" && target == "2.2.0"
 		})
+		d.hint(a)
 	case "CreateTopic", "DeleteTopic", "FullUserCreateTopic":
 		in, id := d.slotID(ctx, o.slot)
 		action := strings.TrimPrefix(o.kind, "FullUser")

@@ -23,6 +23,8 @@ type traffic struct {
 
 	mu       sync.Mutex
 	acked    map[string]bool
+	sentAt   map[string]time.Time
+	ackedAt  map[string]time.Time
 	produced int
 	failures int
 	firstErr []string
@@ -50,7 +52,7 @@ func startTraffic(endpoint string, rate int) (*traffic, error) {
 		prod.Close()
 		return nil, err
 	}
-	t := &traffic{endpoint: endpoint, prod: prod, cons: cons, acked: map[string]bool{}, stop: make(chan struct{})}
+	t := &traffic{endpoint: endpoint, prod: prod, cons: cons, acked: map[string]bool{}, sentAt: map[string]time.Time{}, ackedAt: map[string]time.Time{}, stop: make(chan struct{})}
 	t.wg.Add(2)
 	go t.produce(rate)
 	go t.consume()
@@ -70,6 +72,7 @@ func (t *traffic) produce(rate int) {
 		v := fmt.Sprintf("rec-%08d", i)
 		t.mu.Lock()
 		t.produced++
+		t.sentAt[v] = time.Now()
 		t.mu.Unlock()
 		t.prod.Produce(context.Background(), &kgo.Record{Topic: dataTopic, Key: []byte(v), Value: []byte(v)}, func(_ *kgo.Record, err error) {
 			t.mu.Lock()
@@ -81,6 +84,7 @@ func (t *traffic) produce(rate int) {
 				return
 			}
 			t.acked[v] = true
+			t.ackedAt[v] = time.Now()
 		})
 	}
 }
@@ -111,34 +115,33 @@ func (t *traffic) finish() {
 }
 
 // readBack reads dataTopic from the start to its end offsets with a fresh
-// client and counts each value.
-func readBack(endpoint string) (map[string]int, int, error) {
+// client and counts each value, noting where its copies are.
+func readBack(endpoint string) (seen map[string]int, where map[string][]string, total int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	adminCl, err := kgo.NewClient(clientOpts(endpoint)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer adminCl.Close()
 	ends, err := kadm.NewClient(adminCl).ListEndOffsets(ctx, dataTopic)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := ends.Error(); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	want := map[int32]int64{}
-	total := 0
 	ends.Each(func(o kadm.ListedOffset) {
 		want[o.Partition] = o.Offset
 		total += int(o.Offset)
 	})
 	cl, err := kgo.NewClient(clientOpts(endpoint, kgo.ConsumeTopics(dataTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer cl.Close()
-	seen := map[string]int{}
+	seen, where = map[string]int{}, map[string][]string{}
 	got := map[int32]int64{}
 	done := func() bool {
 		for p, end := range want {
@@ -150,13 +153,14 @@ func readBack(endpoint string) (map[string]int, int, error) {
 	}
 	for !done() {
 		if ctx.Err() != nil {
-			return seen, total, fmt.Errorf("read back: reached %v of end offsets %v", got, want)
+			return seen, where, total, fmt.Errorf("read back: reached %v of end offsets %v", got, want)
 		}
 		fs := cl.PollFetches(ctx)
 		fs.EachRecord(func(r *kgo.Record) {
 			seen[string(r.Value)]++
+			where[string(r.Value)] = append(where[string(r.Value)], fmt.Sprintf("%d/%d", r.Partition, r.Offset))
 			got[r.Partition] = r.Offset + 1
 		})
 	}
-	return seen, total, nil
+	return seen, where, total, nil
 }

@@ -51,6 +51,10 @@ type Report struct {
 	Lost       int
 	Duplicated int
 	Settle     time.Duration
+	// Operations counts the instances' operations by final state;
+	// Resumed those claimed more than once (a kill interrupted them).
+	Operations map[string]int
+	Resumed    int
 	Usage      []string
 	Violations []string
 	KillLog    []string
@@ -60,6 +64,15 @@ func (r *Report) violation(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
+}
+
+func (r *Report) operation(state string, attempts int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Operations[state]++
+	if attempts > 1 {
+		r.Resumed++
+	}
 }
 
 func (r *Report) count(kind string, a answer) {
@@ -95,7 +108,8 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "kills: %d SIGKILL, %d SIGTERM; restarts: %d\n", r.Kills, r.Terms, r.Restarts)
 	fmt.Fprintf(&b, "records: %d produced, %d acknowledged, %d failed, %d consumed live, %d in the log; lost %d, duplicated %d\n",
 		r.Produced, r.Acked, r.Failed, r.Consumed, r.InLog, r.Lost, r.Duplicated)
-	fmt.Fprintf(&b, "settled %v after the last kill\n", r.Settle.Round(time.Millisecond))
+	fmt.Fprintf(&b, "instance operations: %v, %d resumed after a kill; settled %v after the last kill\n",
+		r.Operations, r.Resumed, r.Settle.Round(time.Millisecond))
 	for _, u := range r.Usage {
 		fmt.Fprintf(&b, "%s\n", u)
 	}
@@ -124,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	rep := &Report{Seed: cfg.Seed, Ops: map[string]int{}, Outcomes: map[string]int{},
+	rep := &Report{Seed: cfg.Seed, Ops: map[string]int{}, Outcomes: map[string]int{}, Operations: map[string]int{},
 		Sequence: sequenceDigest(cfg.Seed, cfg.Accounts, cfg.Ops/cfg.Accounts)}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	defer hc.CloseIdleConnections()
@@ -164,9 +178,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	deadline := time.Now().Add(cfg.Duration)
 	killCtx, stopKiller := context.WithCancel(ctx)
 	killerDone := make(chan struct{})
+	hints := make(chan *driver, 1)
+	for _, d := range drivers {
+		d.hints = hints
+	}
 	go func() {
 		defer close(killerDone)
-		killer(killCtx, cfg, rep, drivers)
+		killer(killCtx, cfg, rep, drivers, hints)
 	}()
 	var wg sync.WaitGroup
 	for i, d := range drivers {
@@ -191,6 +209,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}()
 	}
 	wg.Wait()
+	for _, d := range drivers {
+		d.hints = nil
+	}
 	stopKiller()
 	<-killerDone
 	lastKill := time.Now()
@@ -201,28 +222,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Settle = time.Since(lastKill)
 
-	// Resource growth: measure, run a soak of operations without kills
-	// (the instance count stays put), measure, soak again, measure. What
-	// the first soak adds can be warm-up (caches, pooled connections); a
-	// leak grows again in the second.
-	m0 := measureAll(hc, drivers)
-	soak(ctx, cfg, drivers, 100)
-	m1 := measureAll(hc, drivers)
-	soak(ctx, cfg, drivers, 200)
-	m2 := measureAll(hc, drivers)
-	for i, d := range drivers {
-		rep.Usage = append(rep.Usage, fmt.Sprintf("%s: fds %d → %d → %d, goroutines %d → %d → %d, threads %d → %d → %d (two soaks of %d operations)",
-			d.name, m0[i].fds, m1[i].fds, m2[i].fds, m0[i].goroutines, m1[i].goroutines, m2[i].goroutines,
-			m0[i].threads, m1[i].threads, m2[i].threads, cfg.SoakOps/cfg.Accounts))
-		if m2[i].fds > m1[i].fds+fdSlack || m2[i].goroutines > m1[i].goroutines+goroutineSlack {
-			rep.violation("%s: resources grew in the second soak: fds %d → %d (slack %d), goroutines %d → %d (slack %d)",
-				d.name, m1[i].fds, m2[i].fds, fdSlack, m1[i].goroutines, m2[i].goroutines, goroutineSlack)
-		}
-	}
-
 	// Every acknowledged record is in the log exactly once.
 	tr.finish()
-	seen, inLog, err := readBack(drivers[0].dataEndpoint)
+	seen, where, inLog, err := readBack(drivers[0].dataEndpoint)
 	if err != nil {
 		rep.violation("reading %s back: %v", dataTopic, err)
 	}
@@ -235,11 +237,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		case 1:
 		default:
 			rep.Duplicated++
+			if rep.Duplicated <= 5 {
+				rep.violation("%s: acknowledged record %s (sent %s, acknowledged %s) is in the log %d times, at %s", dataTopic, v,
+					tr.sentAt[v].Format("15:04:05.000"), tr.ackedAt[v].Format("15:04:05.000"), seen[v], strings.Join(where[v], ", "))
+			}
 		}
 	}
 	for v, n := range seen {
 		if n > 1 && !tr.acked[v] {
 			rep.Duplicated++
+			rep.violation("%s: unacknowledged record %s is in the log %d times, at %s", dataTopic, v, n, strings.Join(where[v], ", "))
 		}
 	}
 	if len(tr.firstErr) > 0 {
@@ -251,6 +258,47 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if rep.Acked == 0 {
 		rep.violation("%s: no record was acknowledged at all", dataTopic)
+	}
+
+	// Resource growth, with the Kafka clients gone: measure, run a soak of
+	// operations without kills (the instance count stays put), measure,
+	// soak again, measure; then restart each server gracefully and measure
+	// the fresh process, which holds the same instances. What the first
+	// soak adds can be warm-up (caches, pooled connections); a leak grows
+	// again in the second, and leaves the old process above the fresh one.
+	m0 := measureAll(hc, drivers)
+	soak(ctx, cfg, drivers, 100)
+	m1 := measureAll(hc, drivers)
+	soak(ctx, cfg, drivers, 200)
+	m2 := measureAll(hc, drivers)
+	for _, d := range drivers {
+		d.srv.stop(syscall.SIGTERM)
+		if err := d.srv.start(ctx); err != nil {
+			rep.violation("%s: final restart: %v", d.name, err)
+		}
+		d.settle(ctx, time.Now(), cfg.SettleBound)
+	}
+	m3 := measureAll(hc, drivers)
+	for i, d := range drivers {
+		rep.Usage = append(rep.Usage, fmt.Sprintf("%s: fds %d → %d → %d (fresh %d), goroutines %d → %d → %d (fresh %d), threads %d → %d → %d (fresh %d), two soaks of %d operations",
+			d.name, m0[i].fds, m1[i].fds, m2[i].fds, m3[i].fds, m0[i].goroutines, m1[i].goroutines, m2[i].goroutines, m3[i].goroutines,
+			m0[i].threads, m1[i].threads, m2[i].threads, m3[i].threads, cfg.SoakOps/cfg.Accounts))
+		if m2[i].fds > m1[i].fds+fdSlack || m2[i].goroutines > m1[i].goroutines+goroutineSlack {
+			rep.violation("%s: resources grew in the second soak: fds %d → %d (slack %d; %s), goroutines %d → %d (slack %d)",
+				d.name, m1[i].fds, m2[i].fds, fdSlack, filesDiff(m1[i], m2[i]), m1[i].goroutines, m2[i].goroutines, goroutineSlack)
+		}
+		// Storage files are opened as they are first written, so against
+		// a fresh process only sockets, pipes and the like count; a file
+		// leak shows as one file open many times.
+		if m2[i].nonData() > m3[i].nonData()+fdSlack || m2[i].goroutines > m3[i].goroutines+goroutineSlack {
+			rep.violation("%s: the process held %d sockets/pipes and %d goroutines at the end of the run, a fresh one with the same instances %d and %d (%s)",
+				d.name, m2[i].nonData(), m2[i].goroutines, m3[i].nonData(), m3[i].goroutines, filesDiff(m3[i], m2[i]))
+		}
+		for f, n := range m2[i].files {
+			if strings.HasPrefix(f, "DATA/") && n > maxOpenPerFile {
+				rep.violation("%s: %s is open %d times", d.name, f, n)
+			}
+		}
 	}
 
 	// Every instance, topic, group, user, policy and attachment is in a
@@ -284,6 +332,7 @@ func soak(ctx context.Context, cfg Config, drivers []*driver, stream uint64) {
 // Slack of the resource check: a keep-alive connection or two and the
 // runtime's own helpers come and go.
 const (
+	maxOpenPerFile = 8 // the database pool may hold the same file a few times
 	fdSlack        = 8
 	goroutineSlack = 25
 )
@@ -310,7 +359,10 @@ func measureAll(hc *http.Client, drivers []*driver) []usage {
 			if err != nil {
 				continue
 			}
-			best.fds, best.goroutines, best.threads = min(best.fds, u.fds), min(best.goroutines, u.goroutines), min(best.threads, u.threads)
+			if u.fds < best.fds {
+				best.fds, best.files = u.fds, u.files
+			}
+			best.goroutines, best.threads = min(best.goroutines, u.goroutines), min(best.threads, u.threads)
 		}
 		out[i] = best
 	}
@@ -318,17 +370,34 @@ func measureAll(hc *http.Client, drivers []*driver) []usage {
 }
 
 // killer ends a random server at random moments, SIGKILL mostly and
-// SIGTERM sometimes, and restarts it on the same data dir and port.
-func killer(ctx context.Context, cfg Config, rep *Report, drivers []*driver) {
+// SIGTERM sometimes, and restarts it on the same data dir and port. Half
+// the time an operation has just begun (a hint), it kills that server
+// within the next 800 ms, inside the deploy or the roll.
+func killer(ctx context.Context, cfg Config, rep *Report, drivers []*driver, hints <-chan *driver) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 99))
 	for {
 		pause := cfg.KillMin + time.Duration(r.Int64N(int64(cfg.KillMax-cfg.KillMin)+1))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pause):
+		var d *driver
+		timer := time.NewTimer(pause)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+				d = drivers[r.IntN(len(drivers))]
+				break wait
+			case h := <-hints:
+				if r.IntN(2) == 0 {
+					continue
+				}
+				timer.Stop()
+				time.Sleep(time.Duration(r.IntN(800)) * time.Millisecond)
+				d = h
+				break wait
+			}
 		}
-		d := drivers[r.IntN(len(drivers))]
 		sig := syscall.SIGKILL
 		if r.IntN(5) == 0 {
 			sig = syscall.SIGTERM

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +131,9 @@ func (s *server) pid() int {
 // usage is what the process holds at one moment.
 type usage struct {
 	fds, goroutines, threads int
+	// files counts the open descriptors by what they point at (sockets,
+	// pipes, files relative to the data dir), to explain a growth.
+	files map[string]int
 }
 
 // measure reads the process's open files and threads from /proc and its
@@ -145,6 +149,20 @@ func (s *server) measure() (usage, error) {
 		return u, err
 	}
 	u.fds = len(ents)
+	u.files = map[string]int{}
+	for _, e := range ents {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		if i := strings.IndexByte(target, '['); i > 0 {
+			target = target[:i] // socket:[1234] → socket:
+		}
+		if rel, err := filepath.Rel(s.dataDir, target); err == nil && !strings.HasPrefix(rel, "..") {
+			target = "DATA/" + rel
+		}
+		u.files[target]++
+	}
 	if f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
@@ -212,4 +230,27 @@ func bindable(base int) bool {
 		ln.Close()
 	}
 	return true
+}
+
+// filesDiff lists what b holds more of than a.
+func filesDiff(a, b usage) string {
+	var out []string
+	for k, n := range b.files {
+		if n > a.files[k] {
+			out = append(out, fmt.Sprintf("%s +%d", k, n-a.files[k]))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+// nonData counts the descriptors that are not files in the data dir.
+func (u usage) nonData() int {
+	n := 0
+	for k, c := range u.files {
+		if !strings.HasPrefix(k, "DATA/") {
+			n += c
+		}
+	}
+	return n
 }
