@@ -37,8 +37,8 @@ var weights = []struct {
 	kind string
 	w    int
 }{
-	{"CreatePostPayOrder", 5}, {"StartInstance", 5}, {"StopInstance", 3}, {"ReopenInstance", 3},
-	{"ReleaseInstance", 3}, {"DeleteInstance", 3}, {"UpgradeInstanceVersion", 4}, {"ModifyInstanceName", 3},
+	{"CreatePostPayOrder", 6}, {"StartInstance", 8}, {"StopInstance", 3}, {"ReopenInstance", 3},
+	{"ReleaseInstance", 4}, {"DeleteInstance", 4}, {"UpgradeInstanceVersion", 6}, {"ModifyInstanceName", 3},
 	{"UpgradeDataInstance", 1},
 	{"CreateTopic", 8}, {"DeleteTopic", 5}, {"ModifyTopicRemark", 3},
 	{"CreateConsumerGroup", 3}, {"DeleteConsumerGroup", 2},
