@@ -26,6 +26,9 @@ type driver struct {
 	// hints tells the killer that an operation (deploy, roll) has just
 	// begun on this account's server: a moment to kill it.
 	hints chan<- *driver
+	// inflight tells the killer that a request is being sent: a moment
+	// to cut it, between the server's commit and its answer.
+	inflight chan<- *driver
 }
 
 func (d *driver) hint(a answer) {
@@ -59,6 +62,12 @@ func (d *driver) do(ctx context.Context, kind string, r request) answer {
 		if err != nil {
 			d.rep.violation("%s: %s %s: cannot build the request: %v", d.name, kind, r.action, err)
 			return answer{out: down}
+		}
+		if d.inflight != nil {
+			select {
+			case d.inflight <- d:
+			default:
+			}
 		}
 		var envErr error
 		a, envErr = send(d.hc, req, r.product)

@@ -108,7 +108,7 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "kills: %d SIGKILL, %d SIGTERM; restarts: %d\n", r.Kills, r.Terms, r.Restarts)
 	fmt.Fprintf(&b, "records: %d produced, %d acknowledged, %d failed, %d consumed live, %d in the log; lost %d, duplicated %d\n",
 		r.Produced, r.Acked, r.Failed, r.Consumed, r.InLog, r.Lost, r.Duplicated)
-	fmt.Fprintf(&b, "instance operations: %v, %d resumed after a kill; settled %v after the last kill\n",
+	fmt.Fprintf(&b, "operations of the remaining instances: %v, %d resumed after a kill; settled %v after the last kill\n",
 		r.Operations, r.Resumed, r.Settle.Round(time.Millisecond))
 	for _, u := range r.Usage {
 		fmt.Fprintf(&b, "%s\n", u)
@@ -178,13 +178,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	deadline := time.Now().Add(cfg.Duration)
 	killCtx, stopKiller := context.WithCancel(ctx)
 	killerDone := make(chan struct{})
-	hints := make(chan *driver, 1)
+	hints, inflight := make(chan *driver, 1), make(chan *driver)
 	for _, d := range drivers {
-		d.hints = hints
+		d.hints, d.inflight = hints, inflight
 	}
 	go func() {
 		defer close(killerDone)
-		killer(killCtx, cfg, rep, drivers, hints)
+		killer(killCtx, cfg, rep, drivers, hints, inflight)
 	}()
 	var wg sync.WaitGroup
 	for i, d := range drivers {
@@ -210,7 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	for _, d := range drivers {
-		d.hints = nil
+		d.hints, d.inflight = nil, nil
 	}
 	stopKiller()
 	<-killerDone
@@ -332,6 +332,9 @@ func soak(ctx context.Context, cfg Config, drivers []*driver, stream uint64) {
 // Slack of the resource check: a keep-alive connection or two and the
 // runtime's own helpers come and go.
 const (
+	// inflightOdds: one request in this many, once the pause has not yet
+	// run out, is followed by a kill.
+	inflightOdds = 40
 	maxOpenPerFile = 8 // the database pool may hold the same file a few times
 	fdSlack        = 8
 	goroutineSlack = 25
@@ -372,8 +375,10 @@ func measureAll(hc *http.Client, drivers []*driver) []usage {
 // killer ends a random server at random moments, SIGKILL mostly and
 // SIGTERM sometimes, and restarts it on the same data dir and port. Half
 // the time an operation has just begun (a hint), it kills that server
-// within the next 800 ms, inside the deploy or the roll.
-func killer(ctx context.Context, cfg Config, rep *Report, drivers []*driver, hints <-chan *driver) {
+// within the next 800 ms, inside the deploy or the roll; and once in a
+// while it kills one within 0.5 ms of a request being sent, so that some
+// calls are cut between the server's commit and its answer.
+func killer(ctx context.Context, cfg Config, rep *Report, drivers []*driver, hints, inflight <-chan *driver) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 99))
 	for {
 		pause := cfg.KillMin + time.Duration(r.Int64N(int64(cfg.KillMax-cfg.KillMin)+1))
@@ -387,6 +392,14 @@ func killer(ctx context.Context, cfg Config, rep *Report, drivers []*driver, hin
 				return
 			case <-timer.C:
 				d = drivers[r.IntN(len(drivers))]
+				break wait
+			case h := <-inflight:
+				if r.IntN(inflightOdds) != 0 {
+					continue
+				}
+				timer.Stop()
+				time.Sleep(time.Duration(r.IntN(500)) * time.Microsecond)
+				d = h
 				break wait
 			case h := <-hints:
 				if r.IntN(2) == 0 {

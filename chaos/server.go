@@ -30,6 +30,8 @@ type server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	up   chan struct{} // closed while the process serves
+	// failed is closed when a restart failed: nobody waits for it then.
+	failed chan struct{}
 	logf *os.File
 }
 
@@ -46,7 +48,7 @@ func newServer(bin, dir, account string, portBase int) (*server, error) {
 	s := &server{
 		bin: bin, addr: addr, dataDir: filepath.Join(dir, "data"), account: account,
 		root:     principal{name: "root", id: "LTAIchaosroot" + account[:8], secret: "chaos-root-secret-" + account},
-		portBase: portBase, qps: qpsOverrides, up: make(chan struct{}),
+		portBase: portBase, qps: qpsOverrides, up: make(chan struct{}), failed: make(chan struct{}),
 	}
 	s.logf, err = os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	return s, err
@@ -88,6 +90,11 @@ func (s *server) start(ctx context.Context) error {
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
+			select {
+			case <-s.failed:
+			default:
+				close(s.failed)
+			}
 			return fmt.Errorf("kafkaplane on %s (account %s) did not become healthy: %v", s.addr, s.account, err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -115,6 +122,7 @@ func (s *server) waitUp(ctx context.Context) {
 	s.mu.Unlock()
 	select {
 	case <-up:
+	case <-s.failed:
 	case <-ctx.Done():
 	}
 }
