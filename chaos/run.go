@@ -334,7 +334,7 @@ func soak(ctx context.Context, cfg Config, drivers []*driver, stream uint64) {
 const (
 	// inflightOdds: one request in this many, once the pause has not yet
 	// run out, is followed by a kill.
-	inflightOdds = 40
+	inflightOdds   = 40
 	maxOpenPerFile = 8 // the database pool may hold the same file a few times
 	fdSlack        = 8
 	goroutineSlack = 25

@@ -27,12 +27,12 @@ type server struct {
 	portBase                    int
 	qps                         string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	up   chan struct{} // closed while the process serves
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	up  chan struct{} // closed while the process serves
 	// failed is closed when a restart failed: nobody waits for it then.
 	failed chan struct{}
-	logf *os.File
+	logf   *os.File
 }
 
 // QPS overrides: the driver issues lifecycle calls faster than alikafka's
