@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -193,11 +194,28 @@ func checkEnvelope(status int, contentType string, raw []byte, product string, a
 	if len(short) > 300 {
 		short = short[:300] + "…"
 	}
-	if !strings.Contains(contentType, "json") {
+	switch {
+	case strings.Contains(contentType, "json"):
+		if err := json.Unmarshal(raw, &a.body); err != nil || a.body == nil {
+			return fmt.Errorf("HTTP %d body is not a JSON object: %q", status, short)
+		}
+	case strings.Contains(contentType, "xml") && status >= 400:
+		// A request without Format gets Alibaba's default, XML.
+		var e struct {
+			XMLName                                     xml.Name
+			RequestId, HostId, Code, Message, Recommend *string
+		}
+		if err := xml.Unmarshal(raw, &e); err != nil || e.XMLName.Local != "Error" {
+			return fmt.Errorf("HTTP %d body is not an XML Error: %q", status, short)
+		}
+		a.body = map[string]any{}
+		for k, v := range map[string]*string{"RequestId": e.RequestId, "HostId": e.HostId, "Code": e.Code, "Message": e.Message, "Recommend": e.Recommend} {
+			if v != nil {
+				a.body[k] = *v
+			}
+		}
+	default:
 		return fmt.Errorf("HTTP %d with Content-Type %q: %q", status, contentType, short)
-	}
-	if err := json.Unmarshal(raw, &a.body); err != nil || a.body == nil {
-		return fmt.Errorf("HTTP %d body is not a JSON object: %q", status, short)
 	}
 	str := func(k string) (string, bool) {
 		s, ok := a.body[k].(string)

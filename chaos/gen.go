@@ -56,7 +56,7 @@ var hostileKinds = []string{
 	"negative-disk", "negative-partitions", "huge-partitions", "negative-page", "bad-max-items",
 	"huge-query-string", "huge-form-body", "duplicate-instance-id", "missing-required",
 	"injection-id", "nul-topic", "bad-config-json", "bad-target-version", "replay",
-	"duplicate-action", "long-topic-name",
+	"duplicate-action", "long-topic-name", "bad-path", "wrong-method", "xml-default",
 }
 
 type generator struct {

@@ -66,6 +66,21 @@ func (d *driver) hostile(ctx context.Context, o op) {
 	case "duplicate-action":
 		r = d.kafka("DeleteInstance", vals("InstanceId", "alikafka_post-cn-chaosdup"), "v1")
 		r.extra = url.Values{"Action": {"DescribeChaosNothing"}}
+	case "bad-path":
+		// A client whose endpoint carries a path.
+		r = d.kafka("GetInstanceList", url.Values{}, o.sig)
+		r.mutate = func(req *http.Request) { req.URL.Path = "/api/" }
+	case "wrong-method":
+		r = d.kafka("GetInstanceList", url.Values{}, o.sig)
+		r.mutate = func(req *http.Request) { req.Method = http.MethodPut }
+	case "xml-default":
+		// No Format: the error comes in Alibaba's default, XML.
+		r = d.kafka("DescribeChaosNothing", url.Values{}, "v1")
+		r.mutate = func(req *http.Request) {
+			q := req.URL.Query()
+			q.Del("Format")
+			req.URL.RawQuery = q.Encode()
+		}
 	case "replay":
 		d.replay(ctx, kind, d.kafka("GetInstanceList", url.Values{}, o.sig))
 		return
