@@ -154,6 +154,7 @@ func (d *driver) check(ctx context.Context) {
 		}
 		vo, ok := observed[in.id]
 		if !ok {
+			d.rep.checked("instances gone", 1)
 			if !in.states[istate{l: lDeleted}] {
 				d.violate(fmt.Sprintf("instance %s is gone; the model allows only %s", in.id, in.stateList()))
 			}
@@ -173,6 +174,7 @@ func (d *driver) check(ctx context.Context) {
 			d.violate(fmt.Sprintf("instance %s shows ServiceStatus %d version %q; the model allows only %s", in.id, ss, ver, in.stateList()))
 			continue
 		}
+		d.rep.checked("instances "+l.String(), 1)
 		if view != viewStatus[l] {
 			d.violate(fmt.Sprintf("instance %s shows ServiceStatus %d with ViewInstanceStatusCode %d, want %d", in.id, ss, view, viewStatus[l]))
 		}
@@ -221,6 +223,7 @@ func (d *driver) checkNames(ctx context.Context, in *instance, action, list, ite
 			d.violate(fmt.Sprintf("%s %s on %s: no accepted call made it", action, name, in.id))
 		}
 	}
+	d.rep.checked(action+" names", len(model))
 	for name, t := range model {
 		if seen[name] && t&maybePresent == 0 || !seen[name] && t&maybeAbsent == 0 {
 			d.violate(fmt.Sprintf("%s on %s: %s is %s; the model says %s", action, in.id, name, presenceWord(seen[name]), t))
@@ -250,6 +253,8 @@ func (d *driver) checkRAM(ctx context.Context) {
 		return out, true
 	}
 	compare := func(what string, seen map[string]bool, model map[string]tri, all []string) {
+		kind, _, _ := strings.Cut(what, " of ")
+		d.rep.checked(kind, len(all))
 		for _, n := range all {
 			t, ok := model[n]
 			if !ok {

@@ -55,6 +55,8 @@ type Report struct {
 	// Resumed those claimed more than once (a kill interrupted them).
 	Operations map[string]int
 	Resumed    int
+	// Checked counts what the final check compared with the model.
+	Checked    map[string]int
 	Usage      []string
 	Violations []string
 	KillLog    []string
@@ -73,6 +75,12 @@ func (r *Report) operation(state string, attempts int) {
 	if attempts > 1 {
 		r.Resumed++
 	}
+}
+
+func (r *Report) checked(what string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Checked[what] += n
 }
 
 func (r *Report) count(kind string, a answer) {
@@ -110,6 +118,7 @@ func (r *Report) String() string {
 		r.Produced, r.Acked, r.Failed, r.Consumed, r.InLog, r.Lost, r.Duplicated)
 	fmt.Fprintf(&b, "operations of the remaining instances: %v, %d resumed after a kill; settled %v after the last kill\n",
 		r.Operations, r.Resumed, r.Settle.Round(time.Millisecond))
+	fmt.Fprintf(&b, "checked against the model: %v\n", r.Checked)
 	for _, u := range r.Usage {
 		fmt.Fprintf(&b, "%s\n", u)
 	}
@@ -138,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	rep := &Report{Seed: cfg.Seed, Ops: map[string]int{}, Outcomes: map[string]int{}, Operations: map[string]int{},
+	rep := &Report{Seed: cfg.Seed, Ops: map[string]int{}, Outcomes: map[string]int{}, Operations: map[string]int{}, Checked: map[string]int{},
 		Sequence: sequenceDigest(cfg.Seed, cfg.Accounts, cfg.Ops/cfg.Accounts)}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	defer hc.CloseIdleConnections()
