@@ -216,6 +216,11 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 			return nil, 0, apierr.InvalidParameterFormat.New()
 		}
 	}
+	// The API lives at "/" only; every other path is answered here too, so
+	// that a client pointed at a wrong URL reads an error it can parse.
+	if r.URL.Path != "/" {
+		return nil, 0, apierr.InvalidAPINotFound.New()
+	}
 
 	actionName, version := params.Get("Action"), params.Get("Version")
 	if v3 {

@@ -329,7 +329,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/{$}", m.Server)
+	// Everything but the two endpoints below goes to the API, which
+	// answers a path other than "/" with an error envelope.
+	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if m.ln, err = m.listen(reg); err != nil {
