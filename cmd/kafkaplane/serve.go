@@ -77,6 +77,8 @@ type Main struct {
 	// data dir so a restarted process resumes its own work at once.
 	WorkerID string
 	LogJSON  bool
+	// PprofAddr, when set, serves /debug/pprof on its own listener.
+	PprofAddr string
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -91,6 +93,7 @@ type Main struct {
 	Server    *openapi.Server
 
 	nonceLog *noncelog.Log
+	pprof    *http.Server
 	ln       net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
@@ -129,6 +132,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	fs.StringVar(&m.PprofAddr, "pprof", m.PprofAddr, "serve /debug/pprof on this separate address (off when empty)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -287,6 +291,9 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("/{$}", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := m.startPprof(); err != nil {
+		return err
+	}
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
 	}
@@ -345,6 +352,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
+	}
+	if m.pprof != nil {
+		errs = append(errs, m.pprof.Close())
 	}
 	if m.cancel != nil {
 		m.cancel()
