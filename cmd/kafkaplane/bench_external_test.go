@@ -31,7 +31,7 @@ import (
 // whatever else the machine does slows both alike; the load generator's
 // own CPU competes with both servers the same way.
 //
-//	go test ./cmd/kafkaplane -run x -bench GatewayExternal -benchtime 40000x -count 3
+//	go test ./cmd/kafkaplane -run x -bench GatewayExternal -benchtime 20000x -count 3
 //
 // It reports each side's req/s, their ratio, and each side's p50/p99
 // latency. KAFKAPLANE_BENCH_PPROF=ADDR also starts the server with

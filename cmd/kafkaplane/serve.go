@@ -94,6 +94,7 @@ type Main struct {
 
 	nonceLog *noncelog.Log
 	pprof    *http.Server
+	logOut   *logWriter
 	ln       net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
@@ -179,11 +180,12 @@ func splitList(s string) []string {
 // endpoint. It returns once the endpoint accepts connections.
 func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
-		var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+		m.logOut = newLogWriter(os.Stderr)
+		var h slog.Handler = slog.NewTextHandler(m.logOut, nil)
 		if m.LogJSON {
-			h = slog.NewJSONHandler(os.Stderr, nil)
+			h = slog.NewJSONHandler(m.logOut, nil)
 		}
-		m.Logger = slog.New(h)
+		m.Logger = slog.New(flushingHandler{h, m.logOut})
 	}
 	if err := validAccountID(m.AccountID); err != nil {
 		return err
@@ -368,6 +370,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.logOut != nil {
+		errs = append(errs, m.logOut.Flush())
 	}
 	return errors.Join(errs...)
 }
