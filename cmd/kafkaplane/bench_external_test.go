@@ -88,7 +88,7 @@ func BenchmarkGatewayExternal(b *testing.B) {
 	waitHTTP(b, bareBase+"/")
 
 	n := max(b.N, 4000)
-	const slices = 20
+	const slices = 50
 	var gw, bare benchSide
 	b.ResetTimer()
 	for s := 0; s < slices; s++ {
