@@ -184,23 +184,36 @@ func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([
 	if !f.IncludeDeleted {
 		where = append(where, "deleted_at IS NULL")
 	}
-	rows, err := db.query(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY create_time, id`, args...)
+	list, err := db.cachedInstanceQuery(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY create_time, id`, args, db.loadInstances)
 	if err != nil {
 		return nil, wrap("find instances", err)
+	}
+	var out []*kafkaplane.Instance
+	for _, inst := range list {
+		if matchTags(inst.Tags, f.Tags) {
+			out = append(out, inst)
+		}
+	}
+	return out, nil
+}
+
+// loadInstances runs an instance query and scans every row.
+func (db *DB) loadInstances(ctx context.Context, query string, args []any) ([]*kafkaplane.Instance, error) {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*kafkaplane.Instance
 	for rows.Next() {
 		inst, err := scanInstance(rows)
 		if err != nil {
-			return nil, wrap("find instances", err)
+			return nil, err
 		}
-		if matchTags(inst.Tags, f.Tags) {
-			out = append(out, inst)
-		}
+		out = append(out, inst)
 	}
-	return out, wrap("find instances", rows.Err())
+	return out, rows.Err()
 }
 
 // matchTags reports whether have carries every wanted tag; an empty wanted
@@ -225,6 +238,7 @@ func matchTags(have, want []kafkaplane.Tag) bool {
 // inst.ModifyIndex, then advances inst.ModifyIndex. A stale index is
 // CodeConflict; a missing or deleted instance is CodeInstanceNotFound.
 func (db *DB) UpdateInstance(ctx context.Context, inst *kafkaplane.Instance) error {
+	defer db.writing()()
 	return wrap("update instance", db.updateInstance(ctx, db.db, inst))
 }
 

@@ -218,6 +218,7 @@ func (db *DB) ClaimOperation(ctx context.Context, owner string, now time.Time, l
 // attempts, next attempt, timestamps) with compare-and-set on its ModifyIndex and then
 // advances op.ModifyIndex. A zero UpdatedAt is set from the store clock.
 func (db *DB) UpdateOperation(ctx context.Context, op *kafkaplane.Operation) error {
+	defer db.writing()()
 	return wrap("update operation", db.updateOperation(ctx, db.db, op))
 }
 

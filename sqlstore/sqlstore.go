@@ -60,6 +60,9 @@ type DB struct {
 	keys    sync.Map
 	keysGen atomic.Uint64
 
+	// reads caches instance lists on SQLite (see readCache).
+	reads readCache
+
 	nonceCalls atomic.Uint64
 	gcraCalls  atomic.Uint64
 }
@@ -325,12 +328,19 @@ type querier interface {
 // tries to write gets SQLITE_BUSY and sleeps in busy_timeout's millisecond
 // steps, which under concurrent signed requests (each records its nonce)
 // cost more than the writes themselves. PostgreSQL needs no such lock.
+//
+// Every SQLite write of this package must run under it: it also advances
+// the read cache's generation before and after the write (see readCache).
 func (db *DB) writing() func() {
 	if db.d.engine != EngineSQLite {
 		return func() {}
 	}
 	db.writeMu.Lock()
-	return db.writeMu.Unlock
+	db.reads.gen.Add(1)
+	return func() {
+		db.reads.gen.Add(1)
+		db.writeMu.Unlock()
+	}
 }
 
 // inTx runs fn in a transaction and commits it when fn returns nil. On

@@ -90,6 +90,8 @@ type Main struct {
 	MaxInstances int
 	// Gateway holds the endpoint's timeouts and connection and nonce caps.
 	Gateway GatewayLimits
+	// PprofAddr, when set, serves /debug/pprof on its own listener.
+	PprofAddr string
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -104,6 +106,8 @@ type Main struct {
 	Server    *openapi.Server
 
 	nonceLog *noncelog.Log
+	pprof    *http.Server
+	logOut   *logWriter
 	ln       net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
@@ -150,6 +154,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
 	fs.IntVar(&m.MaxInstances, "max-instances", m.MaxInstances, "most live instances the account may hold (0: no cap)")
 	m.Gateway.register(fs)
+	fs.StringVar(&m.PprofAddr, "pprof", m.PprofAddr, "serve /debug/pprof on this separate address (off when empty)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -212,11 +217,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 	if m.Logger == nil {
-		var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+		m.logOut = newLogWriter(os.Stderr)
+		var h slog.Handler = slog.NewTextHandler(m.logOut, nil)
 		if m.LogJSON {
-			h = slog.NewJSONHandler(os.Stderr, nil)
+			h = slog.NewJSONHandler(m.logOut, nil)
 		}
-		m.Logger = slog.New(h)
+		m.Logger = slog.New(flushingHandler{h, m.logOut})
 	}
 	// MkdirAll in Validate leaves an existing directory's mode alone.
 	if err := os.Chmod(m.DataDir, 0o700); err != nil {
@@ -334,6 +340,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := m.startPprof(); err != nil {
+		return err
+	}
 	if m.ln, err = m.listen(reg); err != nil {
 		return err
 	}
@@ -407,6 +416,9 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
+	if m.pprof != nil {
+		errs = append(errs, m.pprof.Close())
+	}
 	if m.cancel != nil {
 		m.cancel()
 		m.workerWG.Wait()
@@ -419,6 +431,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.logOut != nil {
+		errs = append(errs, m.logOut.Flush())
 	}
 	return errors.Join(errs...)
 }
