@@ -166,26 +166,8 @@ func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance,
 }
 
 func statusError(inst *kafkaplane.Instance, action string) error {
-	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
-		inst.ID, inst.ServiceStatus, statusName(inst.ServiceStatus), action)
-}
-
-func statusName(s kafkaplane.ServiceStatus) string {
-	switch s {
-	case kafkaplane.ServiceStatusPending:
-		return "pending deployment"
-	case kafkaplane.ServiceStatusDeploying:
-		return "deploying"
-	case kafkaplane.ServiceStatusRunning:
-		return "running"
-	case kafkaplane.ServiceStatusUpgrading:
-		return "upgrading"
-	case kafkaplane.ServiceStatusReleased:
-		return "released"
-	case kafkaplane.ServiceStatusStopped:
-		return "stopped"
-	}
-	return "unknown"
+	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%v) and cannot be the target of %s now.",
+		inst.ID, inst.ServiceStatus, inst.State(), action)
 }
 
 // randomID returns n characters of lower-case letters and digits, the
@@ -277,8 +259,8 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if err != nil {
 		return nil, err
 	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusPending {
-		return nil, statusError(inst, "StartInstance")
+	if err := inst.Apply(kafkaplane.EventStart); err != nil {
+		return nil, err
 	}
 	cfg := map[string]string{}
 	if c := r.String("Config"); c != "" {
@@ -304,7 +286,6 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	inst.Version, inst.MinorVersion = version, s.Catalogue.LatestMinor(version)
 	inst.Config = withDefaults(cfg)
 	inst.BrokerPorts = ports
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusDeploying, kafkaplane.ViewStatusDeploying
 	op := jobs.NewStartOperation(inst, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "StartInstance")
@@ -535,7 +516,7 @@ func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Objec
 
 func (s *Instances) modifyInstanceName(ctx context.Context, r *Request) (Object, error) {
 	_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-		if inst.ServiceStatus == kafkaplane.ServiceStatusReleased {
+		if inst.State() == kafkaplane.StateReleased {
 			return statusError(inst, "ModifyInstanceName")
 		}
 		inst.Name = r.String("InstanceName")
@@ -553,11 +534,7 @@ func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error
 		if inst.PaidType == 0 {
 			return apierr.InstanceStatus.Errorf("Subscription instances cannot be stopped.")
 		}
-		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-			return statusError(inst, "StopInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
-		return nil
+		return inst.Apply(kafkaplane.EventStop)
 	})
 	if err != nil {
 		return nil, err
@@ -571,11 +548,7 @@ func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error
 // the instance goes back to stopped.
 func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-		if inst.ServiceStatus != kafkaplane.ServiceStatusStopped {
-			return statusError(inst, "ReopenInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
-		return nil
+		return inst.Apply(kafkaplane.EventReopen)
 	})
 	if err != nil {
 		return nil, err
@@ -586,11 +559,7 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 	}
 	if err != nil {
 		_, _ = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-			if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-				return statusError(inst, "ReopenInstance")
-			}
-			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
-			return nil
+			return inst.Apply(kafkaplane.EventReopenFailed)
 		})
 		return nil, err
 	}
@@ -598,34 +567,35 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 }
 
 // releaseInstance releases a pay-as-you-go instance: its brokers stop and
-// it shows ServiceStatus 10 until DeleteInstance removes it.
+// it stays listed with ServiceStatus 15 (ViewInstanceStatusCode 6) until
+// DeleteInstance removes it, which is what Terraform's destroy waits for.
+// With ForceDeleteInstance the brokers' data goes at once; without it the
+// data is kept until DeleteInstance.
 func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
 		if inst.PaidType == 0 {
 			return apierr.InstanceStatus.Errorf("Subscription instances are released when they expire; ReleaseInstance applies to pay-as-you-go instances.")
 		}
-		switch inst.ServiceStatus {
-		case kafkaplane.ServiceStatusRunning, kafkaplane.ServiceStatusStopped, kafkaplane.ServiceStatusPending:
-		default:
-			return statusError(inst, "ReleaseInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusReleased, kafkaplane.ViewStatusReleased
-		return nil
+		return inst.Apply(kafkaplane.EventRelease)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if r.Bool("ForceDeleteInstance", false) {
+		return Object{}, s.Runtime.Destroy(ctx, inst.ID)
+	}
 	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
 
-// deleteInstance removes a released instance and its data.
+// deleteInstance removes a released instance and its data: it leaves
+// every list, and its id answers BIZ_INSTANCE_NOT_FOUND from then on.
 func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusReleased {
-		return nil, statusError(inst, "DeleteInstance")
+	if err := inst.Apply(kafkaplane.EventDelete); err != nil {
+		return nil, err
 	}
 	if err := s.Store.DeleteInstance(ctx, inst); err != nil {
 		return nil, s.raced(ctx, r, err, "DeleteInstance")
@@ -713,7 +683,9 @@ func (s *Instances) upgradeInstanceVersion(ctx context.Context, r *Request) (Obj
 	if err != nil {
 		return nil, err
 	}
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusUpgrading, kafkaplane.ViewStatusUpgrading
+	if err := inst.Apply(kafkaplane.EventUpgrade); err != nil {
+		return nil, err
+	}
 	op := jobs.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "UpgradeInstanceVersion")

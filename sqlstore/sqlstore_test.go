@@ -269,6 +269,9 @@ func testInstanceCRUD(t *testing.T, dsn string) {
 	in.Config = map[string]string{"enable.vpc_sasl_ssl": "false", "message.max.bytes": "1048576"}
 	in.BrokerPorts = []int{19092, 19093, 19094}
 	in.ExpiredTime = t0.Add(365 * 24 * time.Hour)
+	in.Deployment = kafkaplane.Deployment{VSwitchIDs: []string{"vsw-a", "vsw-b"}, SelectedZones: `[["zonea"],["zoneb"]]`,
+		CrossZone: true, KMSKeyID: "key-1", DeployModule: "eip", IsEipInner: true}
+	in.AutoCreateGroup = true
 	must(t, db.CreateInstance(ctx, in))
 	if in.ModifyIndex != 1 || !in.CreateTime.Equal(t0) {
 		t.Fatalf("after create: index %d, create time %v", in.ModifyIndex, in.CreateTime)
@@ -290,6 +293,7 @@ func testInstanceCRUD(t *testing.T, dsn string) {
 	stale := *got
 	got.Name, got.Config = "renamed", map[string]string{"a": "b"}
 	got.BrokerPorts = nil
+	got.Deployment.VSwitchIDs, got.Deployment.KMSKeyID, got.AutoCreateGroup = []string{"vsw-c"}, "", false
 	must(t, db.UpdateInstance(ctx, got))
 	if got.ModifyIndex != 2 {
 		t.Fatalf("index after update %d, want 2", got.ModifyIndex)

@@ -1,0 +1,6 @@
+-- 0007_deployment: what StartInstance was told beyond the vSwitch and zone
+-- (JSON text of kafkaplane.Deployment), and EnableAutoGroupCreation's
+-- switch.
+
+ALTER TABLE instances ADD COLUMN deployment TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE instances ADD COLUMN auto_create_group INTEGER NOT NULL DEFAULT 0 CHECK (auto_create_group IN (0, 1));
