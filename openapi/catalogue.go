@@ -34,6 +34,10 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"DeleteInstance":         {"alikafka:ReleaseInstance", instanceARN, 20},
 	"StopInstance":           {"alikafka:ReleaseInstance", instanceARN, 20},
 	"ReopenInstance":         {"alikafka:UpdateInstanceReopen", instanceARN, 20},
+	// RAM actions as alikafka-actions.md lists them (unpublished: the
+	// product's naming pattern); QPS 20 as published.
+	"EnableAutoTopicCreation": {"alikafka:UpdateInstance", instanceARN, 20},
+	"EnableAutoGroupCreation": {"alikafka:UpdateInstance", instanceARN, 20},
 
 	"CreateTopic":         {"alikafka:CreateTopic", instanceARN, 20},
 	"DeleteTopic":         {"alikafka:DeleteTopic", instanceARN, 40},

@@ -73,24 +73,28 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(kafkaAction("StartInstance", []Param{
 		instanceID,
 		{Name: "VpcId", Required: true},
-		{Name: "VSwitchId", Required: true},
-		{Name: "ZoneId", Required: true},
+		// VSwitchId or VSwitchIds.N: Terraform sends VSwitchId even when
+		// empty, with the vSwitches in VSwitchIds.
+		{Name: "VSwitchId"},
+		{Name: "VSwitchIds", Kind: RepeatList},
+		{Name: "ZoneId"},
 		{Name: "Name", Validate: validName},
 		{Name: "ServiceVersion", Validate: s.knownVersion},
 		{Name: "Config", Kind: JSON},
 		{Name: "SecurityGroup"},
 		{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
 		{Name: "IsEipInner", Kind: Boolean},
-		{Name: "IsSetUserAndPassword", Kind: Boolean},
 		{Name: "CrossZone", Kind: Boolean},
 		{Name: "IsForceSelectedZones", Kind: Boolean},
 		{Name: "KMSKeyId"},
-		{Name: "Notifier"},
-		{Name: "UserPhoneNum"},
-		{Name: "Username"},
-		{Name: "Password"},
-		{Name: "SelectedZones"},
-		{Name: "VSwitchIds", Kind: RepeatList},
+		{Name: "SelectedZones", Validate: validSelectedZones},
+		// SASL users and notifications are not served: these are refused
+		// rather than dropped.
+		{Name: "IsSetUserAndPassword", Kind: Boolean, Validate: notServed("SASL users are not served")},
+		{Name: "Username", Validate: notServed("SASL users are not served")},
+		{Name: "Password", Validate: notServed("SASL users are not served")},
+		{Name: "Notifier", Validate: notServed("notifications are not served")},
+		{Name: "UserPhoneNum", Validate: notServed("notifications are not served")},
 	}, s.startInstance))
 	g.Add(kafkaAction("GetInstanceList", []Param{
 		{Name: "InstanceId", Kind: RepeatList},
@@ -115,9 +119,57 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(describeOp)
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 
+	s.registerAutoCreate(g)
 	if s.Topics != nil {
 		s.registerTopics(g)
 	}
+}
+
+// notServed refuses a parameter of a feature kafkaplane does not have, so
+// that a caller is never told a setting took effect when it did not.
+func notServed(why string) func(string) string {
+	return func(v string) string {
+		if v == "false" {
+			return ""
+		}
+		return "kafkaplane does not support it: " + why + "."
+	}
+}
+
+// selectedZones parses StartInstance's SelectedZones: a JSON list of zone
+// lists, the primary zones first, e.g. [["zonea"],["zoneb"]].
+func selectedZones(v string) ([][]string, error) {
+	var zones [][]string
+	if err := json.Unmarshal([]byte(v), &zones); err != nil {
+		return nil, err
+	}
+	return zones, nil
+}
+
+func validSelectedZones(v string) string {
+	zones, err := selectedZones(v)
+	if err != nil || len(zones) == 0 {
+		return `It must be a JSON list of zone lists, e.g. [["zonea"],["zoneb"]].`
+	}
+	return ""
+}
+
+// defaultZone is the zone of an instance started without ZoneId and
+// without SelectedZones. alikafka takes the zone of the vSwitch from its
+// VPC service; kafkaplane has no VPC service, so it takes the region's
+// first zone.
+const defaultZone = "zonea"
+
+// startZone is the ZoneId StartInstance records: the one sent, else the
+// first primary zone of SelectedZones, else defaultZone.
+func startZone(r *Request) string {
+	if z := r.String("ZoneId"); z != "" {
+		return z
+	}
+	if zones, err := selectedZones(r.String("SelectedZones")); err == nil && len(zones) > 0 && len(zones[0]) > 0 {
+		return zones[0][0]
+	}
+	return defaultZone
 }
 
 func positive(v string) string {
@@ -255,6 +307,9 @@ func regionPrefix(region string) string {
 // startInstance deploys a bought instance: 0 → 1 (deploying) now, 5 when
 // the START operation has brought its brokers up.
 func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, error) {
+	if !r.Has("VSwitchId") && len(r.List("VSwitchIds")) == 0 {
+		return nil, apierr.Missing("VSwitchId")
+	}
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
@@ -276,8 +331,20 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if err != nil {
 		return nil, err
 	}
-	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), r.String("ZoneId")
+	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), startZone(r)
 	inst.SecurityGroup = r.String("SecurityGroup")
+	inst.Deployment = kafkaplane.Deployment{
+		VSwitchIDs:           r.List("VSwitchIds"),
+		SelectedZones:        r.String("SelectedZones"),
+		CrossZone:            r.Bool("CrossZone", false),
+		IsForceSelectedZones: r.Bool("IsForceSelectedZones", false),
+		KMSKeyID:             r.String("KMSKeyId"),
+		DeployModule:         r.String("DeployModule"),
+		IsEipInner:           r.Bool("IsEipInner", false),
+	}
+	if inst.VSwitchID == "" {
+		inst.VSwitchID = inst.Deployment.VSwitchIDs[0]
+	}
 	if n := r.String("Name"); n != "" {
 		inst.Name = n
 	} else {
@@ -446,9 +513,22 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"DomainEndpoint", s.endpoints(inst, s.DomainHost)},
 		{"SslEndPoint", ""},
 		{"SslDomainEndpoint", ""},
+		{"SaslEndPoint", ""},
 		{"SaslDomainEndpoint", ""},
+		{"VpcSaslEndPoint", ""},
+		{"VpcSaslDomainEndpoint", ""},
 		{"ResourceGroupId", inst.ResourceGroupID},
+		// UpgradeServiceDetailInfo and VSwitchIds are always objects:
+		// Terraform asserts their type without checking it.
 		{"UpgradeServiceDetailInfo", upgrade},
+		{"VSwitchIds", Object{{"VSwitchIds", vswitchIDs(inst)}}},
+		{"BackupZoneId", backupZone(inst)},
+		{"KmsKeyId", inst.Deployment.KMSKeyID},
+		{"AutoCreateTopicEnable", autoCreateTopics(inst)},
+		{"DefaultPartitionNum", defaultPartitionNum(inst)},
+		{"AutoCreateGroupEnable", inst.AutoCreateGroup},
+		{"ReservedPublishCapacity", 0},
+		{"ReservedSubscribeCapacity", 0},
 		{"Tags", Object{{"TagVO", tagVOs(inst.Tags)}}},
 		{"Series", "v2"},
 		// kafkaplane extensions: the internal minor version, which alikafka
@@ -466,6 +546,27 @@ func tagVOs(tags []kafkaplane.Tag) []Object {
 		out = append(out, Object{{"Key", t.Key}, {"Value", t.Value}})
 	}
 	return out
+}
+
+// vswitchIDs are the instance's vSwitches: VSwitchIds as StartInstance got
+// them, or its one VSwitchId; never null.
+func vswitchIDs(inst *kafkaplane.Instance) []string {
+	if len(inst.Deployment.VSwitchIDs) > 0 {
+		return inst.Deployment.VSwitchIDs
+	}
+	if inst.VSwitchID != "" {
+		return []string{inst.VSwitchID}
+	}
+	return []string{}
+}
+
+// backupZone is the first zone of SelectedZones' second (backup) list.
+func backupZone(inst *kafkaplane.Instance) string {
+	zones, err := selectedZones(inst.Deployment.SelectedZones)
+	if err != nil || len(zones) < 2 || len(zones[1]) == 0 {
+		return ""
+	}
+	return zones[1][0]
 }
 
 func standardZone(inst *kafkaplane.Instance) string {
@@ -606,38 +707,38 @@ func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, err
 	return Object{}, nil
 }
 
-// updateInstanceConfig merges Config into AllConfig. The stored config is
-// the truth: it is written first, then whatever is stored is applied to the
-// brokers under a per-instance lock, so concurrent calls leave the brokers
-// with the same config as the row.
+// updateInstanceConfig merges Config into AllConfig.
 func (s *Instances) updateInstanceConfig(ctx context.Context, r *Request) (Object, error) {
 	cfg, err := parseConfig(r.String("Config"))
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+	return Object{}, s.applyConfig(ctx, r, "UpdateInstanceConfig", cfg)
+}
+
+// applyConfig merges cfg into a running instance's AllConfig. The stored
+// config is the truth: it is written first, then whatever is stored is
+// applied to the brokers under a per-instance lock, so concurrent calls
+// leave the brokers with the same config as the row.
+func (s *Instances) applyConfig(ctx context.Context, r *Request, action string, cfg map[string]string) error {
+	_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
 		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-			return statusError(inst, "UpdateInstanceConfig")
+			return statusError(inst, action)
 		}
-		merged := maps.Clone(inst.Config)
-		if merged == nil {
-			merged = map[string]string{}
-		}
-		maps.Copy(merged, cfg)
-		inst.Config = merged
+		inst.Config = mergeConfig(inst.Config, cfg)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mu, _ := s.applying.LoadOrStore(r.String("InstanceId"), &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 	stored, err := s.find(ctx, r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return Object{}, s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
+	return s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
 }
 
 // change applies fn to the stored instance and writes it with
