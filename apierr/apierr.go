@@ -66,6 +66,7 @@ var (
 	Conflict           = def(kafkaplane.CodeConflict, 409, "The resource was changed by a concurrent request; read it again and retry.")
 	NotFound           = def(kafkaplane.CodeNotFound, 404, "The specified entity does not exist.")
 	AlreadyExists      = def(kafkaplane.CodeAlreadyExists, 409, "The specified entity already exists.")
+	TagsPerResource    = def("QuotaExceed.TagsPerResource", 400, "A resource may carry at most 20 tags.")
 )
 
 var table = map[string]Def{}

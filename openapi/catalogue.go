@@ -38,6 +38,14 @@ var alikafkaCatalogue = map[string]ramEntry{
 	// product's naming pattern); QPS 20 as published.
 	"EnableAutoTopicCreation": {"alikafka:UpdateInstance", instanceARN, 20},
 	"EnableAutoGroupCreation": {"alikafka:UpdateInstance", instanceARN, 20},
+	// GetQuotaTip: 80 is the lower of the two figures alikafka has
+	// published (docs/quotas.md).
+	"GetQuotaTip": {"alikafka:ListTopic", instanceARN, 80},
+	// Tag actions: RAM actions unpublished (the product's pattern);
+	// ListTagResources 100/s as published, the others 20/s.
+	"TagResources":     {"alikafka:TagResources", instanceARN, 20},
+	"UntagResources":   {"alikafka:UntagResources", instanceARN, 20},
+	"ListTagResources": {"alikafka:ListTagResources", instanceARN, 100},
 
 	"CreateTopic":         {"alikafka:CreateTopic", instanceARN, 20},
 	"DeleteTopic":         {"alikafka:DeleteTopic", instanceARN, 40},

@@ -120,6 +120,8 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 
 	s.registerAutoCreate(g)
+	g.Add(kafkaAction("GetQuotaTip", []Param{instanceID}, s.getQuotaTip))
+	s.registerTags(g)
 	if s.Topics != nil {
 		s.registerTopics(g)
 	}
@@ -218,8 +220,27 @@ func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance,
 }
 
 func statusError(inst *kafkaplane.Instance, action string) error {
-	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%v) and cannot be the target of %s now.",
-		inst.ID, inst.ServiceStatus, inst.State(), action)
+	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
+		inst.ID, inst.ServiceStatus, statusName(inst.State()), action)
+}
+
+// statusName is how status errors name a state.
+func statusName(s kafkaplane.InstanceState) string {
+	switch s {
+	case kafkaplane.StatePending, kafkaplane.StateDeployFailed:
+		return "pending deployment"
+	case kafkaplane.StateDeploying:
+		return "deploying"
+	case kafkaplane.StateRunning, kafkaplane.StateUpgradeFailed:
+		return "running"
+	case kafkaplane.StateUpgrading:
+		return "upgrading"
+	case kafkaplane.StateStopped:
+		return "stopped"
+	case kafkaplane.StateReleased:
+		return "released"
+	}
+	return "unknown"
 }
 
 // randomID returns n characters of lower-case letters and digits, the

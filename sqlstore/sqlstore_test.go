@@ -1409,7 +1409,7 @@ func testTopics(t *testing.T, dsn string) {
 
 	// Both flags set, tags, and a CreateTime below the stored precision.
 	orders := &kafkaplane.Topic{InstanceID: a.ID, Name: "orders", Remark: "order events", PartitionNum: 12,
-		CompactTopic: true, LocalTopic: true,
+		CompactTopic: true, LocalTopic: true, Config: map[string]string{"retention.ms": "3600000", "max.message.bytes": "10485760"},
 		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
 		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
 	must(t, db.CreateTopic(ctx, orders))
@@ -1539,6 +1539,21 @@ func testConsumerGroups(t *testing.T, dsn string) {
 	// Ids are unique per instance only.
 	other := &kafkaplane.ConsumerGroup{InstanceID: b.ID, ConsumerID: "CID-billing", Remark: "elsewhere"}
 	must(t, db.CreateConsumerGroup(ctx, other))
+
+	// Remark and tags change with compare-and-set; the loser changes
+	// nothing.
+	stale := *audit
+	audit.Remark, audit.Tags = "audit readers", []kafkaplane.Tag{{Key: "owner", Value: "sec"}}
+	must(t, db.UpdateConsumerGroup(ctx, audit))
+	if audit.ModifyIndex != 2 {
+		t.Fatalf("index after update %d, want 2", audit.ModifyIndex)
+	}
+	stale.Remark = "lost"
+	wantCode(t, db.UpdateConsumerGroup(ctx, &stale), kafkaplane.CodeConflict)
+	got, err = db.FindConsumerGroup(ctx, a.ID, "CID-audit")
+	must(t, err)
+	diff(t, "consumer group after update", got, audit)
+	wantCode(t, db.UpdateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-nope", ModifyIndex: 1}), kafkaplane.CodeNotFound)
 
 	must(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"))
 	wantCode(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"), kafkaplane.CodeNotFound)
