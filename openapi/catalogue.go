@@ -42,9 +42,10 @@ var alikafkaCatalogue = map[string]ramEntry{
 	// published (docs/quotas.md).
 	"GetQuotaTip": {"alikafka:ListTopic", instanceARN, 80},
 	// Tag actions: RAM actions unpublished (the product's pattern);
-	// ListTagResources 100/s as published, the others 20/s.
+	// ListTagResources 100/s and UntagResources 40/s as published,
+	// TagResources 20/s (none published).
 	"TagResources":     {"alikafka:TagResources", instanceARN, 20},
-	"UntagResources":   {"alikafka:UntagResources", instanceARN, 20},
+	"UntagResources":   {"alikafka:UntagResources", instanceARN, 40},
 	"ListTagResources": {"alikafka:ListTagResources", instanceARN, 100},
 
 	"CreateTopic":         {"alikafka:CreateTopic", instanceARN, 20},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -649,5 +650,44 @@ func TestUnknownActionLogged(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no request log line:\n%s", logs.String())
+	}
+}
+
+// TestTagAuthorization: a tag request is authorized on the instance its
+// resources belong to, so a user allowed one instance can tag it and its
+// topics but not another instance's, nor several instances at once.
+func TestTagAuthorization(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.instance(), w.instance()
+	w.kafka("CreateTopic", map[string]string{"InstanceId": b, "Topic": "other", "Remark": "b's"})
+	w.kafka("CreateTopic", map[string]string{"InstanceId": a, "Topic": "mine", "Remark": "a's"})
+	doc := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["alikafka:TagResources","alikafka:ListTagResources"],` +
+		`"Resource":"acs:alikafka:*:*:` + a + `"}]}`
+	u := w.user("tagger", doc)
+	tag := map[string]string{"Tag.1.Key": "env", "Tag.1.Value": "x"}
+	with := func(extra map[string]string) map[string]string {
+		out := maps.Clone(tag)
+		maps.Copy(out, extra)
+		return out
+	}
+	ok(t, "own instance", u.tea(t, false, alikafkaVersion, "TagResources", with(map[string]string{"ResourceType": "instance", "ResourceId.1": a})))
+	ok(t, "own topic", u.tea(t, false, alikafkaVersion, "TagResources", with(map[string]string{"ResourceType": "TOPIC", "ResourceId.1": "Kafka_" + a + "_mine"})))
+	wantDenied(t, "other instance", u.tea(t, false, alikafkaVersion, "TagResources", with(map[string]string{"ResourceType": "instance", "ResourceId.1": b})),
+		"alikafka:TagResources", "tagger", "ImplicitDeny")
+	wantDenied(t, "other instance's topic with own InstanceId",
+		u.tea(t, false, alikafkaVersion, "TagResources", with(map[string]string{"ResourceType": "TOPIC", "InstanceId": a, "ResourceId.1": "Kafka_" + b + "_other"})),
+		"alikafka:TagResources", "tagger", "ImplicitDeny")
+	wantDenied(t, "both instances", u.tea(t, false, alikafkaVersion, "TagResources", with(map[string]string{"ResourceType": "instance", "ResourceId.1": a, "ResourceId.2": b})),
+		"alikafka:TagResources", "tagger", "ImplicitDeny")
+	wantDenied(t, "every instance's tags", u.tea(t, false, alikafkaVersion, "ListTagResources", map[string]string{"ResourceType": "instance"}),
+		"alikafka:ListTagResources", "tagger", "ImplicitDeny")
+	body := ok(t, "own tags", u.tea(t, false, alikafkaVersion, "ListTagResources", map[string]string{"ResourceType": "instance", "ResourceId.1": a}))
+	if got := lcArray(body, "TagResources", "TagResource"); len(got) != 1 {
+		t.Errorf("own tags: %v", got)
+	}
+	// b's tags are untouched.
+	body = ok(t, "root reads b", w.root.tea(t, false, alikafkaVersion, "ListTagResources", map[string]string{"ResourceType": "instance", "ResourceId.1": b}))
+	if got := lcArray(body, "TagResources", "TagResource"); len(got) != 0 {
+		t.Errorf("b's tags after denied calls: %v", got)
 	}
 }
