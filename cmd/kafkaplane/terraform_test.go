@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // This file replays, call for call, what Terraform's alicloud provider
@@ -689,5 +693,48 @@ func TestTagAuthorization(t *testing.T) {
 	body = ok(t, "root reads b", w.root.tea(t, false, alikafkaVersion, "ListTagResources", map[string]string{"ResourceType": "instance", "ResourceId.1": b}))
 	if got := lcArray(body, "TagResources", "TagResource"); len(got) != 0 {
 		t.Errorf("b's tags after denied calls: %v", got)
+	}
+}
+
+// TestAutoTopicCreationThroughAPI: EnableAutoTopicCreation reaches the
+// real brokers: a producer's unknown topic is created with
+// DefaultPartitionNum partitions while it is enabled, shows in
+// GetTopicList as AutoCreate and in GetQuotaTip, and is not created once
+// it is disabled.
+func TestAutoTopicCreationThroughAPI(t *testing.T) {
+	m := startMain(t, withKafka(t), tfFastQPS)
+	p := newTFProvider(t, m)
+	id := tfRunning(t, p)
+	endpoint := lcStr(p.instance(id), "EndPoint")
+
+	p.must("EnableAutoTopicCreation", map[string]string{"InstanceId": id, "Operate": "enable"})
+	p.must("EnableAutoTopicCreation", map[string]string{"InstanceId": id, "Operate": "updatePartition", "UpdatePartition": "true", "PartitionNum": "4"})
+	cl := kgoClient(t, endpoint, kgo.AllowAutoTopicCreation())
+	produce(t, cl, "made-by-producer", "auto", 3, false)
+	list := lcArray(p.must("GetTopicList", map[string]string{"InstanceId": id, "Topic": "made-by-producer"}), "TopicList", "TopicVO")
+	if len(list) != 1 || lcStr(list[0], "AutoCreate") != "true" || lcStr(list[0], "PartitionNum") != "4" {
+		t.Fatalf("auto-created topic in GetTopicList: %v", list)
+	}
+	q := lcGet(p.must("GetQuotaTip", map[string]string{"InstanceId": id}), "QuotaData")
+	if lcStr(q, "TopicUsed") != "1" || lcStr(q, "PartitionUsed") != "4" {
+		t.Errorf("quota after auto-creation: %v", q)
+	}
+
+	p.must("EnableAutoTopicCreation", map[string]string{"InstanceId": id, "Operate": "disable"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr("not-made")
+	req.Topics, req.AllowAutoTopicCreation = append(req.Topics, rt), true
+	resp, err := req.RequestWith(ctx, kgoClient(t, endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Errorf("metadata for an unknown topic with auto-creation disabled: %+v", resp.Topics)
+	}
+	if list := lcArray(p.must("GetTopicList", map[string]string{"InstanceId": id}), "TopicList", "TopicVO"); len(list) != 1 {
+		t.Errorf("topics after disabling: %v", list)
 	}
 }
