@@ -738,3 +738,43 @@ func TestAutoTopicCreationThroughAPI(t *testing.T) {
 		t.Errorf("topics after disabling: %v", list)
 	}
 }
+
+// TestStartInstanceRefusals: StartInstance parameters kafkaplane cannot
+// honour are refused, not ignored, and a refused start changes nothing.
+func TestStartInstanceRefusals(t *testing.T) {
+	m := startMain(t, tfFastQPS)
+	p := newTFProvider(t, m)
+	order := p.must("CreatePostPayOrder", map[string]string{"DeployType": "5", "DiskType": "1", "DiskSize": "500",
+		"IoMaxSpec": "alikafka.hw.2xlarge", "PaidType": "1"})
+	id := lcStr(lcArray(p.must("GetInstanceList", map[string]string{"OrderId": fmt.Sprint(order["OrderId"])}), "InstanceList", "InstanceVO")[0], "InstanceId")
+	base := map[string]string{"InstanceId": id, "VpcId": "vpc-1", "VSwitchId": "vsw-1"}
+	with := func(k, v string) map[string]string {
+		out := maps.Clone(base)
+		out[k] = v
+		return out
+	}
+	for _, tc := range []struct {
+		params map[string]string
+		code   string
+	}{
+		{with("Password", "secret-1"), "InvalidPassword"},
+		{with("Username", "admin"), "InvalidUsername"},
+		{with("IsSetUserAndPassword", "true"), "InvalidIsSetUserAndPassword"},
+		{with("Notifier", "ops"), "InvalidNotifier"},
+		{with("SelectedZones", "zonea"), "InvalidSelectedZones"},
+		{with("VSwitchId", ""), "MissingVSwitchId"},
+	} {
+		if r := p.call("StartInstance", tc.params); r.code != tc.code {
+			t.Errorf("StartInstance %v: %q (%s), want %q", tc.params, r.code, r.msg, tc.code)
+		}
+	}
+	if vo := p.instance(id); lcStr(vo, "ServiceStatus") != "0" || lcStr(vo, "VpcId") != "" {
+		t.Fatalf("refused starts changed the instance: %v", vo)
+	}
+	// Without ZoneId the zone is the first selected zone.
+	p.must("StartInstance", with("SelectedZones", `[["zonec","zoned"],["zonee"]]`))
+	vo := p.instance(id)
+	if lcStr(vo, "ZoneId") != "zonec" || lcStr(vo, "BackupZoneId") != "zonee" || lcStr(vo, "StandardZoneId") != "cn-hangzhou-c" {
+		t.Errorf("zones: %v %v %v", vo["ZoneId"], vo["BackupZoneId"], vo["StandardZoneId"])
+	}
+}
