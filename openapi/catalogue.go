@@ -40,7 +40,8 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"EnableAutoGroupCreation": {"alikafka:UpdateInstance", instanceARN, 20},
 	// GetQuotaTip: 80 is the lower of the two figures alikafka has
 	// published (docs/quotas.md).
-	"GetQuotaTip": {"alikafka:ListTopic", instanceARN, 80},
+	"GetQuotaTip":         {"alikafka:ListTopic", instanceARN, 80},
+	"UpgradePostPayOrder": {"alikafka:UpgradePostPayOrder", instanceARN, 2},
 	// Tag actions: RAM actions unpublished (the product's pattern);
 	// ListTagResources 100/s and UntagResources 40/s as published,
 	// TagResources 20/s (none published).

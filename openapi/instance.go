@@ -122,6 +122,7 @@ func (s *Instances) Register(g *Registry) {
 	s.registerAutoCreate(g)
 	g.Add(kafkaAction("GetQuotaTip", []Param{instanceID}, s.getQuotaTip))
 	s.registerTags(g)
+	s.registerSpec(g)
 	if s.Topics != nil {
 		s.registerTopics(g)
 	}

@@ -254,7 +254,8 @@ func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 func tfFastQPS(m *Main) {
 	lcFastQPS(m)
 	for _, a := range []string{"GetInstanceList", "GetQuotaTip", "GetTopicList", "GetConsumerList", "ListTagResources",
-		"TagResources", "UntagResources", "EnableAutoTopicCreation", "EnableAutoGroupCreation", "DeleteInstance"} {
+		"TagResources", "UntagResources", "EnableAutoTopicCreation", "EnableAutoGroupCreation", "DeleteInstance",
+		"UpgradePostPayOrder"} {
 		m.QPS[a] = 1000
 	}
 }
@@ -347,8 +348,7 @@ func TestTerraformInstance(t *testing.T) {
 
 	// service_version: UpgradeInstanceVersion, then wait for 5; the same
 	// version again answers ONS_INIT_ENV_ERROR, which the provider takes
-	// as "no need to update version". (Specification changes need
-	// UpgradePostPayOrder, which kafkaplane does not serve yet.)
+	// as "no need to update version".
 	p.must("UpgradeInstanceVersion", map[string]string{"InstanceId": id, "TargetVersion": "2.2.0"})
 	p.waitInstance(id, "ServiceStatus", "5")
 	if r := p.call("UpgradeInstanceVersion", map[string]string{"InstanceId": id, "TargetVersion": "2.2.0"}); r.code != "ONS_INIT_ENV_ERROR" {
@@ -356,6 +356,28 @@ func TestTerraformInstance(t *testing.T) {
 	}
 	if vo, _, _ = p.readInstance(id); lcStr(vo, "UpgradeServiceDetailInfo", "Current2OpenSourceVersion") != "2.2.0" {
 		t.Errorf("service_version after upgrade: %v", vo["UpgradeServiceDetailInfo"])
+	}
+
+	// Specification change (partition_num 50→60, disk_size 500→600,
+	// io_max_spec): UpgradePostPayOrder, then a wait for each changed
+	// field and for ServiceStatus 5; the partitions show in GetQuotaTip.
+	spec := map[string]string{"InstanceId": id, "PartitionNum": "60", "DiskSize": "600", "IoMaxSpec": "alikafka.hw.3xlarge",
+		"SpecType": "normal", "EipModel": "false", "EipMax": "0"}
+	p.must("UpgradePostPayOrder", spec)
+	p.waitInstance(id, "DiskSize", "600")
+	p.waitInstance(id, "IoMaxSpec", "alikafka.hw.3xlarge")
+	p.waitInstance(id, "ServiceStatus", "5")
+	if _, quota, _ = p.readInstance(id); fmt.Sprint(quota["TopicQuota"]) != "1060" || fmt.Sprint(quota["PartitionNumOfBuy"]) != "60" {
+		t.Errorf("quota after the spec change: %v", quota)
+	}
+	// disk_size may only grow; a refused change changes nothing.
+	before := p.instance(id)
+	spec["DiskSize"] = "500"
+	if r := p.call("UpgradePostPayOrder", spec); r.code != "InvalidDiskSize" {
+		t.Errorf("shrinking DiskSize: %q", r.code)
+	}
+	if after := p.instance(id); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a refused spec change changed the instance:\n%v\n%v", before, after)
 	}
 
 	// Destroy: DeleteInstance before release is refused; ReleaseInstance
@@ -639,7 +661,7 @@ func TestUnknownActionLogged(t *testing.T) {
 	var logs syncBuffer
 	m := startMain(t, func(m *Main) { m.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	p := newTFProvider(t, m)
-	if r := p.call("UpgradePostPayOrder", map[string]string{"InstanceId": "x"}); r.code != "InvalidApi.NotFound" {
+	if r := p.call("ConvertPostPayOrder", map[string]string{"InstanceId": "x"}); r.code != "InvalidApi.NotFound" {
 		t.Fatalf("unknown action: %q", r.code)
 	}
 	var found bool
@@ -647,8 +669,8 @@ func TestUnknownActionLogged(t *testing.T) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "request" && rec["code"] == "InvalidApi.NotFound" {
 			found = true
-			if rec["action"] != "UpgradePostPayOrder" {
-				t.Errorf("logged action %v, want UpgradePostPayOrder", rec["action"])
+			if rec["action"] != "ConvertPostPayOrder" {
+				t.Errorf("logged action %v, want ConvertPostPayOrder", rec["action"])
 			}
 		}
 	}
