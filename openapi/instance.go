@@ -90,7 +90,7 @@ func (s *Instances) Register(g *Registry) {
 		{Name: "SelectedZones", Validate: validSelectedZones},
 		// SASL users and notifications are not served: these are refused
 		// rather than dropped.
-		{Name: "IsSetUserAndPassword", Kind: Boolean, Validate: notServed("SASL users are not served")},
+		{Name: "IsSetUserAndPassword", Kind: Boolean, Validate: notServedIfTrue("SASL users are not served")},
 		{Name: "Username", Validate: notServed("SASL users are not served")},
 		{Name: "Password", Validate: notServed("SASL users are not served")},
 		{Name: "Notifier", Validate: notServed("notifications are not served")},
@@ -128,14 +128,19 @@ func (s *Instances) Register(g *Registry) {
 	}
 }
 
-// notServed refuses a parameter of a feature kafkaplane does not have, so
-// that a caller is never told a setting took effect when it did not.
+// notServed refuses any value of a parameter of a feature kafkaplane does
+// not have, so that a caller is never told a setting took effect when it
+// did not; notServedIfTrue refuses a boolean switch that turns one on.
 func notServed(why string) func(string) string {
+	return func(string) string { return "kafkaplane does not support it: " + why + "." }
+}
+
+func notServedIfTrue(why string) func(string) string {
 	return func(v string) string {
 		if v == "false" {
 			return ""
 		}
-		return "kafkaplane does not support it: " + why + "."
+		return notServed(why)(v)
 	}
 }
 
