@@ -16,8 +16,8 @@ const (
 	ServiceStatusDeploying ServiceStatus = 1  // StartInstance accepted
 	ServiceStatusRunning   ServiceStatus = 5  // serving
 	ServiceStatusUpgrading ServiceStatus = 8  // UpgradeInstanceVersion in progress
-	ServiceStatusReleased  ServiceStatus = 10 // ReleaseInstance done
-	ServiceStatusStopped   ServiceStatus = 15 // alikafka shows stopped/expired instances as 15
+	ServiceStatusReleased  ServiceStatus = 10 // deleted: clients read it as gone
+	ServiceStatusStopped   ServiceStatus = 15 // frozen: stopped or released, still listed
 )
 
 // ViewStatus is the console status code (ViewInstanceStatusCode) that
@@ -73,6 +73,11 @@ type Instance struct {
 	VSwitchID     string
 	ZoneID        string
 	SecurityGroup string
+	// Deployment holds StartInstance's placement and encryption options.
+	Deployment Deployment
+	// AutoCreateGroup is EnableAutoGroupCreation's switch
+	// (AutoCreateGroupEnable).
+	AutoCreateGroup bool
 
 	ServiceStatus ServiceStatus
 	ViewStatus    ViewStatus
@@ -94,6 +99,22 @@ type Instance struct {
 	CreateTime  time.Time
 	ExpiredTime time.Time
 	ModifyIndex int64
+}
+
+// Deployment is what StartInstance was told beyond the vSwitch and zone:
+// the vSwitches of a multi-zone deployment, the zones chosen for it, the
+// KMS key of disk encryption and the internet (EIP) module. kafkaplane's
+// brokers run on loopback, so these are kept and shown, not enforced.
+type Deployment struct {
+	VSwitchIDs []string `json:"vswitch_ids,omitempty"`
+	// SelectedZones is the JSON text StartInstance got, e.g.
+	// [["zonea"],["zoneb"]]: the primary zones, then the backup zones.
+	SelectedZones        string `json:"selected_zones,omitempty"`
+	CrossZone            bool   `json:"cross_zone,omitempty"`
+	IsForceSelectedZones bool   `json:"is_force_selected_zones,omitempty"`
+	KMSKeyID             string `json:"kms_key_id,omitempty"`
+	DeployModule         string `json:"deploy_module,omitempty"` // vpc or eip
+	IsEipInner           bool   `json:"is_eip_inner,omitempty"`
 }
 
 // InstanceFilter selects instances of one account and region. Empty fields

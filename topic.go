@@ -18,9 +18,12 @@ type Topic struct {
 	// storage flag, kept and shown.
 	CompactTopic bool
 	LocalTopic   bool
-	Tags         []Tag
-	CreateTime   time.Time
-	ModifyIndex  int64
+	// Config holds the topic configs CreateTopic was given, as strings
+	// (TopicConfig); nil when none were.
+	Config      map[string]string
+	Tags        []Tag
+	CreateTime  time.Time
+	ModifyIndex int64
 }
 
 // ConsumerGroup is a consumer group registered on an instance through the
@@ -62,6 +65,10 @@ type TopicService interface {
 	FindConsumerGroup(ctx context.Context, instanceID, consumerID string) (*ConsumerGroup, error)
 	// ListConsumerGroups lists an instance's groups, oldest first.
 	ListConsumerGroups(ctx context.Context, instanceID string) ([]*ConsumerGroup, error)
+	// UpdateConsumerGroup writes g (Remark, Tags) with compare-and-set on
+	// ModifyIndex: CodeConflict when it changed since it was read,
+	// CodeNotFound when it is gone.
+	UpdateConsumerGroup(ctx context.Context, g *ConsumerGroup) error
 	// DeleteConsumerGroup removes a group, or returns CodeNotFound.
 	DeleteConsumerGroup(ctx context.Context, instanceID, consumerID string) error
 }

@@ -108,6 +108,8 @@ var (
 	TopicQuotaExceeded = def("BIZ_TOPIC_QUOTA_EXCEEDED", 400, "The instance already holds as many topics as its TopicNumLimit allows.")
 	// GroupQuotaExceeded: CreateConsumerGroup on an instance that holds the most consumer groups allowed.
 	GroupQuotaExceeded = def("BIZ_SUBSCRIPTION_QUOTA_EXCEEDED", 400, "The instance already holds the most consumer groups allowed.")
+	// TagsPerResource: TagResources would leave a resource with more than 20 tags.
+	TagsPerResource = def("QuotaExceed.TagsPerResource", 400, "A resource may carry at most 20 tags.")
 )
 
 var table = map[string]Def{}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -125,6 +126,17 @@ type instance struct {
 	restoreTimer *time.Timer
 	// lastLeaderChange is when leadership last moved; guarded by rollMu.
 	lastLeaderChange time.Time
+	// autoTopics and autoPartitions are AllConfig's automatic topic
+	// creation, read by the fronts on every Metadata request so that a
+	// change applies without a restart.
+	autoTopics     atomic.Bool
+	autoPartitions atomic.Int32
+}
+
+// setAutoCreate applies AllConfig's automatic topic creation keys.
+func (i *instance) setAutoCreate(all map[string]string) {
+	i.autoTopics.Store(autoCreate(all))
+	i.autoPartitions.Store(autoCreatePartitions(all))
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -200,6 +212,18 @@ func brokerConfigs(all map[string]string) (map[string]string, error) {
 	return out, nil
 }
 
+// defaultAutoPartitions is the partition count of an automatically
+// created topic when AllConfig has no num.partitions; it equals the
+// control plane's CreateTopic default.
+const defaultAutoPartitions = 12
+
+func autoCreatePartitions(all map[string]string) int32 {
+	if n, err := strconv.ParseInt(all["num.partitions"], 10, 32); err == nil && n > 0 {
+		return int32(n)
+	}
+	return defaultAutoPartitions
+}
+
 func autoCreate(all map[string]string) bool {
 	for _, k := range []string{"kafka.auto.create.topics.enable", "auto.create.topics.enable"} {
 		if b, err := strconv.ParseBool(all[k]); err == nil && b {
@@ -257,11 +281,11 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if len(bcfg) > 0 {
 		opts = append(opts, kfake.BrokerConfigs(bcfg))
 	}
-	if autoCreate(spec.Config) {
-		opts = append(opts, kfake.AllowAutoTopicCreation())
-	}
 	start := time.Now()
 	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
+	// Storage never creates topics on its own: the fronts do, with the
+	// instance's partition count, while AllConfig allows it.
+	inst.setAutoCreate(spec.Config)
 	for i, port := range spec.Ports {
 		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
 		b.ver.Store(versions[i])
@@ -648,6 +672,7 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 	if err != nil {
 		return err
 	}
+	inst.setAutoCreate(config)
 	if len(bcfg) == 0 {
 		return nil
 	}

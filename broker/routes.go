@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"encoding/binary"
 	"math"
 	"time"
@@ -44,6 +45,9 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 			return pc.legacyFetch(h, body)
 		}
 	case 3: // Metadata: brokers must be the front's addresses
+		if pc.b.inst.autoTopics.Load() {
+			pc.autoCreateTopics(h, body)
+		}
 		p.convert = pc.rewriteMetadata(h.version)
 	case 10: // FindCoordinator: same
 		p.convert = pc.rewriteFindCoordinator(h.version)
@@ -364,4 +368,58 @@ func (pc *proxyConn) offsetForLeaderEpoch(h requestHeader, body []byte) (pending
 		return resp.AppendTo(nil), nil
 	}
 	return p, true, out
+}
+
+// autoCreateTopics creates the topics a Metadata request names that do
+// not exist yet, with the instance's default partition count, before the
+// request goes on to storage. It runs only while AllConfig enables
+// automatic creation, and only for requests that allow it (always before
+// Metadata v4, which has no such flag). Failures are left for the
+// forwarded request to report as an unknown topic.
+func (pc *proxyConn) autoCreateTopics(h requestHeader, body []byte) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = h.version
+	if err := req.ReadFrom(body); err != nil || (h.version >= 4 && !req.AllowAutoTopicCreation) {
+		return
+	}
+	inst := pc.b.inst
+	create := kmsg.NewPtrCreateTopicsRequest()
+	create.Version = 4 // the newest non-flexible version; it takes replication factor -1
+	create.TimeoutMillis = 5000
+	for _, t := range req.Topics {
+		if t.Topic == nil || checkTopicName(*t.Topic) != nil {
+			continue
+		}
+		ct := kmsg.NewCreateTopicsRequestTopic()
+		ct.Topic = *t.Topic
+		ct.NumPartitions = inst.autoPartitions.Load()
+		ct.ReplicationFactor = -1
+		create.Topics = append(create.Topics, ct)
+	}
+	if len(create.Topics) == 0 || len(inst.upstream) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Only the storage controller creates topics; the request goes to
+	// each node in turn until one is not NOT_CONTROLLER.
+	for _, addr := range inst.upstream {
+		resp, err := roundTrip(ctx, addr, create)
+		if err != nil {
+			inst.log.Warn("automatic topic creation failed", "error", err)
+			return
+		}
+		notController := false
+		for _, t := range resp.(*kmsg.CreateTopicsResponse).Topics {
+			switch t.ErrorCode {
+			case 0:
+				inst.log.Info("topic created automatically", "topic", t.Topic, "partitions", inst.autoPartitions.Load())
+			case kerr.NotController.Code:
+				notController = true
+			}
+		}
+		if !notController {
+			return
+		}
+	}
 }

@@ -34,6 +34,20 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"DeleteInstance":         {"alikafka:ReleaseInstance", instanceARN, 20},
 	"StopInstance":           {"alikafka:ReleaseInstance", instanceARN, 20},
 	"ReopenInstance":         {"alikafka:UpdateInstanceReopen", instanceARN, 20},
+	// RAM actions as alikafka-actions.md lists them (unpublished: the
+	// product's naming pattern); QPS 20 as published.
+	"EnableAutoTopicCreation": {"alikafka:UpdateInstance", instanceARN, 20},
+	"EnableAutoGroupCreation": {"alikafka:UpdateInstance", instanceARN, 20},
+	// GetQuotaTip: 80 is the lower of the two figures alikafka has
+	// published (docs/quotas.md).
+	"GetQuotaTip":         {"alikafka:ListTopic", instanceARN, 80},
+	"UpgradePostPayOrder": {"alikafka:UpgradePostPayOrder", instanceARN, 2},
+	// Tag actions: RAM actions unpublished (the product's pattern);
+	// ListTagResources 100/s and UntagResources 40/s as published,
+	// TagResources 20/s (none published).
+	"TagResources":     {"alikafka:TagResources", instanceARN, 20},
+	"UntagResources":   {"alikafka:UntagResources", instanceARN, 40},
+	"ListTagResources": {"alikafka:ListTagResources", instanceARN, 100},
 
 	"CreateTopic":         {"alikafka:CreateTopic", instanceARN, 20},
 	"DeleteTopic":         {"alikafka:DeleteTopic", instanceARN, 40},

@@ -77,24 +77,28 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(kafkaAction("StartInstance", []Param{
 		instanceID,
 		{Name: "VpcId", Required: true, MaxLen: maxIDLen},
-		{Name: "VSwitchId", Required: true, MaxLen: maxIDLen},
-		{Name: "ZoneId", Required: true, MaxLen: maxIDLen},
+		// VSwitchId or VSwitchIds.N: Terraform sends VSwitchId even when
+		// empty, with the vSwitches in VSwitchIds.
+		{Name: "VSwitchId", MaxLen: maxIDLen},
+		{Name: "VSwitchIds", Kind: RepeatList, MaxLen: maxIDLen},
+		{Name: "ZoneId", MaxLen: maxIDLen},
 		{Name: "Name", Validate: validName},
 		{Name: "ServiceVersion", Validate: s.knownVersion},
 		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
 		{Name: "SecurityGroup", MaxLen: maxIDLen},
 		{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
 		{Name: "IsEipInner", Kind: Boolean},
-		{Name: "IsSetUserAndPassword", Kind: Boolean},
 		{Name: "CrossZone", Kind: Boolean},
 		{Name: "IsForceSelectedZones", Kind: Boolean},
 		{Name: "KMSKeyId"},
-		{Name: "Notifier"},
-		{Name: "UserPhoneNum"},
-		{Name: "Username"},
-		{Name: "Password"},
-		{Name: "SelectedZones", MaxLen: 1024},
-		{Name: "VSwitchIds", Kind: RepeatList, MaxLen: maxIDLen},
+		{Name: "SelectedZones", MaxLen: 1024, Validate: validSelectedZones},
+		// SASL users and notifications are not served: these are refused
+		// rather than dropped.
+		{Name: "IsSetUserAndPassword", Kind: Boolean, Validate: notServedIfTrue("SASL users are not served")},
+		{Name: "Username", Validate: notServed("SASL users are not served")},
+		{Name: "Password", Validate: notServed("SASL users are not served")},
+		{Name: "Notifier", Validate: notServed("notifications are not served")},
+		{Name: "UserPhoneNum", Validate: notServed("notifications are not served")},
 	}, s.startInstance))
 	g.Add(kafkaAction("GetInstanceList", []Param{
 		{Name: "InstanceId", Kind: RepeatList, MaxLen: maxIDLen},
@@ -119,6 +123,10 @@ func (s *Instances) Register(g *Registry) {
 	g.Add(describeOp)
 	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
 
+	s.registerAutoCreate(g)
+	g.Add(kafkaAction("GetQuotaTip", []Param{instanceID}, s.getQuotaTip))
+	s.registerTags(g)
+	s.registerSpec(g)
 	s.registerTopics(g)
 }
 
@@ -138,6 +146,58 @@ const (
 	defaultTopicQuota = 50
 	maxDurationMonths = 36
 )
+
+// notServed refuses any value of a parameter of a feature kafkaplane does
+// not have, so that a caller is never told a setting took effect when it
+// did not; notServedIfTrue refuses a boolean switch that turns one on.
+func notServed(why string) func(string) string {
+	return func(string) string { return "kafkaplane does not support it: " + why + "." }
+}
+
+func notServedIfTrue(why string) func(string) string {
+	return func(v string) string {
+		if v == "false" {
+			return ""
+		}
+		return notServed(why)(v)
+	}
+}
+
+// selectedZones parses StartInstance's SelectedZones: a JSON list of zone
+// lists, the primary zones first, e.g. [["zonea"],["zoneb"]].
+func selectedZones(v string) ([][]string, error) {
+	var zones [][]string
+	if err := json.Unmarshal([]byte(v), &zones); err != nil {
+		return nil, err
+	}
+	return zones, nil
+}
+
+func validSelectedZones(v string) string {
+	zones, err := selectedZones(v)
+	if err != nil || len(zones) == 0 {
+		return `It must be a JSON list of zone lists, e.g. [["zonea"],["zoneb"]].`
+	}
+	return ""
+}
+
+// defaultZone is the zone of an instance started without ZoneId and
+// without SelectedZones. alikafka takes the zone of the vSwitch from its
+// VPC service; kafkaplane has no VPC service, so it takes the region's
+// first zone.
+const defaultZone = "zonea"
+
+// startZone is the ZoneId StartInstance records: the one sent, else the
+// first primary zone of SelectedZones, else defaultZone.
+func startZone(r *Request) string {
+	if z := r.String("ZoneId"); z != "" {
+		return z
+	}
+	if zones, err := selectedZones(r.String("SelectedZones")); err == nil && len(zones) > 0 && len(zones[0]) > 0 {
+		return zones[0][0]
+	}
+	return defaultZone
+}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
 
@@ -179,23 +239,24 @@ func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance,
 
 func statusError(inst *kafkaplane.Instance, action string) error {
 	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
-		inst.ID, inst.ServiceStatus, statusName(inst.ServiceStatus), action)
+		inst.ID, inst.ServiceStatus, statusName(inst.State()), action)
 }
 
-func statusName(s kafkaplane.ServiceStatus) string {
+// statusName is how status errors name a state.
+func statusName(s kafkaplane.InstanceState) string {
 	switch s {
-	case kafkaplane.ServiceStatusPending:
+	case kafkaplane.StatePending, kafkaplane.StateDeployFailed:
 		return "pending deployment"
-	case kafkaplane.ServiceStatusDeploying:
+	case kafkaplane.StateDeploying:
 		return "deploying"
-	case kafkaplane.ServiceStatusRunning:
+	case kafkaplane.StateRunning, kafkaplane.StateUpgradeFailed:
 		return "running"
-	case kafkaplane.ServiceStatusUpgrading:
+	case kafkaplane.StateUpgrading:
 		return "upgrading"
-	case kafkaplane.ServiceStatusReleased:
-		return "released"
-	case kafkaplane.ServiceStatusStopped:
+	case kafkaplane.StateStopped:
 		return "stopped"
+	case kafkaplane.StateReleased:
+		return "released"
 	}
 	return "unknown"
 }
@@ -288,12 +349,15 @@ func regionPrefix(region string) string {
 // startInstance deploys a bought instance: 0 → 1 (deploying) now, 5 when
 // the START operation has brought its brokers up.
 func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, error) {
+	if !r.Has("VSwitchId") && len(r.List("VSwitchIds")) == 0 {
+		return nil, apierr.Missing("VSwitchId")
+	}
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusPending {
-		return nil, statusError(inst, "StartInstance")
+	if err := inst.Apply(kafkaplane.EventStart); err != nil {
+		return nil, err
 	}
 	cfg := map[string]string{}
 	if c := r.String("Config"); c != "" {
@@ -309,8 +373,20 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if err != nil {
 		return nil, err
 	}
-	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), r.String("ZoneId")
+	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), startZone(r)
 	inst.SecurityGroup = r.String("SecurityGroup")
+	inst.Deployment = kafkaplane.Deployment{
+		VSwitchIDs:           r.List("VSwitchIds"),
+		SelectedZones:        r.String("SelectedZones"),
+		CrossZone:            r.Bool("CrossZone", false),
+		IsForceSelectedZones: r.Bool("IsForceSelectedZones", false),
+		KMSKeyID:             r.String("KMSKeyId"),
+		DeployModule:         r.String("DeployModule"),
+		IsEipInner:           r.Bool("IsEipInner", false),
+	}
+	if inst.VSwitchID == "" {
+		inst.VSwitchID = inst.Deployment.VSwitchIDs[0]
+	}
 	if n := r.String("Name"); n != "" {
 		inst.Name = n
 	} else {
@@ -319,7 +395,6 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	inst.Version, inst.MinorVersion = version, s.Catalogue.LatestMinor(version)
 	inst.Config = withDefaults(cfg)
 	inst.BrokerPorts = ports
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusDeploying, kafkaplane.ViewStatusDeploying
 	op := jobs.NewStartOperation(inst, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "StartInstance")
@@ -480,9 +555,22 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"DomainEndpoint", s.endpoints(inst, s.DomainHost)},
 		{"SslEndPoint", ""},
 		{"SslDomainEndpoint", ""},
+		{"SaslEndPoint", ""},
 		{"SaslDomainEndpoint", ""},
+		{"VpcSaslEndPoint", ""},
+		{"VpcSaslDomainEndpoint", ""},
 		{"ResourceGroupId", inst.ResourceGroupID},
+		// UpgradeServiceDetailInfo and VSwitchIds are always objects:
+		// Terraform asserts their type without checking it.
 		{"UpgradeServiceDetailInfo", upgrade},
+		{"VSwitchIds", Object{{"VSwitchIds", vswitchIDs(inst)}}},
+		{"BackupZoneId", backupZone(inst)},
+		{"KmsKeyId", inst.Deployment.KMSKeyID},
+		{"AutoCreateTopicEnable", autoCreateTopics(inst)},
+		{"DefaultPartitionNum", defaultPartitionNum(inst)},
+		{"AutoCreateGroupEnable", inst.AutoCreateGroup},
+		{"ReservedPublishCapacity", 0},
+		{"ReservedSubscribeCapacity", 0},
 		{"Tags", Object{{"TagVO", tagVOs(inst.Tags)}}},
 		{"Series", "v2"},
 		// kafkaplane extensions: the internal minor version, which alikafka
@@ -500,6 +588,27 @@ func tagVOs(tags []kafkaplane.Tag) []Object {
 		out = append(out, Object{{"Key", t.Key}, {"Value", t.Value}})
 	}
 	return out
+}
+
+// vswitchIDs are the instance's vSwitches: VSwitchIds as StartInstance got
+// them, or its one VSwitchId; never null.
+func vswitchIDs(inst *kafkaplane.Instance) []string {
+	if len(inst.Deployment.VSwitchIDs) > 0 {
+		return inst.Deployment.VSwitchIDs
+	}
+	if inst.VSwitchID != "" {
+		return []string{inst.VSwitchID}
+	}
+	return []string{}
+}
+
+// backupZone is the first zone of SelectedZones' second (backup) list.
+func backupZone(inst *kafkaplane.Instance) string {
+	zones, err := selectedZones(inst.Deployment.SelectedZones)
+	if err != nil || len(zones) < 2 || len(zones[1]) == 0 {
+		return ""
+	}
+	return zones[1][0]
 }
 
 func standardZone(inst *kafkaplane.Instance) string {
@@ -550,7 +659,7 @@ func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Objec
 
 func (s *Instances) modifyInstanceName(ctx context.Context, r *Request) (Object, error) {
 	_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-		if inst.ServiceStatus == kafkaplane.ServiceStatusReleased {
+		if inst.State() == kafkaplane.StateReleased {
 			return statusError(inst, "ModifyInstanceName")
 		}
 		inst.Name = r.String("InstanceName")
@@ -568,11 +677,7 @@ func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error
 		if inst.PaidType == 0 {
 			return apierr.InstanceStatus.Errorf("Subscription instances cannot be stopped.")
 		}
-		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-			return statusError(inst, "StopInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
-		return nil
+		return inst.Apply(kafkaplane.EventStop)
 	})
 	if err != nil {
 		return nil, err
@@ -586,11 +691,7 @@ func (s *Instances) stopInstance(ctx context.Context, r *Request) (Object, error
 // the instance goes back to stopped.
 func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-		if inst.ServiceStatus != kafkaplane.ServiceStatusStopped {
-			return statusError(inst, "ReopenInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
-		return nil
+		return inst.Apply(kafkaplane.EventReopen)
 	})
 	if err != nil {
 		return nil, err
@@ -601,11 +702,7 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 	}
 	if err != nil {
 		_, _ = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-			if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-				return statusError(inst, "ReopenInstance")
-			}
-			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusStopped, kafkaplane.ViewStatusStopped
-			return nil
+			return inst.Apply(kafkaplane.EventReopenFailed)
 		})
 		return nil, err
 	}
@@ -613,22 +710,22 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 }
 
 // releaseInstance releases a pay-as-you-go instance: its brokers stop and
-// it shows ServiceStatus 10 until DeleteInstance removes it.
+// it stays listed with ServiceStatus 15 (ViewInstanceStatusCode 6) until
+// DeleteInstance removes it, which is what Terraform's destroy waits for.
+// With ForceDeleteInstance the brokers' data goes at once; without it the
+// data is kept until DeleteInstance.
 func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
 		if inst.PaidType == 0 {
 			return apierr.InstanceStatus.Errorf("Subscription instances are released when they expire; ReleaseInstance applies to pay-as-you-go instances.")
 		}
-		switch inst.ServiceStatus {
-		case kafkaplane.ServiceStatusRunning, kafkaplane.ServiceStatusStopped, kafkaplane.ServiceStatusPending:
-		default:
-			return statusError(inst, "ReleaseInstance")
-		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusReleased, kafkaplane.ViewStatusReleased
-		return nil
+		return inst.Apply(kafkaplane.EventRelease)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if r.Bool("ForceDeleteInstance", false) {
+		return Object{}, s.Runtime.Destroy(ctx, inst.ID)
 	}
 	return Object{}, s.Runtime.Stop(ctx, inst.ID)
 }
@@ -639,14 +736,15 @@ func (s *Instances) releaseInstance(ctx context.Context, r *Request) (Object, er
 // (Destroy of what is already gone succeeds). The store removes the
 // instance's topics and consumer groups with the row. A released instance
 // runs no operation and cannot be reopened, so nothing starts its brokers
-// again in between.
+// again in between. Deleted, it leaves every list, and its id answers
+// BIZ_INSTANCE_NOT_FOUND from then on.
 func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, error) {
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusReleased {
-		return nil, statusError(inst, "DeleteInstance")
+	if err := inst.Apply(kafkaplane.EventDelete); err != nil {
+		return nil, err
 	}
 	if err := s.Runtime.Destroy(ctx, inst.ID); err != nil {
 		return nil, err
@@ -657,38 +755,38 @@ func (s *Instances) deleteInstance(ctx context.Context, r *Request) (Object, err
 	return Object{}, nil
 }
 
-// updateInstanceConfig merges Config into AllConfig. The stored config is
-// the truth: it is written first, then whatever is stored is applied to the
-// brokers under a per-instance lock, so concurrent calls leave the brokers
-// with the same config as the row.
+// updateInstanceConfig merges Config into AllConfig.
 func (s *Instances) updateInstanceConfig(ctx context.Context, r *Request) (Object, error) {
 	cfg, err := parseConfig(r.String("Config"))
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
+	return Object{}, s.applyConfig(ctx, r, "UpdateInstanceConfig", cfg)
+}
+
+// applyConfig merges cfg into a running instance's AllConfig. The stored
+// config is the truth: it is written first, then whatever is stored is
+// applied to the brokers under a per-instance lock, so concurrent calls
+// leave the brokers with the same config as the row.
+func (s *Instances) applyConfig(ctx context.Context, r *Request, action string, cfg map[string]string) error {
+	_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
 		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-			return statusError(inst, "UpdateInstanceConfig")
+			return statusError(inst, action)
 		}
-		merged := maps.Clone(inst.Config)
-		if merged == nil {
-			merged = map[string]string{}
-		}
-		maps.Copy(merged, cfg)
-		inst.Config = merged
+		inst.Config = mergeConfig(inst.Config, cfg)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mu, _ := s.applying.LoadOrStore(r.String("InstanceId"), &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 	stored, err := s.find(ctx, r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return Object{}, s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
+	return s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
 }
 
 // change applies fn to the stored instance and writes it with
@@ -734,7 +832,9 @@ func (s *Instances) upgradeInstanceVersion(ctx context.Context, r *Request) (Obj
 	if err != nil {
 		return nil, err
 	}
-	inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusUpgrading, kafkaplane.ViewStatusUpgrading
+	if err := inst.Apply(kafkaplane.EventUpgrade); err != nil {
+		return nil, err
+	}
 	op := jobs.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "UpgradeInstanceVersion")

@@ -118,7 +118,10 @@ func NewServer(cfg Config) *Server {
 type call struct {
 	id     string
 	format string // "JSON" or "XML"
-	action string // for logs and metrics, once known
+	action string // for metrics: a served action's name, or "unknown"
+	// sent is the action name the client sent, for logs: an unknown one
+	// is logged as sent, so that the log tells what a client called.
+	sent   string
 	req    *Request
 	header http.Header
 }
@@ -148,7 +151,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.latency.WithLabelValues(c.action).Observe(d.Seconds())
 	attrs := []slog.Attr{
 		slog.String("request_id", c.id),
-		slog.String("action", c.action),
+		slog.String("action", logAction(c)),
 		slog.String("code", code),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
@@ -229,6 +232,7 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 	if actionName == "" {
 		return nil, 0, apierr.Missing("Action")
 	}
+	c.sent = actionName
 	if version == "" {
 		return nil, 0, apierr.Missing("Version")
 	}
@@ -497,6 +501,24 @@ func (e *rateLimited) Unwrap() error { return e.err }
 func (e *rateLimited) setHeader(h http.Header, now time.Time) {
 	h.Set("x-ratelimit-user-api", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
 		e.limit, e.retryAfter.Milliseconds()+1, now.Add(e.retryAfter).UnixMilli()))
+}
+
+// maxLoggedAction bounds the action name a log line repeats from a
+// request.
+const maxLoggedAction = 128
+
+// logAction is the action a request's log line names: the served action,
+// or the name the client sent (cut to maxLoggedAction bytes) when no
+// action of that name is served. Metrics keep "unknown" for those, so
+// that clients cannot add label values.
+func logAction(c *call) string {
+	if c.action != "unknown" || c.sent == "" {
+		return c.action
+	}
+	if len(c.sent) > maxLoggedAction {
+		return c.sent[:maxLoggedAction]
+	}
+	return c.sent
 }
 
 func product(c *call) string {

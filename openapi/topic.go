@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
@@ -130,6 +130,9 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(configs) > 0 {
+		t.Config = maps.Clone(configs)
+	}
 	if t.CompactTopic {
 		configs["cleanup.policy"] = "compact"
 	}
@@ -233,6 +236,15 @@ func (s *Instances) topicViews(ctx context.Context, inst *kafkaplane.Instance) (
 	return views, nil
 }
 
+// topicPartitions is a topic's partition count: the brokers' when they
+// run, the record's otherwise.
+func topicPartitions(v topicView) int {
+	if v.state != nil {
+		return len(v.state.Partitions)
+	}
+	return int(v.rec.PartitionNum)
+}
+
 func (v topicView) name() string {
 	if v.rec != nil {
 		return v.rec.Name
@@ -245,10 +257,7 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 	if rec == nil { // made by a Kafka client: the brokers know only its name
 		rec = &kafkaplane.Topic{Name: v.state.Name}
 	}
-	partitions := int(rec.PartitionNum)
-	if v.state != nil {
-		partitions = len(v.state.Partitions) // the brokers are the truth
-	}
+	partitions := topicPartitions(v)
 	return Object{
 		{"Topic", rec.Name},
 		{"InstanceId", inst.ID},
@@ -261,8 +270,28 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 		{"Status", topicStatusServing},
 		{"StatusName", topicStatusServingName},
 		{"CreateTime", millis(rec.CreateTime)},
+		{"TopicConfig", topicConfigText(rec.Config)},
 		{"Tags", Object{{"TagVO", tagVOs(rec.Tags)}}},
 	}
+}
+
+// topicConfigText is TopicConfig: the configs CreateTopic was given, as a
+// JSON object of strings, so that a client comparing it with what it sent
+// sees the same document; empty when none were given.
+func topicConfigText(c map[string]string) string {
+	if len(c) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// nameFilter is how GetTopicList's Topic and GetConsumerList's ConsumerId
+// select: the one resource of exactly that name. Clients read the first
+// element as the resource and wait for an empty list after deleting it,
+// so a name contained in another (orders, orders-dlq) must not match it.
+func nameFilter(q string) func(string) bool {
+	return func(name string) bool { return q == "" || name == q }
 }
 
 // page cuts CurrentPage/PageSize out of n items, as alikafka's list
@@ -282,11 +311,8 @@ func (s *Instances) getTopicList(ctx context.Context, r *Request) (Object, error
 	if err != nil {
 		return nil, err
 	}
-	// Topic narrows the list the way the console's search box does: by
-	// part of the name.
-	if q := r.String("Topic"); q != "" {
-		views = slices.DeleteFunc(views, func(v topicView) bool { return !strings.Contains(v.name(), q) })
-	}
+	match := nameFilter(r.String("Topic"))
+	views = slices.DeleteFunc(views, func(v topicView) bool { return !match(v.name()) })
 	from, to, current, size := page(r, len(views))
 	vos := make([]Object, 0, to-from)
 	for _, v := range views[from:to] {
@@ -479,9 +505,8 @@ func (s *Instances) getConsumerList(ctx context.Context, r *Request) (Object, er
 	if err != nil {
 		return nil, err
 	}
-	if id := r.String("ConsumerId"); id != "" {
-		groups = slices.DeleteFunc(groups, func(g *kafkaplane.ConsumerGroup) bool { return !strings.Contains(g.ConsumerID, id) })
-	}
+	match := nameFilter(r.String("ConsumerId"))
+	groups = slices.DeleteFunc(groups, func(g *kafkaplane.ConsumerGroup) bool { return !match(g.ConsumerID) })
 	from, to, current, size := page(r, len(groups))
 	vos := make([]Object, 0, to-from)
 	for _, g := range groups[from:to] {
@@ -491,6 +516,7 @@ func (s *Instances) getConsumerList(ctx context.Context, r *Request) (Object, er
 			{"RegionId", inst.RegionID},
 			{"Remark", g.Remark},
 			{"AutomaticallyCreatedGroup", false},
+			{"CreateTime", millis(g.CreateTime)},
 			{"Tags", Object{{"TagVO", tagVOs(g.Tags)}}},
 		})
 	}

@@ -18,7 +18,7 @@ const instanceColumns = `id, account_id, region_id, order_id, name, paid_type, s
 	disk_type, disk_size, io_max, io_max_spec, eip_max, topic_quota, partition_num,
 	resource_group_id, tags, vpc_id, vswitch_id, zone_id, security_group,
 	service_status, view_status, version, minor_version, config, broker_ports,
-	create_time, expired_time, modify_index`
+	create_time, expired_time, modify_index, deployment, auto_create_group`
 
 // tagJSON is the stored shape of a tag.
 type tagJSON struct {
@@ -33,6 +33,7 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 	var (
 		in                         kafkaplane.Instance
 		tags, config, ports        string
+		deployment                 string
 		created, expired           int64
 		serviceStatus, viewStatus  int64
 		paid, deploy, diskT, diskS int64
@@ -42,7 +43,7 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 		&diskT, &diskS, &ioMax, &in.IoMaxSpec, &eip, &topics, &parts,
 		&in.ResourceGroupID, &tags, &in.VpcID, &in.VSwitchID, &in.ZoneID, &in.SecurityGroup,
 		&serviceStatus, &viewStatus, &in.Version, &in.MinorVersion, &config, &ports,
-		&created, &expired, &in.ModifyIndex)
+		&created, &expired, &in.ModifyIndex, &deployment, &in.AutoCreateGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +60,9 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 	}
 	if len(in.Config) == 0 {
 		in.Config = nil
+	}
+	if err := json.Unmarshal([]byte(deployment), &in.Deployment); err != nil {
+		return nil, fmt.Errorf("instance %s deployment: %w", in.ID, err)
 	}
 	if err := json.Unmarshal([]byte(ports), &in.BrokerPorts); err != nil {
 		return nil, fmt.Errorf("instance %s broker ports: %w", in.ID, err)
@@ -104,6 +108,10 @@ func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance, lim
 	if err != nil {
 		return wrap("create instance", err)
 	}
+	deployment, err := json.Marshal(inst.Deployment)
+	if err != nil {
+		return wrap("create instance", err)
+	}
 	created := db.orNow(inst.CreateTime)
 	expired := norm(inst.ExpiredTime)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
@@ -113,12 +121,12 @@ func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance, lim
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)`,
+				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30, $31)`,
 			inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
 			inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
 			inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
 			int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
-			toMicros(created), toMicros(expired))
+			toMicros(created), toMicros(expired), string(deployment), inst.AutoCreateGroup)
 		if isUniqueViolation(err) {
 			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
 		}
@@ -251,6 +259,10 @@ func (db *DB) updateInstance(ctx context.Context, q querier, inst *kafkaplane.In
 	if err != nil {
 		return err
 	}
+	deployment, err := json.Marshal(inst.Deployment)
+	if err != nil {
+		return err
+	}
 	expired := norm(inst.ExpiredTime)
 	res, err := q.ExecContext(ctx, `UPDATE instances SET
 		order_id = $3, name = $4, paid_type = $5, spec_type = $6, deploy_type = $7,
@@ -259,6 +271,7 @@ func (db *DB) updateInstance(ctx context.Context, q querier, inst *kafkaplane.In
 		vpc_id = $17, vswitch_id = $18, zone_id = $19, security_group = $20,
 		service_status = $21, view_status = $22, version = $23, minor_version = $24,
 		config = $25, broker_ports = $26, expired_time = $27,
+		deployment = $28, auto_create_group = $29,
 		modify_index = modify_index + 1
 		WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
 		inst.ID, inst.ModifyIndex,
@@ -267,7 +280,7 @@ func (db *DB) updateInstance(ctx context.Context, q querier, inst *kafkaplane.In
 		inst.TopicQuota, inst.PartitionNum, inst.ResourceGroupID, tags,
 		inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
 		int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion,
-		config, ports, toMicros(expired))
+		config, ports, toMicros(expired), string(deployment), inst.AutoCreateGroup)
 	if err != nil {
 		return err
 	}

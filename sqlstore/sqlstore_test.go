@@ -294,6 +294,9 @@ func testInstanceCRUD(t *testing.T, dsn string) {
 	in.Config = map[string]string{"enable.vpc_sasl_ssl": "false", "message.max.bytes": "1048576"}
 	in.BrokerPorts = []int{19092, 19093, 19094}
 	in.ExpiredTime = t0.Add(365 * 24 * time.Hour)
+	in.Deployment = kafkaplane.Deployment{VSwitchIDs: []string{"vsw-a", "vsw-b"}, SelectedZones: `[["zonea"],["zoneb"]]`,
+		CrossZone: true, KMSKeyID: "key-1", DeployModule: "eip", IsEipInner: true}
+	in.AutoCreateGroup = true
 	must(t, db.CreateInstance(ctx, in, 0))
 	if in.ModifyIndex != 1 || !in.CreateTime.Equal(t0) {
 		t.Fatalf("after create: index %d, create time %v", in.ModifyIndex, in.CreateTime)
@@ -315,6 +318,7 @@ func testInstanceCRUD(t *testing.T, dsn string) {
 	stale := *got
 	got.Name, got.Config = "renamed", map[string]string{"a": "b"}
 	got.BrokerPorts = nil
+	got.Deployment.VSwitchIDs, got.Deployment.KMSKeyID, got.AutoCreateGroup = []string{"vsw-c"}, "", false
 	must(t, db.UpdateInstance(ctx, got))
 	if got.ModifyIndex != 2 {
 		t.Fatalf("index after update %d, want 2", got.ModifyIndex)
@@ -1479,7 +1483,7 @@ func testTopics(t *testing.T, dsn string) {
 
 	// Both flags set, tags, and a CreateTime below the stored precision.
 	orders := &kafkaplane.Topic{InstanceID: a.ID, Name: "orders", Remark: "order events", PartitionNum: 12,
-		CompactTopic: true, LocalTopic: true,
+		CompactTopic: true, LocalTopic: true, Config: map[string]string{"retention.ms": "3600000", "max.message.bytes": "10485760"},
 		Tags:       []kafkaplane.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}},
 		CreateTime: t0.Add(time.Minute + 1500*time.Nanosecond)}
 	must(t, db.CreateTopic(ctx, orders, 0))
@@ -1609,6 +1613,21 @@ func testConsumerGroups(t *testing.T, dsn string) {
 	// Ids are unique per instance only.
 	other := &kafkaplane.ConsumerGroup{InstanceID: b.ID, ConsumerID: "CID-billing", Remark: "elsewhere"}
 	must(t, db.CreateConsumerGroup(ctx, other, 0))
+
+	// Remark and tags change with compare-and-set; the loser changes
+	// nothing.
+	stale := *audit
+	audit.Remark, audit.Tags = "audit readers", []kafkaplane.Tag{{Key: "owner", Value: "sec"}}
+	must(t, db.UpdateConsumerGroup(ctx, audit))
+	if audit.ModifyIndex != 2 {
+		t.Fatalf("index after update %d, want 2", audit.ModifyIndex)
+	}
+	stale.Remark = "lost"
+	wantCode(t, db.UpdateConsumerGroup(ctx, &stale), kafkaplane.CodeConflict)
+	got, err = db.FindConsumerGroup(ctx, a.ID, "CID-audit")
+	must(t, err)
+	diff(t, "consumer group after update", got, audit)
+	wantCode(t, db.UpdateConsumerGroup(ctx, &kafkaplane.ConsumerGroup{InstanceID: a.ID, ConsumerID: "CID-nope", ModifyIndex: 1}), kafkaplane.CodeNotFound)
 
 	must(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"))
 	wantCode(t, db.DeleteConsumerGroup(ctx, a.ID, "CID-billing"), kafkaplane.CodeNotFound)

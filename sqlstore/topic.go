@@ -37,18 +37,25 @@ func decodeTags(s string) ([]kafkaplane.Tag, error) {
 // ---- topics ----
 
 const topicColumns = `instance_id, name, remark, partition_num, compact_topic, local_topic, tags,
-	create_time, modify_index`
+	create_time, modify_index, config`
 
 func scanTopic(s scanner) (*kafkaplane.Topic, error) {
 	var (
 		t       kafkaplane.Topic
 		parts   int64
 		tags    string
+		config  string
 		created int64
 	)
 	if err := s.Scan(&t.InstanceID, &t.Name, &t.Remark, &parts, &t.CompactTopic, &t.LocalTopic, &tags,
-		&created, &t.ModifyIndex); err != nil {
+		&created, &t.ModifyIndex, &config); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(config), &t.Config); err != nil {
+		return nil, fmt.Errorf("topic %s of %s config: %w", t.Name, t.InstanceID, err)
+	}
+	if len(t.Config) == 0 {
+		t.Config = nil
 	}
 	t.PartitionNum = int32(parts)
 	t.CreateTime = fromMicros(created)
@@ -75,14 +82,22 @@ func (db *DB) CreateTopic(ctx context.Context, t *kafkaplane.Topic, limit int) e
 	if err != nil {
 		return wrap("create topic", err)
 	}
+	cfg := t.Config
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return wrap("create topic", err)
+	}
 	created := db.orNow(t.CreateTime)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := db.withinLimit(ctx, tx, limit, "topics/"+t.InstanceID, "topics on the instance",
 			`SELECT count(*) FROM topics WHERE instance_id = $1`, t.InstanceID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO topics (`+topicColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)`,
-			t.InstanceID, t.Name, t.Remark, t.PartitionNum, t.CompactTopic, t.LocalTopic, tags, toMicros(created))
+		_, err := tx.ExecContext(ctx, `INSERT INTO topics (`+topicColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)`,
+			t.InstanceID, t.Name, t.Remark, t.PartitionNum, t.CompactTopic, t.LocalTopic, tags, toMicros(created), string(config))
 		return err
 	})
 	switch {
@@ -270,6 +285,38 @@ func (db *DB) ListConsumerGroups(ctx context.Context, instanceID string) ([]*kaf
 		out = append(out, g)
 	}
 	return out, wrap("list consumer groups", rows.Err())
+}
+
+// UpdateConsumerGroup writes g's Remark and Tags if the stored ModifyIndex
+// still equals g.ModifyIndex, then advances g.ModifyIndex. A stale index
+// is CodeConflict; a group that is gone is CodeNotFound.
+func (db *DB) UpdateConsumerGroup(ctx context.Context, g *kafkaplane.ConsumerGroup) error {
+	tags, err := encodeTags(g.Tags)
+	if err != nil {
+		return wrap("update consumer group", err)
+	}
+	res, err := db.exec(ctx, `UPDATE consumer_groups SET remark = $4, tags = $5, modify_index = modify_index + 1
+		WHERE instance_id = $1 AND consumer_id = $2 AND modify_index = $3`,
+		g.InstanceID, g.ConsumerID, g.ModifyIndex, g.Remark, tags)
+	if err != nil {
+		return wrap("update consumer group", err)
+	}
+	ok, err := oneRow(res)
+	if err != nil {
+		return wrap("update consumer group", err)
+	}
+	if !ok {
+		found, err := exists(ctx, db.db, `SELECT 1 FROM consumer_groups WHERE instance_id = $1 AND consumer_id = $2`, g.InstanceID, g.ConsumerID)
+		if err != nil {
+			return wrap("update consumer group", err)
+		}
+		if !found {
+			return consumerGroupNotFound(g.InstanceID, g.ConsumerID)
+		}
+		return kafkaplane.Errorf(kafkaplane.CodeConflict, "The consumer group %s of the instance %s was changed concurrently; retry.", g.ConsumerID, g.InstanceID)
+	}
+	g.ModifyIndex++
+	return nil
 }
 
 // DeleteConsumerGroup removes a group of the instance, or returns

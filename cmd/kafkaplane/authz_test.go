@@ -465,6 +465,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 		"PolicyName": "victim-policy-0", "PolicyType": "Custom", "PolicyDocument": allowAllKafka,
 		"GroupName": "victims", "NewGroupName": "renamed-group",
 		"Topic": "victim-topic", "ConsumerId": "victim-group", "Remark": "by nobody", "AddPartitionNum": "1",
+		"ResourceType": "instance", "ResourceId": id,
 	}
 	// Every action the running server dispatches to, whatever serve.go
 	// registers.

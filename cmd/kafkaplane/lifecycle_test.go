@@ -459,8 +459,8 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("ReleaseInstance: %v", err)
 		}
 		vo := describe(t, c, a)
-		if vo.ServiceStatus != 10 || vo.ViewInstanceStatusCode != 6 {
-			t.Errorf("released: ServiceStatus %d view %d, want 10 and 6", vo.ServiceStatus, vo.ViewInstanceStatusCode)
+		if vo.ServiceStatus != 15 || vo.ViewInstanceStatusCode != 6 {
+			t.Errorf("released: ServiceStatus %d view %d, want 15 and 6", vo.ServiceStatus, vo.ViewInstanceStatusCode)
 		}
 		lcWantCode(t, "UpgradeInstanceVersion of a released instance", upgrade(c, a, "2.2.0"), kafkaplane.CodeInstanceStatus)
 

@@ -314,8 +314,8 @@ func TestDeleteInstanceDestroysDataFirst(t *testing.T) {
 	if _, err := c.DeleteInstance(del); err == nil {
 		t.Fatal("DeleteInstance succeeded although the data could not be destroyed")
 	}
-	if vo := describe(t, c, id); vo.ServiceStatus != 10 {
-		t.Fatalf("after a failed destroy: ServiceStatus %d, want 10 (released, deletable again)", vo.ServiceStatus)
+	if vo := describe(t, c, id); vo.ServiceStatus != 15 || vo.ViewInstanceStatusCode != 6 {
+		t.Fatalf("after a failed destroy: ServiceStatus %d/%d, want 15/6 (released, deletable again)", vo.ServiceStatus, vo.ViewInstanceStatusCode)
 	}
 
 	failDestroy.Store(false)

@@ -152,10 +152,16 @@ func TestTopicsThroughAPI(t *testing.T) {
 	if vo, ok := topicList(t, c, id)["direct"]; !ok || !vo.AutoCreate || vo.PartitionNum != 2 {
 		t.Errorf("client-made topic in GetTopicList: %v %+v", ok, vo)
 	}
+	// Topic selects the topic of exactly that name, not every name that
+	// contains it: clients read element 0 as the topic.
 	gl := alikafka.CreateGetTopicListRequest()
-	gl.InstanceId, gl.Topic = id, "ord"
+	gl.InstanceId, gl.Topic = id, "orders"
 	filtered, err := c.GetTopicList(gl)
 	if err != nil || filtered.Total != 1 || filtered.TopicList.TopicVO[0].Topic != "orders" {
+		t.Errorf("GetTopicList Topic=orders: %v %+v", err, filtered)
+	}
+	gl.Topic = "ord"
+	if filtered, err = c.GetTopicList(gl); err != nil || filtered.Total != 0 {
 		t.Errorf("GetTopicList Topic=ord: %v %+v", err, filtered)
 	}
 
