@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -64,6 +65,8 @@ type Kafka struct {
 	mu        sync.Mutex
 	instances map[string]*instance
 	closed    bool
+	// caMu serialises making and reading the installation CA.
+	caMu sync.Mutex
 }
 
 var _ Runtime = (*Kafka)(nil)
@@ -125,6 +128,8 @@ type instance struct {
 	restoreTimer *time.Timer
 	// lastLeaderChange is when leadership last moved; guarded by rollMu.
 	lastLeaderChange time.Time
+	// sec is the instance's compiled Security (see ApplySecurity).
+	sec atomic.Pointer[security]
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -228,6 +233,10 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	sec, err := k.compileFor(spec.InstanceID, spec.Security, len(spec.SslPorts) > 0)
+	if err != nil {
+		return nil, err
+	}
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -271,8 +280,10 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	}
 	start := time.Now()
 	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
+	inst.sec.Store(sec)
 	for i, port := range spec.Ports {
-		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
+		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port,
+			saslPort: portAt(spec.SaslPorts, i), sslPort: portAt(spec.SslPorts, i)}
 		b.ver.Store(versions[i])
 		inst.brokers = append(inst.brokers, b)
 	}
