@@ -130,6 +130,8 @@ type instance struct {
 	lastLeaderChange time.Time
 	// sec is the instance's compiled Security (see ApplySecurity).
 	sec atomic.Pointer[security]
+	// autoCreate is whether Metadata may create missing topics.
+	autoCreate bool
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -279,7 +281,7 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
 	start := time.Now()
-	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
+	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{}), autoCreate: autoCreate(spec.Config)}
 	inst.sec.Store(sec)
 	for i, port := range spec.Ports {
 		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port,
