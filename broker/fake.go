@@ -85,6 +85,9 @@ func (f *Fake) status(in *fakeInstance) []BrokerStatus {
 func (f *Fake) Start(_ context.Context, spec Spec) ([]BrokerStatus, error) {
 	var out []BrokerStatus
 	err := f.do("start "+spec.InstanceID, func() error {
+		if _, err := compileSecurity(spec.Security, nil); err != nil {
+			return err
+		}
 		in := f.instances[spec.InstanceID]
 		if in == nil || !in.up {
 			topics := map[string]*fakeTopic{}

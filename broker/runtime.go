@@ -29,7 +29,8 @@ type Spec struct {
 	SaslPorts []int
 	SslPorts  []int
 	// Security is the instance's data-plane security at start; later
-	// changes go through ApplySecurity.
+	// changes go through ApplySecurity. Start of an instance that is
+	// already running leaves its security as it is.
 	Security Security
 }
 
