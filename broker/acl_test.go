@@ -2,6 +2,8 @@ package broker_test
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"errors"
 	"fmt"
 	"slices"
@@ -320,5 +322,149 @@ func TestACLMatrix(t *testing.T) {
 			idem = newClient(t, si.sasl, kgoSASL(version, broker.MechanismScramSHA512, "bob", "bob-secret")...)
 			produceN(t, idem, "orders", "idem", 5, true)
 		})
+	}
+}
+
+// TestACLAutoCreate: on an instance that auto-creates topics, Metadata
+// for a missing topic creates it only for a principal with Create on the
+// cluster; without it the answer is TOPIC_AUTHORIZATION_FAILED and
+// nothing is made.
+func TestACLAutoCreate(t *testing.T) {
+	k := newRuntime(t, t.TempDir())
+	defer k.Close()
+	ports := freePorts(t, 6)
+	sec := broker.Security{ACLEnabled: true, Users: []broker.SaslUser{mustUser(t, "bob", "bob-secret", broker.MechanismPlain)},
+		ACLs: []broker.ACL{acl(broker.ResourceTopic, "auto-", broker.PatternPrefixed, broker.OpAll, broker.Allow)}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const id = "alikafka_post-aclauto"
+	if _, err := k.Start(ctx, broker.Spec{InstanceID: id, Version: "2.2.0", Ports: ports[:3], SaslPorts: ports[3:],
+		Config: map[string]string{"kafka.auto.create.topics.enable": "true"}, Security: sec}); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(topic string) int16 {
+		cl := newClient(t, addrsOf(ports[3:]), kgoSASL("2.2.0", broker.MechanismPlain, "bob", "bob-secret")...)
+		defer cl.Close()
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = true
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Topics[0].ErrorCode
+	}
+	exists := func(topic string) bool {
+		topics, err := k.Topics(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(topics, func(s broker.TopicState) bool { return s.Name == topic })
+	}
+	if c := ask("auto-a"); c != kerr.TopicAuthorizationFailed.Code || exists("auto-a") {
+		t.Fatalf("without Create on the cluster: code %d, created %v", c, exists("auto-a"))
+	}
+	sec.ACLs = append(sec.ACLs, acl(broker.ResourceCluster, "", broker.PatternLiteral, broker.OpCreate, broker.Allow))
+	if err := k.ApplySecurity(ctx, id, sec); err != nil {
+		t.Fatal(err)
+	}
+	ask("auto-a")
+	if !exists("auto-a") {
+		t.Fatal("Create on the cluster did not let Metadata create the topic")
+	}
+}
+
+// recordBatch encodes one record batch holding value, with its length
+// and CRC filled in.
+func recordBatch(value string) []byte {
+	rec := kmsg.NewRecord()
+	rec.Value = []byte(value)
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the length varint of a short record is one byte
+	b := kmsg.NewRecordBatch()
+	b.Magic, b.ProducerID, b.ProducerEpoch, b.FirstSequence = 2, -1, -1, -1
+	b.NumRecords = 1
+	b.Records = rec.AppendTo(nil)
+	raw := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(raw[8:], uint32(len(raw)-12))
+	binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
+	return raw
+}
+
+// TestACLPartialProduce sends one Produce request for an allowed and a
+// denied topic: the allowed one is written, the denied one answered
+// TOPIC_AUTHORIZATION_FAILED and left untouched.
+func TestACLPartialProduce(t *testing.T) {
+	k := newRuntime(t, t.TempDir())
+	defer k.Close()
+	sec := broker.Security{ACLEnabled: true, Users: []broker.SaslUser{mustUser(t, "bob", "bob-secret", broker.MechanismPlain)},
+		ACLs: []broker.ACL{
+			acl(broker.ResourceTopic, "ok-t", broker.PatternLiteral, broker.OpWrite, broker.Allow),
+			acl(broker.ResourceTopic, "no-t", broker.PatternLiteral, broker.OpDescribe, broker.Allow),
+		}}
+	si := startSecure(t, k, "alikafka_post-aclpart", "2.2.0", sec)
+	// Both topics need a partition on one broker, so each has many.
+	createTopic(t, si.plain, "2.2.0", "ok-t", 12)
+	createTopic(t, si.plain, "2.2.0", "no-t", 12)
+	admin := newClient(t, si.plain)
+	md, err := kadm.NewClient(admin).Metadata(context.Background(), "ok-t", "no-t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	okPart, noPart, leader := int32(-1), int32(-1), int32(-1)
+	for _, op := range md.Topics["ok-t"].Partitions {
+		for _, np := range md.Topics["no-t"].Partitions {
+			if op.Leader == np.Leader {
+				okPart, noPart, leader = op.Partition, np.Partition, op.Leader
+			}
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no broker leads a partition of both topics")
+	}
+
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = -1, 5000
+	for _, tp := range []struct {
+		topic string
+		part  int32
+	}{{"ok-t", okPart}, {"no-t", noPart}} {
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = tp.topic
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Partition, rp.Records = tp.part, recordBatch("v-"+tp.topic)
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+	}
+	cl := newClient(t, si.sasl, kgoSASL("2.2.0", broker.MechanismPlain, "bob", "bob-secret")...)
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(context.Background(), cl); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := req.RequestWith(context.Background(), cl.Broker(int(leader)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int16{}
+	for _, rt := range resp.Topics {
+		got[rt.Topic] = rt.Partitions[0].ErrorCode
+	}
+	if got["ok-t"] != 0 || got["no-t"] != kerr.TopicAuthorizationFailed.Code {
+		t.Fatalf("produce answered %v", got)
+	}
+	topics, err := k.Topics(context.Background(), si.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range topics {
+		for _, p := range ts.Partitions {
+			want := int64(0)
+			if ts.Name == "ok-t" && p.Partition == okPart {
+				want = 1
+			}
+			if p.HighWater != want {
+				t.Fatalf("%s/%d holds %d records, want %d", ts.Name, p.Partition, p.HighWater, want)
+			}
+		}
 	}
 }

@@ -53,6 +53,14 @@ func (pc *proxyConn) routeAuthorized(h requestHeader, frame []byte) (pending, bo
 		frame = append(slices.Clip(frame[:h.bodyAt]), req.AppendTo(nil)...)
 	}
 	p, send, out := pc.route(h, frame)
+	if v.rewrite && send && out == nil {
+		// route forwards "the client's frame unchanged" by leaving out
+		// nil, and the caller then sends the frame it read. A rewritten
+		// request must go out instead, so it is handed back as the
+		// frame to send; otherwise storage would see what was denied.
+		out = binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(frame)), uint32(len(frame)))
+		out = append(out, frame...)
+	}
 	if v.patch == nil {
 		return p, send, out
 	}
