@@ -468,3 +468,60 @@ func TestACLPartialProduce(t *testing.T) {
 		}
 	}
 }
+
+// TestACLRevokeDuringFetch revokes Read from a consumer in the middle of
+// a fetch session: its connection stays open, and its next fetches are
+// refused rather than served from the session. A fetch already in
+// flight when the ACLs change was authorized when it came in and may
+// still deliver; records produced after the first refusal never arrive.
+func TestACLRevokeDuringFetch(t *testing.T) {
+	k := newRuntime(t, t.TempDir())
+	defer k.Close()
+	read := acl(broker.ResourceTopic, "feed", broker.PatternLiteral, broker.OpRead, broker.Allow)
+	sec := broker.Security{ACLEnabled: true, Users: []broker.SaslUser{mustUser(t, "bob", "bob-secret", broker.MechanismScramSHA256)},
+		ACLs: []broker.ACL{read}}
+	si := startSecure(t, k, "alikafka_post-aclrev", "2.2.0", sec)
+	createTopic(t, si.plain, "2.2.0", "feed", 1)
+	admin := newClient(t, si.plain)
+	produceN(t, admin, "feed", "before", 5, false)
+
+	cons := newClient(t, si.sasl, append(kgoSASL("2.2.0", broker.MechanismScramSHA256, "bob", "bob-secret"),
+		kgo.ConsumeTopics("feed"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))...)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := 0
+	for got < 5 {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of 5 before the revocation", got)
+		}
+		got += len(fs.Records())
+	}
+	sec.ACLs = []broker.ACL{acl(broker.ResourceTopic, "feed", broker.PatternLiteral, broker.OpDescribe, broker.Allow)}
+	if err := k.ApplySecurity(ctx, si.id, sec); err != nil {
+		t.Fatal(err)
+	}
+	// pollUntilRefused polls until a fetch is refused n times and
+	// returns the records that arrived meanwhile.
+	pollUntilRefused := func(n int) []*kgo.Record {
+		var recs []*kgo.Record
+		for n > 0 {
+			fs := cons.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatal("fetches were not refused after Read was revoked")
+			}
+			recs = append(recs, fs.Records()...)
+			fs.EachError(func(_ string, _ int32, err error) {
+				if errors.Is(err, kerr.TopicAuthorizationFailed) {
+					n--
+				}
+			})
+		}
+		return recs
+	}
+	pollUntilRefused(1)
+	produceN(t, admin, "feed", "after", 5, false)
+	if recs := pollUntilRefused(2); len(recs) > 0 {
+		t.Fatalf("%d records fetched after the fetches were refused", len(recs))
+	}
+}
