@@ -41,8 +41,9 @@ type Security struct {
 	ACLs []ACL
 	// Allowlists holds, per listener, the CIDRs (or single addresses)
 	// whose connections are accepted. A listener absent from the map
-	// accepts every source (alikafka's default 0.0.0.0/0); a listener
-	// present with an empty list accepts none.
+	// accepts every source (0.0.0.0/0, alikafka's default for internet
+	// instances); a listener present with an empty list accepts none.
+	// Changes apply to new connections; open ones stay open.
 	Allowlists map[Listener][]string
 	// TLS is the certificate the SASL_SSL endpoint presents. When nil,
 	// the runtime issues one from its installation CA.
