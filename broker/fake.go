@@ -36,6 +36,7 @@ type fakeInstance struct {
 	versions map[int32]string
 	up       bool
 	config   map[string]string
+	security Security
 	// topics outlive Stop, as the brokers' data does.
 	topics map[string]*fakeTopic
 }
@@ -101,13 +102,17 @@ func (f *Fake) status(in *fakeInstance) []BrokerStatus {
 func (f *Fake) Start(_ context.Context, spec Spec) ([]BrokerStatus, error) {
 	var out []BrokerStatus
 	err := f.do("start "+spec.InstanceID, func() error {
+		if _, err := compileSecurity(spec.Security, nil); err != nil {
+			return err
+		}
 		in := f.instances[spec.InstanceID]
 		if in == nil || !in.up {
 			topics := map[string]*fakeTopic{}
 			if in != nil {
 				topics = in.topics
 			}
-			in = &fakeInstance{spec: spec, versions: map[int32]string{}, up: true, config: maps.Clone(spec.Config), topics: topics}
+			in = &fakeInstance{spec: spec, versions: map[int32]string{}, up: true, config: maps.Clone(spec.Config), topics: topics,
+				security: spec.Security}
 			for i := range spec.Ports {
 				in.versions[int32(i)] = spec.VersionOf(int32(i))
 			}
@@ -185,6 +190,33 @@ func (f *Fake) ApplyConfig(_ context.Context, id string, config map[string]strin
 		}
 		return nil
 	})
+}
+
+// ApplySecurity implements Runtime: it validates sec as the real data
+// plane does and records it.
+func (f *Fake) ApplySecurity(_ context.Context, id string, sec Security) error {
+	return f.do("security "+id, func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		if _, err := compileSecurity(sec, nil); err != nil {
+			return err
+		}
+		in.security = sec
+		return nil
+	})
+}
+
+// Security returns the Security last applied to (or started with) an
+// instance.
+func (f *Fake) Security(id string) (Security, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if in := f.instances[id]; in != nil {
+		return in.security, true
+	}
+	return Security{}, false
 }
 
 // RollOrder implements Runtime: the highest broker id is treated as the

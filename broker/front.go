@@ -21,6 +21,9 @@ type frontBroker struct {
 	id   int32
 	host string // advertised
 	port int
+	// saslPort and sslPort are the broker's SASL_PLAINTEXT and SASL_SSL
+	// listeners; 0 when the instance has none.
+	saslPort, sslPort int
 
 	ver atomic.Pointer[apiVersion]
 	// up is what metadata says: a broker that is restarting is left out
@@ -32,8 +35,10 @@ type frontBroker struct {
 	// non-idempotent client and duplicated).
 	produceInFlight atomic.Int64
 
-	mu    sync.Mutex
-	ln    net.Listener
+	mu sync.Mutex
+	// lns are the broker's listeners, one per kind it has; nil while it
+	// is stopped.
+	lns   []net.Listener
 	conns map[*proxyConn]struct{}
 	// gate is non-nil while the broker restarts: clients that connect
 	// meanwhile are left in the listen queue and served once it closes.
@@ -42,29 +47,55 @@ type frontBroker struct {
 
 func (b *frontBroker) addr() string { return net.JoinHostPort(b.host, strconv.Itoa(b.port)) }
 
-// listen starts accepting clients on listenHost:port.
+// portOf is the broker's port for listener kind l (0 when it has none).
+func (b *frontBroker) portOf(l Listener) int {
+	switch l {
+	case ListenerSasl:
+		return b.saslPort
+	case ListenerSaslSSL:
+		return b.sslPort
+	}
+	return b.port
+}
+
+// listen starts accepting clients on every listener the broker has.
 func (b *frontBroker) listen(listenHost string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ln != nil {
+	if b.lns != nil {
 		b.openGateLocked()
 		b.up.Store(true)
 		return nil
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(b.port)))
-	if err != nil {
-		return fmt.Errorf("broker %d: %w", b.id, err)
+	var lns []net.Listener
+	kinds := make([]Listener, 0, len(Listeners))
+	for _, kind := range Listeners {
+		port := b.portOf(kind)
+		if port == 0 {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(port)))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("broker %d: %s: %w", b.id, kind, err)
+		}
+		lns = append(lns, ln)
+		kinds = append(kinds, kind)
 	}
-	b.ln = ln
+	b.lns = lns
 	if b.conns == nil {
 		b.conns = map[*proxyConn]struct{}{}
 	}
 	b.up.Store(true)
-	go b.accept(ln)
+	for i, ln := range lns {
+		go b.accept(ln, kinds[i])
+	}
 	return nil
 }
 
-func (b *frontBroker) accept(ln net.Listener) {
+func (b *frontBroker) accept(ln net.Listener, kind Listener) {
 	// Start binds the ports before the storage engine picks its own
 	// ephemeral ones, so clients may only be served once it is up.
 	<-b.inst.ready
@@ -73,24 +104,21 @@ func (b *frontBroker) accept(ln net.Listener) {
 		if err != nil {
 			return
 		}
-		b.mu.Lock()
-		upAddr := b.inst.upstreamAddr(b.id)
-		b.mu.Unlock()
-		go b.serve(c, upAddr)
+		go b.admit(c, kind)
 	}
 }
 
-// serve dials the storage node for a new client connection and starts
-// proxying. Dialling happens off the accept loop so a slow dial does not
-// hold up other clients.
-func (b *frontBroker) serve(c net.Conn, upAddr string) {
+// serve dials the storage node for a new, admitted client connection and
+// starts proxying. Dialling happens off the accept loop so a slow dial
+// does not hold up other clients.
+func (b *frontBroker) serve(c net.Conn, upAddr string, s session) {
 	up, err := net.Dial("tcp", upAddr)
 	if err != nil {
 		b.inst.log.Warn("dial storage node", "broker", b.id, "err", err)
 		c.Close()
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
+	if tc := tcpConn(c); tc != nil {
 		tc.SetNoDelay(true)
 	}
 	pc := &proxyConn{
@@ -99,6 +127,7 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 		up:      up,
 		pending: make(chan pending, 256),
 		created: time.Now(),
+		session: s,
 	}
 	b.mu.Lock()
 	for b.gate != nil {
@@ -112,7 +141,7 @@ func (b *frontBroker) serve(c net.Conn, upAddr string) {
 		b.mu.Lock()
 	}
 	pc.ver = b.ver.Load()
-	if b.ln == nil {
+	if b.lns == nil {
 		// The broker stopped while this client connected. Closing now
 		// would cut the client off right after its first request, which
 		// clients take for an authentication failure and do not retry;
@@ -134,10 +163,10 @@ func (b *frontBroker) stopListening() {
 	b.up.Store(false)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ln != nil {
-		b.ln.Close()
-		b.ln = nil
+	for _, ln := range b.lns {
+		ln.Close()
 	}
+	b.lns = nil
 	b.openGateLocked()
 }
 
@@ -250,6 +279,7 @@ type proxyConn struct {
 	// doomed connections arrived while the broker stopped: they are
 	// closed after their first answer (see serve).
 	doomed bool
+	session
 }
 
 // abort ends a connection because the broker is going away. A connection
@@ -260,7 +290,7 @@ type proxyConn struct {
 // retry elsewhere, which is what a broker restart calls for.
 func (pc *proxyConn) abort() {
 	if !pc.answered.Load() {
-		if tc, ok := pc.client.(*net.TCPConn); ok {
+		if tc := tcpConn(pc.client); tc != nil {
 			tc.SetLinger(0)
 		}
 	}
@@ -355,7 +385,10 @@ func (pc *proxyConn) readLoop() {
 			pc.close()
 		}
 	}()
-	cr := bufio.NewReaderSize(pc.client, 32<<10)
+	cr := pc.reader
+	if cr == nil {
+		cr = bufio.NewReaderSize(pc.client, 32<<10)
+	}
 	uw := bufio.NewWriterSize(pc.up, 32<<10)
 	var sizeBuf [4]byte
 	for {
@@ -369,7 +402,7 @@ func (pc *proxyConn) readLoop() {
 			pc.pending <- pending{closeConn: true}
 			return
 		}
-		p, send, out := pc.route(h, frame)
+		p, send, out := pc.routeAuthorized(h, frame)
 		p.handshake = h.key == 18 // ApiVersions
 		if p.produce {
 			pc.b.produceInFlight.Add(1)

@@ -65,6 +65,8 @@ type Kafka struct {
 	mu        sync.Mutex
 	instances map[string]*instance
 	closed    bool
+	// caMu serialises making and reading the installation CA.
+	caMu sync.Mutex
 }
 
 var _ Runtime = (*Kafka)(nil)
@@ -131,6 +133,8 @@ type instance struct {
 	// change applies without a restart.
 	autoTopics     atomic.Bool
 	autoPartitions atomic.Int32
+	// sec is the instance's compiled Security (see ApplySecurity).
+	sec atomic.Pointer[security]
 }
 
 // setAutoCreate applies AllConfig's automatic topic creation keys.
@@ -252,6 +256,10 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	sec, err := k.compileFor(spec.InstanceID, spec.Security, len(spec.SslPorts) > 0)
+	if err != nil {
+		return nil, err
+	}
 
 	k.mu.Lock()
 	if k.closed {
@@ -286,8 +294,10 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	// Storage never creates topics on its own: the fronts do, with the
 	// instance's partition count, while AllConfig allows it.
 	inst.setAutoCreate(spec.Config)
+	inst.sec.Store(sec)
 	for i, port := range spec.Ports {
-		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
+		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port,
+			saslPort: portAt(spec.SaslPorts, i), sslPort: portAt(spec.SslPorts, i)}
 		b.ver.Store(versions[i])
 		inst.brokers = append(inst.brokers, b)
 	}

@@ -249,7 +249,7 @@ func (pc *proxyConn) rewriteMetadata(version int16) func([]byte) ([]byte, error)
 			if firstUp < 0 || rb.NodeID < firstUp {
 				firstUp = rb.NodeID
 			}
-			rb.Host, rb.Port = fb.host, int32(fb.port)
+			rb.Host, rb.Port = fb.host, int32(fb.portFor(pc.kind))
 			brokers = append(brokers, rb)
 		}
 		resp.Brokers = brokers
@@ -307,7 +307,7 @@ func (pc *proxyConn) rewriteFindCoordinator(version int16) func([]byte) ([]byte,
 				resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 				resp.NodeID, resp.Host, resp.Port = -1, "", -1
 			} else {
-				resp.Host, resp.Port = fb.host, int32(fb.port)
+				resp.Host, resp.Port = fb.host, int32(fb.portFor(pc.kind))
 			}
 		}
 		return resp.AppendTo(nil), nil

@@ -24,6 +24,14 @@ type Spec struct {
 	// Config is the instance's AllConfig (kafka.log.retention.hours,
 	// kafka.message.max.bytes, …).
 	Config map[string]string
+	// SaslPorts and SslPorts are the SASL_PLAINTEXT and SASL_SSL ports of
+	// brokers 0, 1, 2…; empty when the instance has no such endpoint.
+	SaslPorts []int
+	SslPorts  []int
+	// Security is the instance's data-plane security at start; later
+	// changes go through ApplySecurity. Start of an instance that is
+	// already running leaves its security as it is.
+	Security Security
 }
 
 // VersionOf returns the version broker id runs under s.
@@ -103,6 +111,12 @@ type Runtime interface {
 	// version guess equals version, metadata lists the broker, and every
 	// partition has a leader. It returns nil when healthy.
 	CheckBroker(ctx context.Context, instanceID string, brokerID int32, version string) error
+	// ApplySecurity replaces the running instance's Security while
+	// clients stay connected: allowlist changes apply to new connections,
+	// ACL changes to the next request of every connection, user changes
+	// to the next login. An invalid value (ErrInvalidSecurity) changes
+	// nothing; ErrNotStarted when the brokers are not running.
+	ApplySecurity(ctx context.Context, instanceID string, sec Security) error
 	// ApplyConfig applies AllConfig to the running brokers.
 	ApplyConfig(ctx context.Context, instanceID string, config map[string]string) error
 	// RollOrder returns the order in which brokers are restarted during an

@@ -17,6 +17,13 @@ func (m *Main) openKafkaRuntime() error {
 	if err != nil {
 		return err
 	}
+	// SASL_SSL clients trust the installation CA; say where it is.
+	ca, err := k.EnsureCA()
+	if err != nil {
+		k.Close()
+		return err
+	}
+	m.Logger.Info("data plane CA certificate for SASL_SSL clients", "path", ca)
 	m.Runtime = k
 	return nil
 }
