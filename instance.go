@@ -103,7 +103,8 @@ type Instance struct {
 
 // Deployment is what StartInstance was told beyond the vSwitch and zone:
 // the vSwitches of a multi-zone deployment, the zones chosen for it, the
-// KMS key of disk encryption and the internet (EIP) module. kafkaplane's
+// KMS key of disk encryption and the internet (EIP) module; and the
+// security groups and scaling rules later actions add. kafkaplane's
 // brokers run on loopback, so these are kept and shown, not enforced.
 type Deployment struct {
 	VSwitchIDs []string `json:"vswitch_ids,omitempty"`
@@ -115,6 +116,13 @@ type Deployment struct {
 	KMSKeyID             string `json:"kms_key_id,omitempty"`
 	DeployModule         string `json:"deploy_module,omitempty"` // vpc or eip
 	IsEipInner           bool   `json:"is_eip_inner,omitempty"`
+
+	// UserDefinedSGs are the security groups AddUserDefinedSg added.
+	UserDefinedSGs []string `json:"user_defined_sgs,omitempty"`
+	// ScalingRules are the scheduled scaling rules, Scaling what the
+	// scheduler applied from them last (see scaling.go).
+	ScalingRules []ScalingRule  `json:"scaling_rules,omitempty"`
+	Scaling      AppliedScaling `json:"scaling,omitzero"`
 }
 
 // InstanceFilter selects instances of one account and region. Empty fields

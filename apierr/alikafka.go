@@ -36,3 +36,13 @@ var (
 	// UnsupportedOperationStep: the worker does not know one of the operation's steps.
 	UnsupportedOperationStep = def(kafkaplane.CodeUnsupportedStep, 500, "This worker cannot run one of the operation's steps.")
 )
+
+// Scheduled scaling rule errors.
+var (
+	// ScalingRuleNotFound: ModifyScheduledScalingRule or DeleteScheduledScalingRule names a rule the instance does not have.
+	ScalingRuleNotFound = def("BIZ_SCHEDULED_SCALING_RULE_NOT_FOUND", 400, "The specified scheduled scaling rule does not exist.")
+	// ScalingRuleExisted: CreateScheduledScalingRule names a rule the instance already has.
+	ScalingRuleExisted = def("BIZ_SCHEDULED_SCALING_RULE_EXISTED", 400, "A scheduled scaling rule of that name already exists.")
+	// ScalingRuleQuotaExceeded: CreateScheduledScalingRule on an instance that has the most rules allowed.
+	ScalingRuleQuotaExceeded = def("BIZ_SCHEDULED_SCALING_RULE_QUOTA_EXCEEDED", 400, "The instance has the most scheduled scaling rules allowed.")
+)

@@ -42,6 +42,25 @@ var alikafkaCatalogue = map[string]ramEntry{
 	// published (docs/quotas.md).
 	"GetQuotaTip":         {"alikafka:ListTopic", instanceARN, 80},
 	"UpgradePostPayOrder": {"alikafka:UpgradePostPayOrder", instanceARN, 2},
+	// Orders, resource groups, security groups and scaling rules: RAM
+	// actions unpublished (the action's own name, as UpgradePostPayOrder
+	// has; the Create*Instance actions are the Create*Order actions);
+	// scaling rules 50/s as published, the orders 2/s as the published
+	// order actions, the rest 20/s.
+	"UpgradePrePayOrder":          {"alikafka:UpgradePrePayOrder", instanceARN, 2},
+	"DowngradePostPayOrder":       {"alikafka:DowngradePostPayOrder", instanceARN, 2},
+	"DowngradePrePayOrder":        {"alikafka:DowngradePrePayOrder", instanceARN, 2},
+	"ConvertPostPayOrder":         {"alikafka:ConvertPostPayOrder", instanceARN, 2},
+	"CreatePostPayInstance":       {"alikafka:CreatePostPayOrder", accountARN, 2},
+	"CreatePrePayInstance":        {"alikafka:CreatePrePayOrder", accountARN, 2},
+	"ChangeResourceGroup":         {"alikafka:ChangeResourceGroup", "acs:alikafka:{RegionId}:{AccountId}:{ResourceId}", 20},
+	"AddUserDefinedSg":            {"alikafka:AddUserDefinedSg", instanceARN, 20},
+	"DeleteUserDefinedSg":         {"alikafka:DeleteUserDefinedSg", instanceARN, 20},
+	"ModifyUserDefinedSg":         {"alikafka:ModifyUserDefinedSg", instanceARN, 20},
+	"CreateScheduledScalingRule":  {"alikafka:CreateScheduledScalingRule", instanceARN, 50},
+	"ModifyScheduledScalingRule":  {"alikafka:ModifyScheduledScalingRule", instanceARN, 50},
+	"DeleteScheduledScalingRule":  {"alikafka:DeleteScheduledScalingRule", instanceARN, 50},
+	"GetAutoScalingConfiguration": {"alikafka:GetAutoScalingConfiguration", instanceARN, 50},
 	// Tag actions: RAM actions unpublished (the product's pattern);
 	// ListTagResources 100/s and UntagResources 40/s as published,
 	// TagResources 20/s (none published).

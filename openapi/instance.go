@@ -38,8 +38,10 @@ type Instances struct {
 	// Topics keeps the topics and consumer groups made through the API;
 	// without it the topic actions are not offered.
 	Topics kafkaplane.TopicService
-	// Wake tells the operations worker that new work is waiting.
-	Wake func()
+	// Wake tells the operations worker that new work is waiting, and
+	// WakeScaling the scaling scheduler that a rule changed.
+	Wake        func()
+	WakeScaling func()
 	// AdvertisedHost is the host clients reach the brokers on, and
 	// DomainHost the name shown in DomainEndpoint.
 	AdvertisedHost string
@@ -126,8 +128,10 @@ func (s *Instances) Register(g *Registry) {
 	s.registerAutoCreate(g)
 	g.Add(kafkaAction("GetQuotaTip", []Param{instanceID}, s.getQuotaTip))
 	s.registerTags(g)
-	s.registerSpec(g)
 	s.registerTopics(g)
+	s.registerResourceGroup(g)
+	s.registerScaling(g)
+	s.registerOrders(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their
@@ -284,58 +288,67 @@ func randomString(alphabet string, n int) string {
 // StartInstance deploys it. paidType 1 is pay-as-you-go, 0 subscription.
 func (s *Instances) createOrder(paidType int) Handler {
 	return func(ctx context.Context, r *Request) (Object, error) {
-		if !r.Has("IoMax") && !r.Has("IoMaxSpec") {
-			return nil, apierr.Missing("IoMaxSpec")
-		}
-		tags, _ := r.TagsOf("Tag")
-		prefix := "alikafka_post-"
-		if paidType == 0 {
-			prefix = "alikafka_pre-"
-		}
-		now := s.now()
-		inst := &kafkaplane.Instance{
-			ID:              prefix + regionPrefix(r.RegionID) + "-" + randomID(12),
-			AccountID:       r.Caller.AccountID,
-			RegionID:        r.RegionID,
-			OrderID:         randomDigits(15),
-			PaidType:        paidType,
-			SpecType:        r.String("SpecType"),
-			DeployType:      r.Int("DeployType", 5),
-			DiskType:        r.Int("DiskType", 0),
-			DiskSize:        r.Int("DiskSize", 0),
-			IoMax:           r.Int("IoMax", 0),
-			IoMaxSpec:       r.String("IoMaxSpec"),
-			EipMax:          r.Int("EipMax", 0),
-			TopicQuota:      r.Int("TopicQuota", defaultTopicQuota),
-			PartitionNum:    r.Int("PartitionNum", 0),
-			ResourceGroupID: r.String("ResourceGroupId"),
-			Tags:            tags,
-			ServiceStatus:   kafkaplane.ServiceStatusPending,
-			ViewStatus:      kafkaplane.ViewStatusPending,
-			Config:          map[string]string{},
-			CreateTime:      now,
-		}
-		if inst.SpecType == "" {
-			inst.SpecType = "normal"
-		}
-		if inst.IoMaxSpec == "" {
-			inst.IoMaxSpec = "alikafka.hw.2xlarge"
-		}
-		if paidType == 0 {
-			inst.ExpiredTime = now.AddDate(0, r.Int("Duration", 1), 0)
-		} else {
-			// Pay-as-you-go instances do not expire; alikafka shows a date
-			// far in the future.
-			inst.ExpiredTime = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
-		}
-		if err := s.Store.CreateInstance(ctx, inst, s.MaxInstancesPerAccount); err != nil {
-			if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
-				return nil, apierr.InstanceQuotaExceeded.Errorf("The account already holds %d instances, the most allowed; delete one first.", s.MaxInstancesPerAccount)
-			}
+		inst, err := s.buy(ctx, r, paidType)
+		if err != nil {
 			return nil, err
 		}
 		return Object{{"OrderId", inst.OrderID}}, nil
 	}
+}
+
+// buy stores the instance an order or Create*Instance request buys.
+func (s *Instances) buy(ctx context.Context, r *Request, paidType int) (*kafkaplane.Instance, error) {
+	if !r.Has("IoMax") && !r.Has("IoMaxSpec") {
+		return nil, apierr.Missing("IoMaxSpec")
+	}
+	tags, _ := r.TagsOf("Tag")
+	prefix := "alikafka_post-"
+	if paidType == 0 {
+		prefix = "alikafka_pre-"
+	}
+	now := s.now()
+	inst := &kafkaplane.Instance{
+		ID:              prefix + regionPrefix(r.RegionID) + "-" + randomID(12),
+		AccountID:       r.Caller.AccountID,
+		RegionID:        r.RegionID,
+		OrderID:         randomDigits(15),
+		PaidType:        paidType,
+		SpecType:        r.String("SpecType"),
+		DeployType:      r.Int("DeployType", 5),
+		DiskType:        r.Int("DiskType", 0),
+		DiskSize:        r.Int("DiskSize", 0),
+		IoMax:           r.Int("IoMax", 0),
+		IoMaxSpec:       r.String("IoMaxSpec"),
+		EipMax:          r.Int("EipMax", 0),
+		TopicQuota:      r.Int("TopicQuota", defaultTopicQuota),
+		PartitionNum:    r.Int("PartitionNum", 0),
+		ResourceGroupID: r.String("ResourceGroupId"),
+		Tags:            tags,
+		ServiceStatus:   kafkaplane.ServiceStatusPending,
+		ViewStatus:      kafkaplane.ViewStatusPending,
+		Config:          map[string]string{},
+		CreateTime:      now,
+	}
+	if inst.SpecType == "" {
+		inst.SpecType = "normal"
+	}
+	if inst.IoMaxSpec == "" {
+		inst.IoMaxSpec = "alikafka.hw.2xlarge"
+	}
+	if paidType == 0 {
+		inst.ExpiredTime = now.AddDate(0, r.Int("Duration", 1), 0)
+	} else {
+		// Pay-as-you-go instances do not expire; alikafka shows a date
+		// far in the future.
+		inst.ExpiredTime = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	if err := s.Store.CreateInstance(ctx, inst, s.MaxInstancesPerAccount); err != nil {
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeLimitExceeded {
+			return nil, apierr.InstanceQuotaExceeded.Errorf("The account already holds %d instances, the most allowed; delete one first.", s.MaxInstancesPerAccount)
+		}
+		return nil, err
+	}
+	return inst, nil
 }
 
 // regionPrefix is the region part of an instance id: alikafka ids read
@@ -527,7 +540,7 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 	if !inst.ExpiredTime.IsZero() {
 		expired = inst.ExpiredTime.UnixMilli()
 	}
-	return Object{
+	vo := Object{
 		{"InstanceId", inst.ID},
 		{"Name", inst.Name},
 		{"RegionId", inst.RegionID},
@@ -569,8 +582,9 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"AutoCreateTopicEnable", autoCreateTopics(inst)},
 		{"DefaultPartitionNum", defaultPartitionNum(inst)},
 		{"AutoCreateGroupEnable", inst.AutoCreateGroup},
-		{"ReservedPublishCapacity", 0},
-		{"ReservedSubscribeCapacity", 0},
+		// The capacity a scheduled scaling rule reserves while it runs.
+		{"ReservedPublishCapacity", inst.Deployment.Scaling.ReservedPubFlow},
+		{"ReservedSubscribeCapacity", inst.Deployment.Scaling.ReservedSubFlow},
 		{"Tags", Object{{"TagVO", tagVOs(inst.Tags)}}},
 		{"Series", "v2"},
 		// kafkaplane extensions: the internal minor version, which alikafka
@@ -578,6 +592,12 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"KafkaplaneMinorVersion", inst.MinorVersion},
 		{"KafkaplaneLatestMinorVersion", s.Catalogue.LatestMinor(inst.Version)},
 	}
+	// The security groups AddUserDefinedSg added, which no SDK model has
+	// a field for; shown only when there are some.
+	if sgs := inst.Deployment.UserDefinedSGs; len(sgs) > 0 {
+		vo = append(vo, Field{"KafkaplaneUserDefinedSgIds", sgs})
+	}
+	return vo
 }
 
 // tagVOs renders tags as alikafka's TagVO lists: never null, so that SDKs
