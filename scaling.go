@@ -122,7 +122,13 @@ func ScalingAt(rules []ScalingRule, now time.Time) AppliedScaling {
 			continue
 		}
 		out = AppliedScaling{RuleName: rules[i].RuleName, ReservedPubFlow: rules[i].ReservedPubFlow,
-			ReservedSubFlow: rules[i].ReservedSubFlow, Since: s, Until: e}
+			ReservedSubFlow: rules[i].ReservedSubFlow, Since: s.UTC(), Until: e.UTC()}
 	}
 	return out
+}
+
+// Same reports whether a and b put the same rule and capacity in force.
+func (a AppliedScaling) Same(b AppliedScaling) bool {
+	return a.RuleName == b.RuleName && a.ReservedPubFlow == b.ReservedPubFlow &&
+		a.ReservedSubFlow == b.ReservedSubFlow && a.Since.Equal(b.Since) && a.Until.Equal(b.Until)
 }

@@ -94,6 +94,9 @@ type Main struct {
 	PprofAddr string
 	// Now is the server's clock (time.Now when nil).
 	Now func() time.Time
+	// RuleNow is the clock scheduled scaling rules are read against (Now
+	// when nil).
+	RuleNow func() time.Time
 
 	Stdout io.Writer
 	Logger *slog.Logger
@@ -101,6 +104,7 @@ type Main struct {
 	DB        *sqlstore.DB
 	Runtime   broker.Runtime
 	Worker    *jobs.Worker
+	Scaling   *jobs.ScalingScheduler
 	Catalogue *kafkaplane.VersionCatalogue
 	RootKey   *kafkaplane.AccessKey
 	Server    *openapi.Server
@@ -268,10 +272,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.keeper = &dataPlaneKeeper{instances: m.DB, operations: m.DB, runtime: m.Runtime,
 		log: m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
 	m.keeper.pass(ctx)
-	m.workerWG.Add(2)
+	ruleNow := m.RuleNow
+	if ruleNow == nil {
+		ruleNow = m.Now
+	}
+	m.Scaling = jobs.NewScalingScheduler(jobs.ScalingScheduler{Instances: m.DB, Now: ruleNow,
+		Logger: m.Logger.With("component", "scaling")})
+	m.workerWG.Add(3)
 	go func() {
 		defer m.workerWG.Done()
 		m.keeper.run(workerCtx)
+	}()
+	go func() {
+		defer m.workerWG.Done()
+		_ = m.Scaling.Run(workerCtx)
 	}()
 	go func() {
 		defer m.workerWG.Done()
@@ -295,6 +309,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Topics:         m.DB,
 		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts()},
 		Wake:           m.Worker.Wake,
+		WakeScaling:    m.Scaling.Wake,
 		AdvertisedHost: m.AdvertisedHost,
 		DomainHost:     m.DomainHost,
 		Brokers:        3,
