@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+)
+
+// TestOrderActions drives the purchase, conversion and specification
+// actions the way a user meets them: the V3 SDK for those only the newest
+// SDK knows, the legacy typed client for the rest.
+func TestOrderActions(t *testing.T) {
+	m := startMain(t, func(m *Main) {
+		// Room above the published 2/s for a test that calls faster.
+		m.QPS = map[string]float64{}
+		for _, a := range []string{"CreatePostPayInstance", "CreatePrePayInstance", "CreatePostPayOrder", "StartInstance",
+			"UpgradePostPayOrder", "DowngradePostPayOrder", "UpgradePrePayOrder", "DowngradePrePayOrder", "ConvertPostPayOrder"} {
+			m.QPS[a] = 1000
+		}
+	})
+	c := kafkaClient(t, m.ListenAddr())
+	v3 := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	call := func(action string, p map[string]string) result {
+		t.Helper()
+		return v3.call(t, "2019-09-16", action, p)
+	}
+	must := func(action string, p map[string]string) map[string]any {
+		t.Helper()
+		r := call(action, p)
+		if r.code != "" {
+			t.Fatalf("%s: %s %s", action, r.code, r.msg)
+		}
+		return r.body
+	}
+
+	// CreatePostPayInstance answers the id and a numeric order id.
+	// (The generic legacy client keeps the JSON types; the V3 SDK passes
+	// numbers through as text.)
+	raw := legacyClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	r := raw.call(t, "2019-09-16", "CreatePostPayInstance", map[string]string{"DeployType": "5", "SpecType": "professional", "PartitionNum": "50"})
+	data, _ := r.body["Data"].(map[string]any)
+	newID, _ := data["InstanceId"].(string)
+	if _, isNum := data["OrderId"].(float64); !isNum || newID == "" {
+		t.Fatalf("CreatePostPayInstance: %+v", r)
+	}
+	vo := describe(t, c, newID)
+	if vo.PaidType != 1 || vo.SpecType != "professional" || vo.DiskSize != 500 || vo.ServiceStatus != 0 {
+		t.Fatalf("bought instance %+v", vo)
+	}
+	body := must("CreatePrePayInstance", map[string]string{"Duration": "3", "DiskSize": "900"})
+	data, _ = body["Data"].(map[string]any)
+	if vo := describe(t, c, data["InstanceId"].(string)); vo.PaidType != 0 || vo.DiskSize != 900 {
+		t.Fatalf("subscription instance %+v", vo)
+	}
+	for _, bad := range []struct {
+		action string
+		params map[string]string
+		code   string
+	}{
+		{"CreatePostPayInstance", map[string]string{"DeployType": "5", "PaidType": "3"}, "InvalidPaidType"},
+		{"CreatePostPayInstance", map[string]string{"DeployType": "5", "ServerlessConfig": `{"ReservedPublishCapacity":60}`}, "InvalidServerlessConfig"},
+		{"CreatePrePayInstance", map[string]string{"ConfluentConfig.KafkaCU": "4"}, "InvalidConfluentConfig"},
+		{"CreatePostPayInstance", map[string]string{}, "MissingDeployType"},
+	} {
+		if r := call(bad.action, bad.params); r.code != bad.code {
+			t.Errorf("%s %v: %q, want %s", bad.action, bad.params, r.code, bad.code)
+		}
+	}
+
+	id := createRunning(t, c, "2.2.0")
+	grow := map[string]string{"InstanceId": id, "DiskSize": "1200", "TopicQuota": "200", "EipModel": "true", "EipMax": "10"}
+	must("UpgradePostPayOrder", grow)
+	if vo := describe(t, c, id); vo.DiskSize != 1200 || vo.TopicNumLimit != 200 || vo.DeployType != 4 || vo.ServiceStatus != 5 {
+		t.Fatalf("after UpgradePostPayOrder %+v", vo)
+	}
+	if r := call("DowngradePostPayOrder", map[string]string{"InstanceId": id, "DiskSize": "1500"}); r.code != "InvalidDiskSize" {
+		t.Fatalf("downgrade that grows: %+v", r)
+	}
+	if r := call("UpgradePrePayOrder", map[string]string{"InstanceId": id, "DiskSize": "1500"}); r.code != "BIZ_INSTANCE_STATUS_ERROR" {
+		t.Fatalf("UpgradePrePayOrder on a pay-as-you-go instance: %+v", r)
+	}
+	must("DowngradePostPayOrder", map[string]string{"InstanceId": id, "DiskSize": "800", "TopicQuota": "60", "EipModel": "false"})
+	if vo := describe(t, c, id); vo.DiskSize != 800 || vo.TopicNumLimit != 60 || vo.DeployType != 5 {
+		t.Fatalf("after DowngradePostPayOrder %+v", vo)
+	}
+
+	// ConvertPostPayOrder, as Terraform sends it (InstanceId only), then
+	// the subscription actions.
+	conv := alikafka.CreateConvertPostPayOrderRequest()
+	conv.InstanceId = id
+	cr, err := c.ConvertPostPayOrder(conv)
+	if err != nil || cr.OrderId == "" {
+		t.Fatalf("ConvertPostPayOrder: %v %+v", err, cr)
+	}
+	if vo := describe(t, c, id); vo.PaidType != 0 {
+		t.Fatalf("after ConvertPostPayOrder PaidType %d", vo.PaidType)
+	}
+	if _, err := c.ConvertPostPayOrder(conv); err == nil {
+		t.Fatal("second ConvertPostPayOrder accepted")
+	}
+	up := alikafka.CreateUpgradePrePayOrderRequest()
+	up.InstanceId, up.DiskSize, up.PaidType = id, "1000", "0"
+	if _, err := c.UpgradePrePayOrder(up); err != nil {
+		t.Fatal(err)
+	}
+	up.ConfluentConfig.KafkaCU = "4"
+	if _, err := c.UpgradePrePayOrder(up); err == nil {
+		t.Fatal("UpgradePrePayOrder with ConfluentConfig.KafkaCU accepted")
+	}
+	body = must("DowngradePrePayOrder", map[string]string{"InstanceId": id, "DiskSize": "700"})
+	if body["OrderId"] == "" || body["OrderId"] == nil {
+		t.Fatalf("DowngradePrePayOrder answer %v", body)
+	}
+	if vo := describe(t, c, id); vo.DiskSize != 700 {
+		t.Fatalf("after DowngradePrePayOrder DiskSize %d", vo.DiskSize)
+	}
+
+	// ChangeResourceGroup: the answer's Success is a number, which the
+	// legacy model decodes as int64.
+	crg := alikafka.CreateChangeResourceGroupRequest()
+	crg.ResourceId, crg.NewResourceGroupId = id, "rg-new"
+	rr, err := c.ChangeResourceGroup(crg)
+	if err != nil || rr.NewResourceGroupId != "rg-new" || rr.Success != 1 || rr.Code != 200 {
+		t.Fatalf("ChangeResourceGroup: %v %+v", err, rr)
+	}
+	list := alikafka.CreateGetInstanceListRequest()
+	list.ResourceGroupId = "rg-new"
+	lr, err := c.GetInstanceList(list)
+	if err != nil || len(lr.InstanceList.InstanceVO) != 1 || lr.InstanceList.InstanceVO[0].InstanceId != id {
+		t.Fatalf("GetInstanceList(ResourceGroupId): %v %+v", err, lr)
+	}
+
+	// User-defined security groups.
+	must("AddUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["sg-a","sg-b"]`})
+	must("DeleteUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["sg-a"]`})
+	if r := call("DeleteUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["sg-a"]`}); r.code != "InvalidSgIdList" {
+		t.Fatalf("deleting a group the instance lacks: %+v", r)
+	}
+	if r := call("AddUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["default"]`}); r.code != "InvalidSgIdList" {
+		t.Fatalf("a malformed group id: %+v", r)
+	}
+	sgs := func() string {
+		r := call("GetInstanceList", map[string]string{"InstanceId.1": id})
+		vos := r.body["InstanceList"].(map[string]any)["InstanceVO"].([]any)
+		return fmt.Sprint(vos[0].(map[string]any)["KafkaplaneUserDefinedSgIds"])
+	}
+	if got := sgs(); got != "[sg-b]" {
+		t.Fatalf("user-defined groups %s", got)
+	}
+	must("ModifyUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["sg-c","sg-d"]`})
+	if got := sgs(); got != "[sg-c sg-d]" {
+		t.Fatalf("after ModifyUserDefinedSg %s", got)
+	}
+}
