@@ -522,8 +522,9 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	return strings.Join(addrs, ",")
 }
 
-// instanceVO renders an instance as GetInstanceList's InstanceVO.
-func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
+// instanceVO renders an instance as GetInstanceList's InstanceVO, with the
+// use figures of q (GetQuotaTip's).
+func (s *Instances) instanceVO(inst *kafkaplane.Instance, q quota) Object {
 	cfg, _ := json.Marshal(inst.Config)
 	if len(inst.Config) == 0 {
 		cfg = []byte("{}")
@@ -587,6 +588,18 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 		{"ReservedSubscribeCapacity", inst.Deployment.Scaling.ReservedSubFlow},
 		{"Tags", Object{{"TagVO", tagVOs(inst.Tags)}}},
 		{"Series", "v2"},
+		{"UsedTopicCount", q.topicUsed},
+		{"UsedPartitionCount", q.partitionUsed},
+		{"UsedGroupCount", q.groupUsed},
+		{"RecommendedPartitionCount", q.partitionQuota},
+		// One traffic peak serves reads and writes alike.
+		{"IoMaxRead", inst.IoMax},
+		{"IoMaxWrite", inst.IoMax},
+		{"ScheduledRetirement", false},
+		// Confluent instances are not served: their sizes are all zero
+		// and they have no components.
+		{"ConfluentConfig", noConfluentConfig},
+		{"ConfluentInstanceComponents", Object{{"ConfluentInstanceComponentVO", []Object{}}}},
 		// kafkaplane extensions: the internal minor version, which alikafka
 		// shows only in its console, and the latest one on offer.
 		{"KafkaplaneMinorVersion", inst.MinorVersion},
@@ -599,6 +612,19 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 	}
 	return vo
 }
+
+// noConfluentConfig is InstanceVO's ConfluentConfig of an instance that
+// is not a Confluent one, with every field both SDKs' models have.
+var noConfluentConfig = func() Object {
+	o := Object{}
+	for _, k := range []string{"KafkaCU", "KafkaStorage", "KafkaReplica", "ZooKeeperCU", "ZooKeeperStorage",
+		"ZooKeeperReplica", "ControlCenterCU", "ControlCenterStorage", "ControlCenterReplica", "SchemaRegistryCU",
+		"SchemaRegistryReplica", "ConnectCU", "ConnectReplica", "KsqlCU", "KsqlStorage", "KsqlReplica",
+		"KafkaRestProxyCU", "KafkaRestProxyReplica"} {
+		o = append(o, Field{k, 0})
+	}
+	return append(o, Field{"KsqlList", Object{{"ConfluentInstanceComponentResourceVO", []Object{}}}})
+}()
 
 // tagVOs renders tags as alikafka's TagVO lists: never null, so that SDKs
 // decode an empty list rather than a missing one.
@@ -654,7 +680,13 @@ func (s *Instances) getInstanceList(ctx context.Context, r *Request) (Object, er
 	}
 	vos := make([]Object, 0, len(list))
 	for _, inst := range list {
-		vos = append(vos, s.instanceVO(inst))
+		var q quota
+		if s.Topics != nil {
+			if q, err = s.quotaOf(ctx, inst); err != nil {
+				return nil, err
+			}
+		}
+		vos = append(vos, s.instanceVO(inst, q))
 	}
 	return Object{{"InstanceList", Object{{"InstanceVO", vos}}}}, nil
 }
