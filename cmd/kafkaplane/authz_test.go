@@ -465,7 +465,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 		"PolicyName": "victim-policy-0", "PolicyType": "Custom", "PolicyDocument": allowAllKafka,
 		"GroupName": "victims", "NewGroupName": "renamed-group",
 		"Topic": "victim-topic", "ConsumerId": "victim-group", "Remark": "by nobody", "AddPartitionNum": "1",
-		"ResourceType": "instance", "ResourceId": id,
+		"ResourceType": "instance", "ResourceId": id, "TimeZone": "GMT+8",
 	}
 	// Every action the running server dispatches to, whatever serve.go
 	// registers.
@@ -485,7 +485,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 				case len(d.Enum) > 0:
 					v = d.Enum[0]
 				case d.Kind == openapi.Integer:
-					v = "1"
+					v = strconv.FormatInt(max(d.Min, 1), 10)
 				case d.Kind == openapi.Boolean:
 					v = "false"
 				case d.Kind == openapi.JSON:

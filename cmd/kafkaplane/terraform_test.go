@@ -641,7 +641,7 @@ func TestUnknownActionLogged(t *testing.T) {
 	var logs syncBuffer
 	m := startMain(t, func(m *Main) { m.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	p := newTFProvider(t, m)
-	if r := p.call("ConvertPostPayOrder", map[string]string{"InstanceId": "x"}); r.code != "InvalidApi.NotFound" {
+	if r := p.call("DescribeInstanceSpecs", map[string]string{"InstanceId": "x"}); r.code != "InvalidApi.NotFound" {
 		t.Fatalf("unknown action: %q", r.code)
 	}
 	var found bool
@@ -649,8 +649,8 @@ func TestUnknownActionLogged(t *testing.T) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "request" && rec["code"] == "InvalidApi.NotFound" {
 			found = true
-			if rec["action"] != "ConvertPostPayOrder" {
-				t.Errorf("logged action %v, want ConvertPostPayOrder", rec["action"])
+			if rec["action"] != "DescribeInstanceSpecs" {
+				t.Errorf("logged action %v, want DescribeInstanceSpecs", rec["action"])
 			}
 		}
 	}
