@@ -17,6 +17,7 @@ const (
 	ServiceStatusRunning   ServiceStatus = 5  // serving
 	ServiceStatusUpgrading ServiceStatus = 8  // UpgradeInstanceVersion in progress
 	ServiceStatusReleased  ServiceStatus = 10 // deleted: clients read it as gone
+	ServiceStatusChanging  ServiceStatus = 11 // a specification change in progress
 	ServiceStatusStopped   ServiceStatus = 15 // frozen: stopped or released, still listed
 )
 
@@ -123,6 +124,34 @@ type Deployment struct {
 	// scheduler applied from them last (see scaling.go).
 	ScalingRules []ScalingRule  `json:"scaling_rules,omitempty"`
 	Scaling      AppliedScaling `json:"scaling,omitzero"`
+	// PendingSpec is the specification a running change operation sets
+	// when it finishes.
+	PendingSpec *Spec `json:"pending_spec,omitempty"`
+}
+
+// Spec is what a specification change (Upgrade…Order, Downgrade…Order)
+// sets on an instance.
+type Spec struct {
+	SpecType     string `json:"spec_type"`
+	DeployType   int    `json:"deploy_type"`
+	DiskSize     int    `json:"disk_size"`
+	IoMax        int    `json:"io_max"`
+	IoMaxSpec    string `json:"io_max_spec"`
+	EipMax       int    `json:"eip_max"`
+	TopicQuota   int    `json:"topic_quota"`
+	PartitionNum int    `json:"partition_num"`
+}
+
+// Spec returns the instance's current specification.
+func (inst *Instance) Spec() Spec {
+	return Spec{SpecType: inst.SpecType, DeployType: inst.DeployType, DiskSize: inst.DiskSize, IoMax: inst.IoMax,
+		IoMaxSpec: inst.IoMaxSpec, EipMax: inst.EipMax, TopicQuota: inst.TopicQuota, PartitionNum: inst.PartitionNum}
+}
+
+// SetSpec gives the instance specification sp.
+func (inst *Instance) SetSpec(sp Spec) {
+	inst.SpecType, inst.DeployType, inst.DiskSize, inst.IoMax = sp.SpecType, sp.DeployType, sp.DiskSize, sp.IoMax
+	inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum = sp.IoMaxSpec, sp.EipMax, sp.TopicQuota, sp.PartitionNum
 }
 
 // InstanceFilter selects instances of one account and region. Empty fields

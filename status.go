@@ -22,6 +22,7 @@ const (
 	StateStopped                            // StopInstance: brokers down, data kept
 	StateReleased                           // ReleaseInstance: brokers down, still listed until DeleteInstance
 	StateDeleted                            // DeleteInstance: gone from every list
+	StateChanging                           // a specification change in progress; serving
 )
 
 // StatusPair is how a state shows in GetInstanceList.
@@ -51,7 +52,20 @@ var states = map[InstanceState]stateInfo{
 	StateStopped:       {"Stopped", StatusPair{ServiceStatusStopped, ViewStatusStopped}},
 	StateReleased:      {"Released", StatusPair{ServiceStatusStopped, ViewStatusReleased}},
 	StateDeleted:       {"Deleted", StatusPair{ServiceStatusReleased, ViewStatusReleased}},
+	// alikafka's ServiceStatus 11 is "changing"; its console shows a
+	// changing instance as upgrading (7).
+	StateChanging: {"Changing", StatusPair{ServiceStatusChanging, ViewStatusUpgrading}},
 }
+
+// servingStates are the states in which an instance's brokers run and
+// serve clients: the data plane is kept up, and topics are read from the
+// brokers, in exactly these.
+var servingStates = map[InstanceState]bool{
+	StateRunning: true, StateUpgrading: true, StateUpgradeFailed: true, StateChanging: true,
+}
+
+// Serving reports whether an instance in state s has its brokers running.
+func (s InstanceState) Serving() bool { return servingStates[s] }
 
 // String returns the state's name.
 func (s InstanceState) String() string {
@@ -94,17 +108,20 @@ type Event int
 
 // Events, one per request or outcome that changes an instance's state.
 const (
-	EventStart         Event = iota // StartInstance
-	EventStartDone                  // the start operation finished
-	EventStartFailed                // the start operation failed
-	EventUpgrade                    // UpgradeInstanceVersion
-	EventUpgradeDone                // the upgrade operation finished
-	EventUpgradeFailed              // the upgrade operation failed
-	EventStop                       // StopInstance
-	EventReopen                     // ReopenInstance
-	EventReopenFailed               // the brokers of a reopened instance did not start
-	EventRelease                    // ReleaseInstance
-	EventDelete                     // DeleteInstance
+	EventStart            Event = iota // StartInstance
+	EventStartDone                     // the start operation finished
+	EventStartFailed                   // the start operation failed
+	EventUpgrade                       // UpgradeInstanceVersion
+	EventUpgradeDone                   // the upgrade operation finished
+	EventUpgradeFailed                 // the upgrade operation failed
+	EventStop                          // StopInstance
+	EventReopen                        // ReopenInstance
+	EventReopenFailed                  // the brokers of a reopened instance did not start
+	EventRelease                       // ReleaseInstance
+	EventDelete                        // DeleteInstance
+	EventChangeSpec                    // Upgrade…Order, Downgrade…Order
+	EventChangeSpecDone                // the specification change finished
+	EventChangeSpecFailed              // the specification change failed
 )
 
 var eventNames = map[Event]string{
@@ -112,6 +129,7 @@ var eventNames = map[Event]string{
 	EventUpgrade: "Upgrade", EventUpgradeDone: "UpgradeDone", EventUpgradeFailed: "UpgradeFailed",
 	EventStop: "Stop", EventReopen: "Reopen", EventReopenFailed: "ReopenFailed",
 	EventRelease: "Release", EventDelete: "Delete",
+	EventChangeSpec: "ChangeSpec", EventChangeSpecDone: "ChangeSpecDone", EventChangeSpecFailed: "ChangeSpecFailed",
 }
 
 // String returns the event's name.
@@ -160,6 +178,12 @@ var Transitions = []Transition{
 	{StateUpgradeFailed, EventRelease, StateReleased},
 	{StateStopped, EventRelease, StateReleased},
 	{StateReleased, EventDelete, StateDeleted},
+
+	// A failed change leaves the old specification in force, still serving.
+	{StateRunning, EventChangeSpec, StateChanging},
+	{StateUpgradeFailed, EventChangeSpec, StateChanging},
+	{StateChanging, EventChangeSpecDone, StateRunning},
+	{StateChanging, EventChangeSpecFailed, StateRunning},
 }
 
 // Next returns the state event moves s to, and whether the table allows

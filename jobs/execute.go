@@ -71,6 +71,11 @@ func (w *Worker) execute(ctx context.Context, op *kafkaplane.Operation) {
 	}
 }
 
+// runnable are the operation types this worker knows.
+var runnable = map[kafkaplane.OperationType]bool{
+	TypeStartInstance: true, TypeUpgradeInstanceVersion: true, TypeChangeSpec: true,
+}
+
 func (x *execution) run(ctx context.Context) error {
 	op := x.op
 	inst, err := x.w.cfg.Instances.FindInstance(ctx, op.AccountID, op.RegionID, op.InstanceID)
@@ -81,7 +86,7 @@ func (x *execution) run(ctx context.Context) error {
 		return err
 	}
 	x.inst = inst
-	if (op.Type != TypeStartInstance && op.Type != TypeUpgradeInstanceVersion) || len(op.Steps) == 0 {
+	if !runnable[op.Type] || len(op.Steps) == 0 {
 		return x.fail(ctx, -1, kafkaplane.Errorf(kafkaplane.CodeUnsupportedOperation, "This worker cannot run operation type %q with %d steps.", op.Type, len(op.Steps)))
 	}
 	for {
@@ -171,6 +176,8 @@ func (x *execution) runStep(ctx context.Context, i int) error {
 func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (work func(context.Context) error, after func(i int), err error) {
 	op, inst, rt := x.op, x.inst, x.w.cfg.Runtime
 	switch {
+	case op.Type == TypeChangeSpec:
+		return x.planSpec(step)
 	case op.Type == TypeStartInstance && step.Name == StepDeployBrokers:
 		spec := SpecFor(inst, nil)
 		if spec.Version == "" {
@@ -385,6 +392,11 @@ func (x *execution) succeed(ctx context.Context, i int) error {
 				return
 			}
 			inst.Version, inst.MinorVersion = op.TargetVersion, op.TargetMinor
+		case TypeChangeSpec:
+			if err := finishSpec(inst, true); err != nil {
+				x.log.Warn("instance left its changing status during the operation; not changing it", "err", err)
+			}
+			return
 		}
 		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
 	})
@@ -439,6 +451,8 @@ func (x *execution) fail(ctx context.Context, i int, cause error) error {
 			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusPending, kafkaplane.ViewStatusDeployFailed
 		case op.Type == TypeUpgradeInstanceVersion && inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading:
 			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusUpgradeFailed
+		case op.Type == TypeChangeSpec && inst.State() == kafkaplane.StateChanging:
+			_ = finishSpec(inst, false) // Changing → Running is in the table
 		}
 	})
 	if err != nil {

@@ -325,7 +325,7 @@ func (w *Worker) RestoreRunning(ctx context.Context) error {
 	}
 	var errs []error
 	for _, inst := range insts {
-		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning && inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
+		if !inst.State().Serving() {
 			continue
 		}
 		if len(inst.BrokerPorts) == 0 {

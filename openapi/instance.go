@@ -257,6 +257,8 @@ func statusName(s kafkaplane.InstanceState) string {
 		return "running"
 	case kafkaplane.StateUpgrading:
 		return "upgrading"
+	case kafkaplane.StateChanging:
+		return "changing its specification"
 	case kafkaplane.StateStopped:
 		return "stopped"
 	case kafkaplane.StateReleased:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // specOrder is one of the four specification-change actions: which
@@ -164,30 +165,54 @@ func orderNumber(id string) int64 {
 // and a downgrade only shrink them, never below what the instance holds
 // (its topics and consumer groups); a PartitionNum or TopicQuota of 0
 // keeps the current value, as Terraform sends 0 for an unset
-// partition_num. kafkaplane's brokers have no disk or bandwidth to
-// resize, so the change is in force when the call returns.
+// partition_num.
+//
+// Acceptance is one transaction: the instance goes Changing
+// (ServiceStatus 11, ViewInstanceStatusCode 7) with the new specification
+// pending, and a CHANGE_SPECIFICATION operation is written; the worker
+// checks the brokers and then writes the specification and brings the
+// instance back to Running (5), which is what Terraform waits for. A
+// request that changes nothing answers at once.
 func (s *Instances) changeSpec(o specOrder) Handler {
 	return func(ctx context.Context, r *Request) (Object, error) {
 		if err := refuseUnservedObjects(r); err != nil {
 			return nil, err
 		}
-		_, err := s.change(ctx, r, func(inst *kafkaplane.Instance) error {
-			if inst.PaidType != o.paidType {
-				kind := map[int]string{0: "a subscription", 1: "a pay-as-you-go"}
-				return apierr.InstanceStatus.Errorf("The instance %s is %s instance; %s changes %s instances.", inst.ID, kind[inst.PaidType], o.name, strings.TrimPrefix(kind[o.paidType], "a "))
-			}
-			if inst.ServiceStatus != kafkaplane.ServiceStatusRunning {
-				return statusError(inst, o.name)
-			}
-			return s.applySpec(ctx, r, o, inst)
-		})
+		inst, err := s.find(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		if o.orderID {
-			return Object{{"OrderId", randomDigits(15)}}, nil
+		if inst.PaidType != o.paidType {
+			kind := map[int]string{0: "a subscription", 1: "a pay-as-you-go"}
+			return nil, apierr.InstanceStatus.Errorf("The instance %s is %s instance; %s changes %s instances.", inst.ID, kind[inst.PaidType], o.name, strings.TrimPrefix(kind[o.paidType], "a "))
 		}
-		return Object{}, nil
+		if _, ok := kafkaplane.Next(inst.State(), kafkaplane.EventChangeSpec); !ok {
+			return nil, statusError(inst, o.name)
+		}
+		target := *inst
+		if err := s.applySpec(ctx, r, o, &target); err != nil {
+			return nil, err
+		}
+		var answer Object
+		if o.orderID {
+			answer = Object{{"OrderId", randomDigits(15)}}
+		} else {
+			answer = Object{}
+		}
+		spec := target.Spec()
+		if spec == inst.Spec() {
+			return answer, nil
+		}
+		if err := inst.Apply(kafkaplane.EventChangeSpec); err != nil {
+			return nil, err
+		}
+		inst.Deployment.PendingSpec = &spec
+		op := jobs.NewSpecOperation(inst, newOperationID(), s.now())
+		if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
+			return nil, s.raced(ctx, r, err, o.name)
+		}
+		s.wake()
+		return answer, nil
 	}
 }
 

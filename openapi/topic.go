@@ -213,7 +213,7 @@ func (s *Instances) topicViews(ctx context.Context, inst *kafkaplane.Instance) (
 		return nil, err
 	}
 	var states []broker.TopicState
-	if inst.ServiceStatus == kafkaplane.ServiceStatusRunning || inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading {
+	if inst.State().Serving() {
 		states, err = s.Runtime.Topics(ctx, inst.ID)
 		if err != nil && !errors.Is(err, broker.ErrNotStarted) {
 			return nil, err
@@ -345,7 +345,7 @@ func (s *Instances) getTopicStatus(ctx context.Context, r *Request) (Object, err
 	if err != nil {
 		return nil, err
 	}
-	if inst.ServiceStatus != kafkaplane.ServiceStatusRunning && inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
+	if !inst.State().Serving() {
 		return nil, statusError(inst, r.Action.Name)
 	}
 	st, err := s.brokerTopic(ctx, inst, r.String("Topic"))

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // TestOrderActions drives the purchase, conversion and specification
@@ -71,6 +74,7 @@ func TestOrderActions(t *testing.T) {
 	id := createRunning(t, c, "2.2.0")
 	grow := map[string]string{"InstanceId": id, "DiskSize": "1200", "TopicQuota": "200", "EipModel": "true", "EipMax": "10"}
 	must("UpgradePostPayOrder", grow)
+	waitStatus(t, c, id, 5)
 	if vo := describe(t, c, id); vo.DiskSize != 1200 || vo.TopicNumLimit != 200 || vo.DeployType != 4 || vo.ServiceStatus != 5 {
 		t.Fatalf("after UpgradePostPayOrder %+v", vo)
 	}
@@ -81,6 +85,7 @@ func TestOrderActions(t *testing.T) {
 		t.Fatalf("UpgradePrePayOrder on a pay-as-you-go instance: %+v", r)
 	}
 	must("DowngradePostPayOrder", map[string]string{"InstanceId": id, "DiskSize": "800", "TopicQuota": "60", "EipModel": "false"})
+	waitStatus(t, c, id, 5)
 	if vo := describe(t, c, id); vo.DiskSize != 800 || vo.TopicNumLimit != 60 || vo.DeployType != 5 {
 		t.Fatalf("after DowngradePostPayOrder %+v", vo)
 	}
@@ -104,11 +109,13 @@ func TestOrderActions(t *testing.T) {
 	if _, err := c.UpgradePrePayOrder(up); err != nil {
 		t.Fatal(err)
 	}
+	waitStatus(t, c, id, 5)
 	up.ConfluentConfig.KafkaCU = "4"
 	if _, err := c.UpgradePrePayOrder(up); err == nil {
 		t.Fatal("UpgradePrePayOrder with ConfluentConfig.KafkaCU accepted")
 	}
 	body = must("DowngradePrePayOrder", map[string]string{"InstanceId": id, "DiskSize": "700"})
+	waitStatus(t, c, id, 5)
 	if body["OrderId"] == "" || body["OrderId"] == nil {
 		t.Fatalf("DowngradePrePayOrder answer %v", body)
 	}
@@ -151,5 +158,67 @@ func TestOrderActions(t *testing.T) {
 	must("ModifyUserDefinedSg", map[string]string{"InstanceId": id, "SgIdList": `["sg-c","sg-d"]`})
 	if got := sgs(); got != "[sg-c sg-d]" {
 		t.Fatalf("after ModifyUserDefinedSg %s", got)
+	}
+}
+
+// TestSpecChangeIsAnOperation: a specification change is accepted as a
+// durable operation. While no worker runs it the instance shows
+// ServiceStatus 11 / ViewInstanceStatusCode 7 with its old sizes and takes
+// no other change; a worker started afterwards (as after a restart)
+// finishes it and the instance is Running with the new sizes.
+func TestSpecChangeIsAnOperation(t *testing.T) {
+	m := startMain(t, func(m *Main) { m.QPS = map[string]float64{"UpgradePostPayOrder": 1000, "StartInstance": 1000} })
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	m.Worker.Close()
+
+	up := alikafka.CreateUpgradePostPayOrderRequest()
+	up.InstanceId, up.DiskSize, up.PartitionNum = id, "1000", "100"
+	if _, err := c.UpgradePostPayOrder(up); err != nil {
+		t.Fatal(err)
+	}
+	vo := describe(t, c, id)
+	if vo.ServiceStatus != 11 || vo.ViewInstanceStatusCode != 7 || vo.DiskSize != 500 {
+		t.Fatalf("while changing: ServiceStatus %d, ViewInstanceStatusCode %d, DiskSize %d", vo.ServiceStatus, vo.ViewInstanceStatusCode, vo.DiskSize)
+	}
+	up.DiskSize = "1200"
+	if _, err := c.UpgradePostPayOrder(up); err == nil || !strings.Contains(err.Error(), "BIZ_INSTANCE_STATUS_ERROR") {
+		t.Fatalf("a second change while changing: %v", err)
+	}
+	stop := alikafka.CreateStopInstanceRequest()
+	stop.InstanceId = id
+	if _, err := c.StopInstance(stop); err == nil || !strings.Contains(err.Error(), "BIZ_INSTANCE_STATUS_ERROR") {
+		t.Fatalf("StopInstance while changing: %v", err)
+	}
+	raw := legacyClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	ops := func() []any {
+		r := raw.call(t, "2019-09-16", "ListInstanceOperations", map[string]string{"InstanceId": id})
+		l, _ := r.body["Operations"].(map[string]any)["OperationVO"].([]any)
+		return l
+	}
+	if op := fmt.Sprint(ops()[0]); !strings.Contains(op, "OperationState:PENDING") || !strings.Contains(op, "OperationType:CHANGE_SPECIFICATION") {
+		t.Fatalf("newest operation %s", op)
+	}
+
+	w := jobs.New(jobs.Config{Instances: m.DB, Operations: m.DB, Runtime: m.Runtime, Owner: m.WorkerID})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	vo = waitStatus(t, c, id, 5)
+	if vo.DiskSize != 1000 || vo.ViewInstanceStatusCode != 2 {
+		t.Fatalf("after the change: %+v", vo)
+	}
+	q := alikafka.CreateGetQuotaTipRequest()
+	q.InstanceId = id
+	if qr, err := c.GetQuotaTip(q); err != nil || qr.QuotaData.PartitionNumOfBuy != 100 {
+		t.Fatalf("GetQuotaTip after the change: %v %+v", err, qr)
+	}
+	op := fmt.Sprint(ops()[0])
+	for _, want := range []string{"OperationState:COMPLETE", "StepName:CHECK_BROKERS StepStatus:COMPLETE", "StepName:FINALIZE_SPEC StepStatus:COMPLETE"} {
+		if !strings.Contains(op, want) {
+			t.Errorf("finished operation lacks %q: %s", want, op)
+		}
 	}
 }

@@ -128,8 +128,7 @@ func (d *dataPlaneKeeper) pass(ctx context.Context) time.Time {
 }
 
 func serves(inst *kafkaplane.Instance) bool {
-	return len(inst.BrokerPorts) > 0 &&
-		(inst.ServiceStatus == kafkaplane.ServiceStatusRunning || inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading)
+	return len(inst.BrokerPorts) > 0 && inst.State().Serving()
 }
 
 // healthy reports whether inst's brokers run as its status requires.
