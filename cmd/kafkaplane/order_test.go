@@ -200,7 +200,7 @@ func TestSpecChangeIsAnOperation(t *testing.T) {
 		t.Fatalf("newest operation %s", op)
 	}
 
-	w := jobs.New(jobs.Config{Instances: m.DB, Operations: m.DB, Runtime: m.Runtime, Owner: m.WorkerID})
+	w := jobs.New(jobs.Config{Instances: m.DB, Operations: m.DB, Runtime: m.Runtime, Owner: m.WorkerID, Logger: m.Logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
