@@ -18,8 +18,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // PortAllocator hands out the loopback ports of a new instance's brokers.
@@ -33,7 +31,7 @@ type Instances struct {
 	Store      kafkaplane.InstanceService
 	Operations kafkaplane.OperationService
 	Catalogue  *kafkaplane.VersionCatalogue
-	Runtime    broker.Runtime
+	Runtime    kafkaplane.Runtime
 	Ports      PortAllocator
 	// Topics keeps the topics and consumer groups made through the API;
 	// without it the topic actions are not offered.
@@ -239,26 +237,7 @@ func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance,
 
 func statusError(inst *kafkaplane.Instance, action string) error {
 	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
-		inst.ID, inst.ServiceStatus, statusName(inst.State()), action)
-}
-
-// statusName is how status errors name a state.
-func statusName(s kafkaplane.InstanceState) string {
-	switch s {
-	case kafkaplane.StatePending, kafkaplane.StateDeployFailed:
-		return "pending deployment"
-	case kafkaplane.StateDeploying:
-		return "deploying"
-	case kafkaplane.StateRunning, kafkaplane.StateUpgradeFailed:
-		return "running"
-	case kafkaplane.StateUpgrading:
-		return "upgrading"
-	case kafkaplane.StateStopped:
-		return "stopped"
-	case kafkaplane.StateReleased:
-		return "released"
-	}
-	return "unknown"
+		inst.ID, inst.ServiceStatus, inst.State().Phrase(), action)
 }
 
 // randomID returns n characters of lower-case letters and digits, the
@@ -310,8 +289,6 @@ func (s *Instances) createOrder(paidType int) Handler {
 			PartitionNum:    r.Int("PartitionNum", 0),
 			ResourceGroupID: r.String("ResourceGroupId"),
 			Tags:            tags,
-			ServiceStatus:   kafkaplane.ServiceStatusPending,
-			ViewStatus:      kafkaplane.ViewStatusPending,
 			Config:          map[string]string{},
 			CreateTime:      now,
 		}
@@ -395,7 +372,7 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	inst.Version, inst.MinorVersion = version, s.Catalogue.LatestMinor(version)
 	inst.Config = withDefaults(cfg)
 	inst.BrokerPorts = ports
-	op := jobs.NewStartOperation(inst, newOperationID(), s.now())
+	op := kafkaplane.NewStartOperation(inst, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "StartInstance")
 	}
@@ -698,7 +675,7 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 	}
 	ops, err := s.Operations.FindOperations(ctx, kafkaplane.OperationFilter{AccountID: inst.AccountID, InstanceID: inst.ID})
 	if err == nil {
-		_, err = s.Runtime.Start(ctx, jobs.SpecFor(inst, ops))
+		_, err = s.Runtime.Start(ctx, kafkaplane.SpecFor(inst, ops))
 	}
 	if err != nil {
 		_, _ = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
@@ -835,7 +812,7 @@ func (s *Instances) upgradeInstanceVersion(ctx context.Context, r *Request) (Obj
 	if err := inst.Apply(kafkaplane.EventUpgrade); err != nil {
 		return nil, err
 	}
-	op := jobs.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
+	op := kafkaplane.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "UpgradeInstanceVersion")
 	}
