@@ -60,27 +60,63 @@ func (s *Instances) registerTopics(g *Registry) {
 	}
 	required := func(p Param) Param { p.Required = true; return p }
 
-	g.Add(kafkaAction("CreateTopic", []Param{
-		instanceID, topic,
-		required(remark),
-		{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
-		{Name: "CompactTopic", Kind: Boolean},
-		{Name: "LocalTopic", Kind: Boolean},
-		{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
-		{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
-		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
-		{Name: "Tag", Kind: TagList},
-	}, s.createTopic))
-	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...), s.getTopicList))
-	g.Add(kafkaAction("GetTopicStatus", []Param{instanceID, topic}, s.getTopicStatus))
-	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, required(remark)}, s.modifyTopicRemark))
-	g.Add(kafkaAction("ModifyPartitionNum", []Param{instanceID, topic,
-		{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}}, s.modifyPartitionNum))
-	g.Add(kafkaAction("DeleteTopic", []Param{instanceID, topic}, s.deleteTopic))
+	g.Add(kafkaAction(Action{
+		Name: "CreateTopic", RAMAction: "alikafka:CreateTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{
+			instanceID, topic,
+			required(remark),
+			{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
+			{Name: "CompactTopic", Kind: Boolean},
+			{Name: "LocalTopic", Kind: Boolean},
+			{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
+			{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
+			{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
+			{Name: "Tag", Kind: TagList},
+		},
+		Handler: s.createTopic,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetTopicList", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 100,
+		Params:  append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...),
+		Handler: s.getTopicList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetTopicStatus", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 100,
+		Params:  []Param{instanceID, topic},
+		Handler: s.getTopicStatus,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ModifyTopicRemark", RAMAction: "alikafka:UpdateTopic", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, topic, required(remark)},
+		Handler: s.modifyTopicRemark,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ModifyPartitionNum", RAMAction: "alikafka:UpdateTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{instanceID, topic,
+			{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}},
+		Handler: s.modifyPartitionNum,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteTopic", RAMAction: "alikafka:DeleteTopic", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, topic},
+		Handler: s.deleteTopic,
+	}))
 
-	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
-	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...), s.getConsumerList))
-	g.Add(kafkaAction("DeleteConsumerGroup", []Param{instanceID, consumerID}, s.deleteConsumerGroup))
+	g.Add(kafkaAction(Action{
+		Name: "CreateConsumerGroup", RAMAction: "alikafka:CreateGroup", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}},
+		Handler: s.createConsumerGroup,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetConsumerList", RAMAction: "alikafka:ListGroup", Resource: instanceARN, QPS: 100,
+		Params:  append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...),
+		Handler: s.getConsumerList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteConsumerGroup", RAMAction: "alikafka:DeleteGroup", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, consumerID},
+		Handler: s.deleteConsumerGroup,
+	}))
 }
 
 // running loads the caller's instance and requires it to serve: topics
