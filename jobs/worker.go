@@ -91,7 +91,8 @@ type Config struct {
 	AttemptBackoff    time.Duration
 	AttemptBackoffMax time.Duration
 
-	// Logger receives the worker's logs (default slog.Default()).
+	// Logger receives the worker's logs (default: discarded, as in the
+	// other components; the service passes its own).
 	Logger *slog.Logger
 	// Now is the clock for claims, leases and step timestamps (default
 	// time.Now). Tests inject it to expire leases without waiting.
@@ -162,7 +163,7 @@ func New(cfg Config) *Worker {
 	}
 	cfg.AttemptBackoffMax = max(cfg.AttemptBackoffMax, cfg.AttemptBackoff)
 	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

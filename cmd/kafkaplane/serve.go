@@ -270,7 +270,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() {
 		defer m.workerWG.Done()
 		if err := m.Worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
-			m.Logger.Error("operations worker stopped", "error", err)
+			m.Logger.Error("operations worker stopped", "err", err)
 		}
 	}()
 
@@ -340,7 +340,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.http = m.newHTTPServer(mux)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("http server stopped", "error", err)
+			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
 	m.Logger.Info("kafkaplane serving", "addr", m.ln.Addr().String(), "data_dir", m.DataDir, "store", m.DB.Engine(),
