@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -142,7 +143,7 @@ func (i *instance) upstreamAddr(id int32) string { return i.upstream[id] }
 func (i *instance) mixedLeaderEpochs() bool {
 	with, without := false, false
 	for _, b := range i.brokers {
-		if b.ver.Load().maxVersion(3) >= 7 {
+		if b.ver.Load().maxVersion(kmsg.Metadata.Int16()) >= 7 {
 			with = true
 		} else {
 			without = true
@@ -658,7 +659,7 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
 	res.ResourceType = kmsg.ConfigResourceTypeBroker
 	res.ResourceName = "" // cluster-wide default, so every broker gets it
-	for _, name := range slices.Sorted(mapsKeys(bcfg)) {
+	for _, name := range slices.Sorted(maps.Keys(bcfg)) {
 		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
 		c.Name = name
 		c.Op = kmsg.IncrementalAlterConfigOpSet
@@ -677,16 +678,6 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 		}
 	}
 	return nil
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // RollOrder returns the brokers lightest first: fewest group coordinators,
