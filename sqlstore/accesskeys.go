@@ -279,19 +279,6 @@ func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
 // ListAccessKeys lists the keys of one user of the account ("" for the
 // account's root keys), oldest first.
 func (db *DB) ListAccessKeys(ctx context.Context, accountID, userName string) ([]*kafkaplane.AccessKey, error) {
-	rows, err := db.query(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
-		WHERE account_id = $1 AND user_name = $2 ORDER BY create_date, id`, accountID, userName)
-	if err != nil {
-		return nil, wrap("list access keys", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.AccessKey
-	for rows.Next() {
-		k, err := db.scanAccessKey(rows)
-		if err != nil {
-			return nil, wrap("list access keys", err)
-		}
-		out = append(out, k)
-	}
-	return out, wrap("list access keys", rows.Err())
+	return scanAll("list access keys", db.scanAccessKey)(db.query(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
+		WHERE account_id = $1 AND user_name = $2 ORDER BY create_date, id`, accountID, userName))
 }

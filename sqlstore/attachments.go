@@ -112,7 +112,7 @@ const (
 func (db *DB) ListAttachments(ctx context.Context, accountID string, f kafkaplane.AttachmentFilter) ([]*kafkaplane.PolicyAttachment, error) {
 	// Each half of the union is switched off by the other half's filter:
 	// naming a user excludes every group attachment, and the reverse.
-	rows, err := db.query(ctx, attachmentSelect+`
+	return scanAll("list attachments", scanAttachment)(db.query(ctx, attachmentSelect+`
 		SELECT account_id, user_name, '' AS group_name, policy_type, policy_name, attach_date
 		FROM policy_attachments
 		WHERE account_id = $1 AND $3 = '' AND ($2 = '' OR user_name = $2)
@@ -122,11 +122,7 @@ func (db *DB) ListAttachments(ctx context.Context, accountID string, f kafkaplan
 		FROM group_policy_attachments
 		WHERE account_id = $1 AND $2 = '' AND ($3 = '' OR group_name = $3)
 		AND ($4 = '' OR policy_type = $4) AND ($5 = '' OR policy_name = $5)
-		`+attachmentOrder, accountID, f.UserName, f.GroupName, f.PolicyType, f.PolicyName)
-	if err != nil {
-		return nil, wrap("list attachments", err)
-	}
-	return scanAttachments("list attachments", rows)
+		`+attachmentOrder, accountID, f.UserName, f.GroupName, f.PolicyType, f.PolicyName))
 }
 
 // ListAttachmentsInEffect lists the attachments that govern a user's
@@ -135,7 +131,7 @@ func (db *DB) ListAttachments(ctx context.Context, accountID string, f kafkaplan
 // so that callers can tell where a grant comes from; a policy granted
 // twice (to the user and a group, or to two groups) is listed each time.
 func (db *DB) ListAttachmentsInEffect(ctx context.Context, accountID, userName string) ([]*kafkaplane.PolicyAttachment, error) {
-	rows, err := db.query(ctx, attachmentSelect+`
+	return scanAll("list attachments in effect", scanAttachment)(db.query(ctx, attachmentSelect+`
 		SELECT account_id, user_name, '' AS group_name, policy_type, policy_name, attach_date
 		FROM policy_attachments
 		WHERE account_id = $1 AND user_name = $2
@@ -144,28 +140,19 @@ func (db *DB) ListAttachmentsInEffect(ctx context.Context, accountID, userName s
 		FROM group_members m
 		JOIN group_policy_attachments g ON g.account_id = m.account_id AND g.group_name = m.group_name
 		WHERE m.account_id = $1 AND m.user_name = $2
-		`+attachmentOrder, accountID, userName)
-	if err != nil {
-		return nil, wrap("list attachments in effect", err)
-	}
-	return scanAttachments("list attachments in effect", rows)
+		`+attachmentOrder, accountID, userName))
 }
 
-// scanAttachments reads and closes rows of (account_id, user_name,
-// group_name, policy_type, policy_name, attach_date).
-func scanAttachments(op string, rows *sql.Rows) ([]*kafkaplane.PolicyAttachment, error) {
-	defer rows.Close()
-	var out []*kafkaplane.PolicyAttachment
-	for rows.Next() {
-		var (
-			a    kafkaplane.PolicyAttachment
-			date int64
-		)
-		if err := rows.Scan(&a.AccountID, &a.UserName, &a.GroupName, &a.PolicyType, &a.PolicyName, &date); err != nil {
-			return nil, wrap(op, err)
-		}
-		a.AttachDate = fromMicros(date)
-		out = append(out, &a)
+// scanAttachment reads a row of (account_id, user_name, group_name,
+// policy_type, policy_name, attach_date).
+func scanAttachment(s scanner) (*kafkaplane.PolicyAttachment, error) {
+	var (
+		a    kafkaplane.PolicyAttachment
+		date int64
+	)
+	if err := s.Scan(&a.AccountID, &a.UserName, &a.GroupName, &a.PolicyType, &a.PolicyName, &date); err != nil {
+		return nil, err
 	}
-	return out, wrap(op, rows.Err())
+	a.AttachDate = fromMicros(date)
+	return &a, nil
 }

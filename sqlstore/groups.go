@@ -74,21 +74,8 @@ func (db *DB) FindGroup(ctx context.Context, accountID, groupName string) (*kafk
 
 // ListGroups lists the account's groups ordered by name.
 func (db *DB) ListGroups(ctx context.Context, accountID string) ([]*kafkaplane.Group, error) {
-	rows, err := db.query(ctx, `SELECT `+groupColumns+` FROM groups
-		WHERE account_id = $1 ORDER BY group_name`, accountID)
-	if err != nil {
-		return nil, wrap("list groups", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, wrap("list groups", err)
-		}
-		out = append(out, g)
-	}
-	return out, wrap("list groups", rows.Err())
+	return scanAll("list groups", scanGroup)(db.query(ctx, `SELECT `+groupColumns+` FROM groups
+		WHERE account_id = $1 ORDER BY group_name`, accountID))
 }
 
 // UpdateGroup writes g with compare-and-set on ModifyIndex and advances it.
@@ -226,24 +213,19 @@ func (db *DB) RemoveUserFromGroup(ctx context.Context, accountID, groupName, use
 // non-empty userName that user's groups (ListGroupsForUser); both empty
 // list every membership of the account.
 func (db *DB) ListGroupMemberships(ctx context.Context, accountID, groupName, userName string) ([]*kafkaplane.GroupMembership, error) {
-	rows, err := db.query(ctx, `SELECT account_id, group_name, user_name, join_date FROM group_members
+	return scanAll("list group memberships", scanMembership)(db.query(ctx, `SELECT account_id, group_name, user_name, join_date FROM group_members
 		WHERE account_id = $1 AND ($2 = '' OR group_name = $2) AND ($3 = '' OR user_name = $3)
-		ORDER BY join_date, group_name, user_name`, accountID, groupName, userName)
-	if err != nil {
-		return nil, wrap("list group memberships", err)
+		ORDER BY join_date, group_name, user_name`, accountID, groupName, userName))
+}
+
+func scanMembership(s scanner) (*kafkaplane.GroupMembership, error) {
+	var (
+		m    kafkaplane.GroupMembership
+		date int64
+	)
+	if err := s.Scan(&m.AccountID, &m.GroupName, &m.UserName, &date); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*kafkaplane.GroupMembership
-	for rows.Next() {
-		var (
-			m    kafkaplane.GroupMembership
-			date int64
-		)
-		if err := rows.Scan(&m.AccountID, &m.GroupName, &m.UserName, &date); err != nil {
-			return nil, wrap("list group memberships", err)
-		}
-		m.JoinDate = fromMicros(date)
-		out = append(out, &m)
-	}
-	return out, wrap("list group memberships", rows.Err())
+	m.JoinDate = fromMicros(date)
+	return &m, nil
 }

@@ -184,23 +184,15 @@ func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([
 	if !f.IncludeDeleted {
 		where = append(where, "deleted_at IS NULL")
 	}
-	rows, err := db.query(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY create_time, id`, args...)
-	if err != nil {
-		return nil, wrap("find instances", err)
-	}
-	defer rows.Close()
+	all, err := scanAll("find instances", scanInstance)(db.query(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY create_time, id`, args...))
 	var out []*kafkaplane.Instance
-	for rows.Next() {
-		inst, err := scanInstance(rows)
-		if err != nil {
-			return nil, wrap("find instances", err)
-		}
+	for _, inst := range all {
 		if matchTags(inst.Tags, f.Tags) {
 			out = append(out, inst)
 		}
 	}
-	return out, wrap("find instances", rows.Err())
+	return out, err
 }
 
 // matchTags reports whether have carries every wanted tag; an empty wanted

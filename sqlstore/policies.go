@@ -96,23 +96,10 @@ func findPolicy(ctx context.Context, q querier, accountID, policyType, name stri
 // ListPolicies lists the policies the account sees, of one type or ("")
 // of both, ordered by type and name.
 func (db *DB) ListPolicies(ctx context.Context, accountID, policyType string) ([]*kafkaplane.Policy, error) {
-	rows, err := db.query(ctx, policySelect+`
+	return scanAll("list policies", scanPolicy)(db.query(ctx, policySelect+`
 		WHERE ($2 = '' OR p.policy_type = $2)
 		AND ((p.policy_type = 'System' AND p.account_id = '') OR (p.policy_type <> 'System' AND p.account_id = $1))
-		ORDER BY p.policy_type, p.policy_name`, accountID, policyType)
-	if err != nil {
-		return nil, wrap("list policies", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.Policy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, wrap("list policies", err)
-		}
-		out = append(out, p)
-	}
-	return out, wrap("list policies", rows.Err())
+		ORDER BY p.policy_type, p.policy_name`, accountID, policyType))
 }
 
 // DeletePolicy removes a custom policy of the account (system policies

@@ -112,21 +112,8 @@ func (db *DB) FindUser(ctx context.Context, accountID, userName string) (*kafkap
 
 // ListUsers lists the account's users, oldest first.
 func (db *DB) ListUsers(ctx context.Context, accountID string) ([]*kafkaplane.User, error) {
-	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users
-		WHERE account_id = $1 ORDER BY create_date, user_name`, accountID)
-	if err != nil {
-		return nil, wrap("list users", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, wrap("list users", err)
-		}
-		out = append(out, u)
-	}
-	return out, wrap("list users", rows.Err())
+	return scanAll("list users", scanUser)(db.query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE account_id = $1 ORDER BY create_date, user_name`, accountID))
 }
 
 // UpdateUser writes u with compare-and-set on ModifyIndex and advances it.
