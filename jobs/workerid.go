@@ -1,9 +1,10 @@
 package jobs
 
 import (
-	"crypto/rand"
 	"os"
 	"strings"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
 // StableWorkerID returns the worker id stored at path, or makes one and
@@ -14,6 +15,6 @@ func StableWorkerID(path string) (string, error) {
 	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
 		return strings.TrimSpace(string(data)), nil
 	}
-	id := "worker-" + strings.ToLower(rand.Text()[:12])
+	id := "worker-" + kafkaplane.RandomString(kafkaplane.LowerAlnum, 12)
 	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
 }

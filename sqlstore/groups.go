@@ -40,10 +40,7 @@ func groupExists(ctx context.Context, q querier, accountID, groupName string) er
 func (db *DB) CreateGroup(ctx context.Context, g *kafkaplane.Group) error {
 	id := g.GroupID
 	if id == "" {
-		var err error
-		if id, err = newUserID(); err != nil {
-			return wrap("create group", err)
-		}
+		id = newUserID()
 	}
 	created := db.orNow(g.CreateDate)
 	updated := created

@@ -2,11 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
-	"math/big"
 
 	"github.com/kafkaplane/kafkaplane"
 )
@@ -64,12 +61,8 @@ func (db *DB) lockUser(ctx context.Context, tx *sql.Tx, accountID, userName stri
 // newUserID returns a 16-digit id in the style of RAM user ids. Groups
 // draw theirs the same way: ids only need to be unique per account, which
 // the unique indexes check.
-func newUserID() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(9e15))
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%d", n.Int64()+1e15), nil
+func newUserID() string {
+	return kafkaplane.RandomString(kafkaplane.NonZeroDigits, 1) + kafkaplane.RandomString(kafkaplane.Digits, 15)
 }
 
 // CreateUser stores a new user with ModifyIndex 1. Names are unique per
@@ -78,10 +71,7 @@ func newUserID() (string, error) {
 func (db *DB) CreateUser(ctx context.Context, u *kafkaplane.User) error {
 	id := u.UserID
 	if id == "" {
-		var err error
-		if id, err = newUserID(); err != nil {
-			return wrap("create user", err)
-		}
+		id = newUserID()
 	}
 	created := db.orNow(u.CreateDate)
 	updated := created
