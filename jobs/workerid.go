@@ -9,8 +9,8 @@ import (
 
 // StableWorkerID returns the worker id stored at path, or makes one and
 // stores it there (mode 0600). A process that restarts on the same data
-// dir keeps its id, so it owns its earlier leases and resumes its own
-// operations at once instead of waiting for them to be freed.
+// dir keeps its id, so the worker recognises the leases it held before
+// and frees them as it starts (Run): its own operations resume at once.
 func StableWorkerID(path string) (string, error) {
 	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
 		return strings.TrimSpace(string(data)), nil

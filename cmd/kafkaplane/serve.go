@@ -251,6 +251,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	steps := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kafkaplane_operation_steps_total",
+		Help: "Operation steps finished by the worker, by step name and final status (COMPLETE or FAILED).",
+	}, []string{"step", "status"})
+	reg.MustRegister(steps)
+
 	workerCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.Worker = jobs.New(jobs.Config{
@@ -261,6 +269,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Owner:      m.WorkerID,
 		Logger:     m.Logger,
 		Now:        m.Now,
+		Observer: func(_ *kafkaplane.Operation, step kafkaplane.OperationStep) {
+			steps.WithLabelValues(step.Name, string(step.Status)).Inc()
+		},
 	})
 	// Brokers are restored before the worker runs, so that a resumed
 	// upgrade finds them up; the keeper then retries those that failed.
@@ -279,8 +290,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kafkaplane_dataplane_down_instances",
 		Help: "Running instances whose brokers are not running; they are being restarted with back-off.",
