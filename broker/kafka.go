@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -674,7 +675,7 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 	}
 	for _, r := range resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
 		if r.ErrorCode != 0 {
-			return fmt.Errorf("broker: apply config: error %d: %s", r.ErrorCode, deref(r.ErrorMessage))
+			return fmt.Errorf("broker: apply config: %w: %s", kerr.ErrorForCode(r.ErrorCode), deref(r.ErrorMessage))
 		}
 	}
 	return nil
