@@ -31,6 +31,7 @@ var domainWire = map[string]apierr.Def{
 	kafkaplane.CodeDowngrade:            apierr.Downgrade,
 	kafkaplane.CodeInvalidTarget:        apierr.InvalidTarget,
 	kafkaplane.CodeUnsupportedVersion:   apierr.UnsupportedVersion,
+	kafkaplane.CodeUnavailable:          apierr.ServiceUnavailable,
 }
 
 // entity is what a handler's store call was about: the wire entries RAM
