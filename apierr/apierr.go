@@ -73,6 +73,15 @@ var (
 	GroupQuotaExceeded    = def("BIZ_SUBSCRIPTION_QUOTA_EXCEEDED", 400, "The instance already holds the most consumer groups allowed.")
 )
 
+// Console errors (README "Console"): the web console's own endpoints answer
+// in the same envelope as the API.
+var (
+	ConsoleNotSignedIn        = def("Console.NotSignedIn", 401, "Sign in to the console first; the session is missing or has expired.")
+	ConsoleInvalidCredentials = def("Console.InvalidCredentials", 401, "The AccessKey ID or AccessKey secret is not valid.")
+	ConsoleInvalidCSRFToken   = def("Console.InvalidCSRFToken", 403, "The request carries no valid CSRF token for this session.")
+	ConsoleSignInThrottled    = def("Throttling.SignIn", 429, "Too many sign-in attempts; wait a minute and try again.")
+)
+
 var table = map[string]Def{}
 
 func def(code string, status int, msg string) Def {
