@@ -334,7 +334,7 @@ func (h *Handler) handleCall(w http.ResponseWriter, r *http.Request, sess *sessi
 }
 
 // handleWatch streams an operation as server-sent events: one
-// DescribeInstanceOperation through the API every half second, with the
+// DescribeInstanceOperation through the API every quarter second, with the
 // session's key, until the operation ends or the page goes away.
 func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request, sess *session, _ string) {
 	opID := r.URL.Query().Get("OperationId")
@@ -350,7 +350,7 @@ func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request, sess *sess
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	tick := time.NewTicker(500 * time.Millisecond)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		res, err := h.dispatch(r.Context(), r, sess, "2019-09-16", "DescribeInstanceOperation",
