@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -50,7 +51,7 @@ func browser(t testing.TB) context.Context {
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
-	if err := chromedp.Run(ctx); err != nil {
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
@@ -133,6 +134,16 @@ func TestConsoleBrowserUpgrade(t *testing.T) {
 		}
 	})
 	cdp(t, ctx, "first load", network.Enable(), chromedp.Navigate("http://"+addr+"/console/"), chromedp.WaitVisible(`#ak-id`, chromedp.ByID))
+	// The sign-in form shows once the session check has answered; its
+	// loading-finished event may trail the page's by a moment.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := len(loaded)
+		mu.Unlock()
+		if n >= 4 {
+			break
+		}
+	}
 	mu.Lock()
 	var total float64
 	var parts []string
@@ -166,8 +177,9 @@ func TestConsoleBrowserUpgrade(t *testing.T) {
 		chromedp.WaitVisible(`#topic-form`, chromedp.ByID),
 		chromedp.SendKeys(`#topic-form input[name=Topic]`, "orders", chromedp.ByQuery),
 		chromedp.Click(`#topic-form button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#topics tr[data-topic="orders"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#topics tr[data-topic="orders"] details`, chromedp.ByQuery),
 	)
+	screenshot(t, ctx, "console-instance")
 
 	// A producer writes throughout the upgrade.
 	cl := kgoClient(t, endpoint, kgo.DefaultProduceTopic("orders"), kgo.RequiredAcks(kgo.AllISRAcks()))
@@ -210,12 +222,12 @@ func TestConsoleBrowserUpgrade(t *testing.T) {
 		chromedp.Click(`#confirm-upgrade`, chromedp.ByID),
 		chromedp.WaitVisible(`#op-state`, chromedp.ByID),
 	)
-	// Mid-upgrade: the first frame in which a broker is rolling or done
-	// while the operation is still under way.
-	var mid bool
+	// Mid-upgrade: the first frame in which one broker is done and
+	// another rolling (if the roll outpaces the page, the final frame).
+	var mid string
 	_ = chromedp.Run(ctx, chromedp.Poll(`(() => { const s = document.getElementById('op-state'); if (!s) return false;
 		if (s.dataset.state === 'COMPLETE' || s.dataset.state === 'FAILED') return 'over';
-		return document.querySelector('.broker[data-state=rolling], .broker[data-state=done]') ? 'mid' : false; })()`, &mid,
+		return document.querySelector('.broker[data-state=done]') && document.querySelector('.broker[data-state=rolling]') ? 'mid' : false; })()`, &mid,
 		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second)))
 	screenshot(t, ctx, "console-upgrade")
 	cdp(t, ctx, "wait for the upgrade to complete",
@@ -260,6 +272,34 @@ func TestConsoleBrowserUpgrade(t *testing.T) {
 		t.Fatalf("explorer: string to sign %q, command %q, response %q", sts, cli, resp)
 	}
 	screenshot(t, ctx, "console-explorer")
+
+	var secret string
+	cdp(t, ctx, "RAM: a user, an AccessKey shown once, a policy attached",
+		chromedp.Navigate("http://"+addr+"/console/#/ram"),
+		chromedp.WaitVisible(`#user-form`, chromedp.ByID),
+		chromedp.SendKeys(`#user-form input[name=UserName]`, "alice", chromedp.ByQuery),
+		chromedp.Click(`#user-form button[type=submit]`, chromedp.ByQuery),
+		chromedp.Click(`#ram-users a[href="#/ram/user/alice"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#create-key`, chromedp.ByID),
+		chromedp.Click(`#create-key`, chromedp.ByID),
+		chromedp.WaitVisible(`#new-secret`, chromedp.ByID),
+		chromedp.Text(`#new-secret`, &secret, chromedp.ByID),
+		chromedp.SendKeys(`#attach-form input[name=PolicyName]`, "AliyunKafkaReadOnlyAccess", chromedp.ByQuery),
+		chromedp.Click(`#attach-form button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#user-policies td`, chromedp.ByQuery),
+	)
+	screenshot(t, ctx, "console-ram-user")
+	keys := w.ram("ListAccessKeys", map[string]string{"UserName": "alice"})
+	if len(secret) < 20 || !strings.Contains(fmt.Sprint(keys), "Active") {
+		t.Fatalf("new AccessKey: secret %q, keys %v", secret, keys)
+	}
+	// Shown once: the list never carries it again.
+	cdp(t, ctx, "reload the user", chromedp.Reload(), chromedp.WaitVisible(`#user-keys td`, chromedp.ByQuery))
+	var page string
+	cdp(t, ctx, "read the user page", chromedp.Text(`#main`, &page, chromedp.ByID))
+	if strings.Contains(page, secret) {
+		t.Fatal("the AccessKey secret is shown again after a reload")
+	}
 }
 
 func version(vo map[string]any) string {
@@ -276,7 +316,18 @@ func TestConsoleBrowserDenied(t *testing.T) {
 	nobody := w.user("nobody")
 	addr := w.m.ListenAddr()
 	ctx := browser(t)
-	signInBrowser(t, ctx, addr, nobody.id, nobody.secret)
+	// Without a mouse: the sign-in form has the focus, Tab moves to the
+	// secret, Enter submits.
+	cdp(t, ctx, "sign in with the keyboard",
+		chromedp.Navigate("http://"+addr+"/console/"),
+		chromedp.WaitVisible(`#ak-id`, chromedp.ByID),
+		waitJS(`document.activeElement && document.activeElement.id === 'ak-id'`),
+		chromedp.KeyEvent(nobody.id),
+		chromedp.KeyEvent(kb.Tab),
+		chromedp.KeyEvent(nobody.secret),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`#nav`, chromedp.ByID),
+	)
 	var action, resource, who string
 	cdp(t, ctx, "see the denial",
 		chromedp.WaitVisible(`.error[data-code="Forbidden.RAM"]`, chromedp.ByQuery),

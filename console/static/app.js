@@ -17,7 +17,7 @@ function el(tag, attrs, ...kids) {
     else if (k === 'class') e.className = v;
     else e.setAttribute(k, v === true ? '' : v);
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === null || k === undefined || k === false) continue;
     e.append(k instanceof Node ? k : String(k));
   }
@@ -126,7 +126,8 @@ async function start() {
   });
   window.addEventListener('hashchange', route);
   const resp = await fetch('/console/api/session', { credentials: 'same-origin' });
-  if (resp.ok) { session = await resp.json(); signedIn(); } else showSignIn();
+  const data = await resp.json();
+  if (resp.ok) { session = data; signedIn(); } else showSignIn();
 }
 function signedIn() {
   $('signin-view').hidden = true;
@@ -276,7 +277,7 @@ function instancePage(view, id) {
     if (!r) return;
     for (const t of list(r, 'TopicList', 'TopicVO')) {
       const offs = el('td', {}, '…');
-      const add = el('input', { type: 'number', min: 1, max: 360, value: 1, 'aria-label': 'Partitions to add to ' + t.Topic, style: 'width:64px' });
+      const add = el('input', { type: 'number', min: 1, max: 360, value: 1, 'aria-label': 'Partitions to add to ' + t.Topic, class: 'num-small' });
       body.append(el('tr', { 'data-topic': t.Topic }, el('td', {}, t.Topic, t.Remark ? el('div', { class: 'note' }, t.Remark) : ''),
         el('td', { class: 'partitions' }, t.PartitionNum), offs,
         el('td', {}, add, el('button', { type: 'button', class: 'small secondary', onclick: async () => {
@@ -365,8 +366,8 @@ async function upgradePage(view, id) {
     return;
   }
   const form = el('form', { id: 'upgrade-form' }, el('fieldset', {}, el('legend', {}, 'Target version'),
-    offers.map((o, i) => el('div', {}, el('input', { type: 'radio', name: 'TargetVersion', id: 'tv' + i, value: o.TargetVersion, checked: i === 0, style: 'width:auto' }),
-      ' ', el('label', { for: 'tv' + i, style: 'display:inline' }, o.TargetVersion + ' (minor ' + o.TargetMinorVersion + ')')))),
+    offers.map((o, i) => el('div', {}, el('input', { type: 'radio', name: 'TargetVersion', id: 'tv' + i, value: o.TargetVersion, checked: i === 0, class: 'radio' }),
+      ' ', el('label', { for: 'tv' + i, class: 'radio-label' }, o.TargetVersion + ' (minor ' + o.TargetMinorVersion + ')')))),
   el('button', { type: 'submit' }, 'Continue'));
   choose.append(el('h2', {}, 'Choose a version'), form);
   form.addEventListener('submit', (ev) => {
