@@ -226,6 +226,10 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apierr.ConsoleInvalidCredentials.New())
 		return
 	}
+	// A new sign-in replaces the browser's previous session.
+	if c, err := r.Cookie(CookieName); err == nil {
+		h.sessions.remove(c.Value)
+	}
 	id := h.sessions.create(sess, h.cfg.Now())
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: id, Path: "/console/",
@@ -336,7 +340,7 @@ func (h *Handler) handleCall(w http.ResponseWriter, r *http.Request, sess *sessi
 // handleWatch streams an operation as server-sent events: one
 // DescribeInstanceOperation through the API every quarter second, with the
 // session's key, until the operation ends or the page goes away.
-func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request, sess *session, _ string) {
+func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request, sess *session, id string) {
 	opID := r.URL.Query().Get("OperationId")
 	region := r.URL.Query().Get("RegionId")
 	if region == "" {
@@ -353,6 +357,12 @@ func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request, sess *sess
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		// A session that ends (sign-out, expiry) ends its streams too.
+		if h.sessions.get(id, h.cfg.Now()) == nil {
+			fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			fl.Flush()
+			return
+		}
 		res, err := h.dispatch(r.Context(), r, sess, "2019-09-16", "DescribeInstanceOperation",
 			url.Values{"OperationId": {opID}, "RegionId": {region}})
 		if err != nil {

@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kafkaplane/kafkaplane/console"
 )
@@ -238,5 +243,116 @@ func TestConsoleAgreesWithAPI(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// testClock is a server clock the test moves forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// lockedBuffer collects the service's log lines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestConsoleSessionLifetime: a session ends after 30 idle minutes and 12
+// hours after sign-in however busy; sign-in attempts are limited per
+// source address too; neither the secret nor the session id reaches the
+// log; the cookie is Secure when the console is served over TLS.
+func TestConsoleSessionLifetime(t *testing.T) {
+	clock := &testClock{}
+	logs := &lockedBuffer{}
+	m := startMain(t, func(m *Main) {
+		m.Now = clock.now
+		m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	addr := m.ListenAddr()
+
+	c := newConsoleClient(t, addr)
+	if status, body := c.signIn(testKeyID, testKeySecret); status != 200 {
+		t.Fatalf("sign-in: %d %v", status, body)
+	}
+	clock.advance(console.IdleTTL - time.Minute)
+	if status, body, _ := c.get("/console/api/session"); status != 200 {
+		t.Fatalf("session after %v idle: %d %v", console.IdleTTL-time.Minute, status, body)
+	}
+	clock.advance(console.IdleTTL)
+	status, body, _ := c.get("/console/api/session")
+	wantCode(t, "session after 30 idle minutes", status, body, 401, "Console.NotSignedIn")
+
+	c = newConsoleClient(t, addr)
+	if status, body := c.signIn(testKeyID, testKeySecret); status != 200 {
+		t.Fatalf("sign-in: %d %v", status, body)
+	}
+	for elapsed := time.Duration(0); elapsed < console.AbsoluteTTL-console.IdleTTL; elapsed += console.IdleTTL / 2 {
+		clock.advance(console.IdleTTL / 2)
+		if status, body, _ := c.get("/console/api/session"); status != 200 {
+			t.Fatalf("busy session after %v: %d %v", elapsed, status, body)
+		}
+	}
+	clock.advance(console.IdleTTL)
+	status, body, _ = c.get("/console/api/session")
+	wantCode(t, "session after 12 hours", status, body, 401, "Console.NotSignedIn")
+	sessionCookie := ""
+	for _, ck := range c.http.Jar.Cookies(&url.URL{Scheme: "http", Host: addr, Path: "/console/"}) {
+		sessionCookie = ck.Value
+	}
+
+	// Ten attempts a minute from one address, whatever the key ids.
+	d := newConsoleClient(t, addr)
+	var last int
+	for i := range 11 {
+		last, body = d.signIn(fmt.Sprintf("LTAIspray%02d", i), "nope")
+	}
+	wantCode(t, "eleventh sign-in from one address", last, body, 429, "Throttling.SignIn")
+
+	// Over TLS the cookie is Secure.
+	tls := httptest.NewTLSServer(console.New(console.Config{API: m.Server, Registry: m.Server.Registry(), Now: clock.now}))
+	defer tls.Close()
+	b, _ := json.Marshal(map[string]string{"AccessKeyId": testKeyID, "AccessKeySecret": testKeySecret})
+	req, _ := http.NewRequest(http.MethodPost, tls.URL+"/console/api/signin", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := tls.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ck := resp.Cookies(); resp.StatusCode != 200 || len(ck) != 1 || !ck[0].Secure || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("sign-in over TLS: HTTP %d, cookies %+v", resp.StatusCode, ck)
+	}
+
+	out := logs.String()
+	if !strings.Contains(out, "console sign-in") {
+		t.Fatalf("no sign-in in the log:\n%s", out)
+	}
+	if strings.Contains(out, testKeySecret) || sessionCookie == "" || strings.Contains(out, sessionCookie) {
+		t.Fatal("the log holds the AccessKey secret or a session id")
 	}
 }
