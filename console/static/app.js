@@ -280,10 +280,10 @@ function instancePage(view, id) {
       const add = el('input', { type: 'number', min: 1, max: 360, value: 1, 'aria-label': 'Partitions to add to ' + t.Topic, class: 'num-small' });
       body.append(el('tr', { 'data-topic': t.Topic }, el('td', {}, t.Topic, t.Remark ? el('div', { class: 'note' }, t.Remark) : ''),
         el('td', { class: 'partitions' }, t.PartitionNum), offs,
-        el('td', {}, add, el('button', { type: 'button', class: 'small secondary', onclick: async () => {
+        el('td', {}, add, el('button', { type: 'button', class: 'small secondary', 'aria-label': 'Add partitions to ' + t.Topic, onclick: async () => {
           if (await guard(slot, () => api('ModifyPartitionNum', { InstanceId: id, Topic: t.Topic, AddPartitionNum: add.value }))) loadTopics();
         } }, 'Add partitions'),
-        el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('button', { type: 'button', class: 'small danger', 'aria-label': 'Delete topic ' + t.Topic, onclick: async () => {
           if (!confirm('Delete topic ' + t.Topic + '? Its messages are lost.')) return;
           if (await guard(slot, () => api('DeleteTopic', { InstanceId: id, Topic: t.Topic }))) loadTopics();
         } }, 'Delete'))));
@@ -313,7 +313,7 @@ function instancePage(view, id) {
     if (!r) return;
     for (const g of list(r, 'ConsumerList', 'ConsumerVO')) {
       body.append(el('tr', {}, el('td', {}, g.ConsumerId), el('td', {}, g.Remark),
-        el('td', {}, el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('td', {}, el('button', { type: 'button', class: 'small danger', 'aria-label': 'Delete group ' + g.ConsumerId, onclick: async () => {
           if (!confirm('Delete consumer group ' + g.ConsumerId + '?')) return;
           if (await guard(slot, () => api('DeleteConsumerGroup', { InstanceId: id, ConsumerId: g.ConsumerId }))) loadGroups();
         } }, 'Delete'))));
@@ -502,7 +502,7 @@ function ramPage(view) {
     if (!r) return;
     for (const u of list(r, 'Users', 'User')) {
       body.append(el('tr', {}, el('td', {}, el('a', { href: '#/ram/user/' + encodeURIComponent(u.UserName) }, u.UserName)), el('td', {}, u.DisplayName),
-        el('td', {}, u.CreateDate), el('td', {}, el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('td', {}, u.CreateDate), el('td', {}, el('button', { type: 'button', class: 'small danger', 'aria-label': 'Delete user ' + u.UserName, onclick: async () => {
           if (!confirm('Delete RAM user ' + u.UserName + '?')) return;
           if (await guard(slot, () => api('DeleteUser', { UserName: u.UserName }, RAM))) loadUsers();
         } }, 'Delete'))));
@@ -526,7 +526,7 @@ function ramPage(view) {
     if (!r) return;
     for (const p of list(r, 'Policies', 'Policy')) {
       body.append(el('tr', {}, el('td', {}, p.PolicyName, p.Description ? el('div', { class: 'note' }, p.Description) : ''), el('td', {}, p.PolicyType),
-        el('td', {}, p.AttachmentCount), el('td', {}, p.PolicyType === 'Custom' ? el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('td', {}, p.AttachmentCount), el('td', {}, p.PolicyType === 'Custom' ? el('button', { type: 'button', class: 'small danger', 'aria-label': 'Delete policy ' + p.PolicyName, onclick: async () => {
           if (!confirm('Delete policy ' + p.PolicyName + '?')) return;
           if (await guard(slot, () => api('DeletePolicy', { PolicyName: p.PolicyName }, RAM))) loadPolicies();
         } }, 'Delete') : '')));
@@ -561,7 +561,7 @@ function userPage(view, name) {
         el('td', {}, el('button', { type: 'button', class: 'small secondary', onclick: async () => {
           if (await guard(slot, () => api('UpdateAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId, Status: other }, RAM))) loadKeys();
         } }, other === 'Active' ? 'Enable' : 'Disable'),
-        el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('button', { type: 'button', class: 'small danger', 'aria-label': 'Delete AccessKey ' + k.AccessKeyId, onclick: async () => {
           if (!confirm('Delete AccessKey ' + k.AccessKeyId + '?')) return;
           if (await guard(slot, () => api('DeleteAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId }, RAM))) loadKeys();
         } }, 'Delete'))));
@@ -582,7 +582,7 @@ function userPage(view, name) {
     if (!r) return;
     for (const p of list(r, 'Policies', 'Policy')) {
       body.append(el('tr', {}, el('td', {}, p.PolicyName), el('td', {}, p.PolicyType),
-        el('td', {}, el('button', { type: 'button', class: 'small danger', onclick: async () => {
+        el('td', {}, el('button', { type: 'button', class: 'small danger', 'aria-label': 'Detach policy ' + p.PolicyName, onclick: async () => {
           if (await guard(slot, () => api('DetachPolicyFromUser', { UserName: name, PolicyType: p.PolicyType, PolicyName: p.PolicyName }, RAM))) loadPols();
         } }, 'Detach'))));
     }
