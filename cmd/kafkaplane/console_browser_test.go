@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -357,5 +358,63 @@ func TestConsoleBrowserDenied(t *testing.T) {
 	users := fmt.Sprint(w.ram("ListUsers", nil))
 	if strings.Contains(users, "csrf-made") {
 		t.Fatal("a POST without the CSRF token created a user")
+	}
+}
+
+// acceptDialogs answers every confirm() the page opens with OK.
+func acceptDialogs(ctx context.Context) {
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go func() { _ = chromedp.Run(ctx, page.HandleJavaScriptDialog(true)) }()
+		}
+	})
+}
+
+// TestConsoleBrowserTopicsAndGroups changes topics and groups from the
+// instance page: create, add partitions, delete, each confirmed.
+func TestConsoleBrowserTopicsAndGroups(t *testing.T) {
+	w := newWorld(t)
+	id := w.instance()
+	addr := w.m.ListenAddr()
+	ctx := browser(t)
+	acceptDialogs(ctx)
+	signInBrowser(t, ctx, addr, testKeyID, testKeySecret)
+	var parts string
+	cdp(t, ctx, "topic: create, add partitions",
+		chromedp.Navigate("http://"+addr+"/console/#/instance/"+id),
+		chromedp.WaitVisible(`#topic-form`, chromedp.ByID),
+		chromedp.SendKeys(`#topic-form input[name=Topic]`, "scratch", chromedp.ByQuery),
+		chromedp.Click(`#topic-form button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#topics tr[data-topic="scratch"]`, chromedp.ByQuery),
+		chromedp.SetValue(`#topics tr[data-topic="scratch"] input`, "2", chromedp.ByQuery),
+		chromedp.Click(`#topics tr[data-topic="scratch"] button.secondary`, chromedp.ByQuery),
+		waitJS(`(document.querySelector('#topics tr[data-topic="scratch"] td.partitions') || {}).textContent === '8'`),
+		chromedp.Text(`#topics tr[data-topic="scratch"] td.partitions`, &parts, chromedp.ByQuery),
+	)
+	topics := fmt.Sprint(w.kafka("GetTopicList", map[string]string{"InstanceId": id}))
+	if !strings.Contains(topics, "scratch") || !strings.Contains(topics, "PartitionNum:8") {
+		t.Fatalf("after create and add partitions: %s", topics)
+	}
+	cdp(t, ctx, "topic: delete",
+		chromedp.Click(`#topics tr[data-topic="scratch"] button.danger`, chromedp.ByQuery),
+		waitJS(`document.querySelector('#topics tr[data-topic="scratch"]') === null && document.querySelector('#topic-form') !== null`),
+	)
+	if topics := fmt.Sprint(w.kafka("GetTopicList", map[string]string{"InstanceId": id})); strings.Contains(topics, "scratch") {
+		t.Fatalf("topic still listed after delete: %s", topics)
+	}
+	cdp(t, ctx, "group: create and delete",
+		chromedp.SendKeys(`#group-form input[name=ConsumerId]`, "billing", chromedp.ByQuery),
+		chromedp.Click(`#group-form button[type=submit]`, chromedp.ByQuery),
+		waitJS(`[...document.querySelectorAll('#groups td')].some(td => td.textContent === 'billing')`),
+	)
+	if groups := fmt.Sprint(w.kafka("GetConsumerList", map[string]string{"InstanceId": id})); !strings.Contains(groups, "billing") {
+		t.Fatalf("group not made: %s", groups)
+	}
+	cdp(t, ctx, "group: delete",
+		chromedp.Click(`#groups button.danger`, chromedp.ByQuery),
+		waitJS(`![...document.querySelectorAll('#groups td')].some(td => td.textContent === 'billing') && document.querySelector('#group-form') !== null`),
+	)
+	if groups := fmt.Sprint(w.kafka("GetConsumerList", map[string]string{"InstanceId": id})); strings.Contains(groups, "billing") {
+		t.Fatalf("group still listed after delete: %s", groups)
 	}
 }
