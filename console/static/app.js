@@ -179,10 +179,15 @@ function instancesPage(view) {
   const table = el('div', { class: 'scroll' }, el('table', { id: 'instances' },
     el('thead', {}, el('tr', {}, ['Instance', 'Name', 'Status', 'Version', 'Minor version', 'Region', 'Endpoint', ''].map(t => el('th', { scope: 'col' }, t)))), body));
   const startSlot = el('div');
+  let shown = '';
   async function load() {
     const r = await guard(errs, () => api('GetInstanceList', {}));
     if (!r) return;
     const vos = list(r, 'InstanceList', 'InstanceVO');
+    // Re-render only on a change, so that the keyboard focus stays put.
+    const now = JSON.stringify(vos);
+    if (now === shown) return;
+    shown = now;
     body.replaceChildren(...vos.map(vo => el('tr', { 'data-instance': vo.InstanceId },
       el('td', {}, el('a', { href: '#/instance/' + encodeURIComponent(vo.InstanceId) }, vo.InstanceId)),
       el('td', {}, vo.Name), el('td', { class: 'status' }, statusText(vo)), el('td', {}, version(vo)),
@@ -405,11 +410,22 @@ function operationPage(view, opId, instance) {
   view.append(el('h1', {}, 'Operation ', el('span', { class: 'mono' }, opId)), errs, head,
     el('section', { class: 'card' }, el('h2', {}, 'Brokers'), brokers), chart, steps);
   let last = null;
+  let shown = '';
   function render(res) {
     if (res.Status !== 200) { errs.replaceChildren(errorBox(new APIError(res))); return; }
     errs.replaceChildren();
     const op = res.Response.Operation;
     last = op;
+    // Only the clock moves between step changes: update it alone, so
+    // that the keyboard focus stays put.
+    const now0 = JSON.stringify(op);
+    if (now0 === shown) {
+      const e = document.getElementById('op-elapsed');
+      if (e) e.textContent = fmtDur((op.EndTime || Date.now()) - op.CreateTime);
+      for (const d of document.querySelectorAll('[data-since]')) d.textContent = fmtDur(Date.now() - Number(d.dataset.since));
+      return;
+    }
+    shown = now0;
     const now = Date.now();
     const end = op.EndTime || now;
     const state = op.OperationState;
@@ -424,13 +440,13 @@ function operationPage(view, opId, instance) {
       const bs = stepState(s);
       return el('div', { class: 'broker', 'data-broker': s.BrokerId, 'data-state': bs },
         el('strong', {}, 'Broker ' + s.BrokerId), el('span', { class: 'badge s-' + bs }, bs),
-        el('div', { class: 'note' }, s.StartTime ? fmtDur((s.EndTime || now) - s.StartTime) : 'waiting'));
+        el('div', { class: 'note', 'data-since': s.StartTime && !s.EndTime ? s.StartTime : null }, s.StartTime ? fmtDur((s.EndTime || now) - s.StartTime) : 'waiting'));
     }));
     steps.replaceChildren(el('h2', {}, 'Steps'), el('div', { class: 'scroll' }, el('table', {},
       el('thead', {}, el('tr', {}, ['Step', 'Broker', 'Status', 'Started', 'Took', 'Detail'].map(t => el('th', { scope: 'col' }, t)))),
       el('tbody', {}, st.map(s => el('tr', {}, el('td', { class: 'mono' }, s.StepName), el('td', {}, s.BrokerId ?? ''),
         el('td', {}, el('span', { class: 'badge s-' + stepState(s) }, stepState(s))), el('td', {}, fmtTime(s.StartTime)),
-        el('td', {}, s.StartTime ? fmtDur((s.EndTime || now) - s.StartTime) : ''), el('td', {}, s.Detail)))))));
+        el('td', { 'data-since': s.StartTime && !s.EndTime ? s.StartTime : null }, s.StartTime ? fmtDur((s.EndTime || now) - s.StartTime) : ''), el('td', {}, s.Detail)))))));
     chart.replaceChildren(el('h2', {}, 'Timeline'), timeline(op, st, end));
   }
   const src = new EventSource('/console/api/watch?OperationId=' + encodeURIComponent(opId) + (session.RegionId ? '&RegionId=' + encodeURIComponent(session.RegionId) : ''));
@@ -462,9 +478,14 @@ function timeline(op, steps, end) {
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Timeline of the operation\'s steps', id: 'op-timeline' });
   const x = (t) => left + (W - left - 20) * (t - t0) / span;
   const colors = { done: '#1a7f37', rolling: '#b86e00', running: '#b86e00', failed: '#c62828', pending: '#c5cbd6' };
-  for (let i = 0; i <= 4; i++) {
-    const t = t0 + span * i / 4;
-    svg.append(s('line', { x1: x(t), x2: x(t), y1: top, y2: H - 22, stroke: '#e3e7ee' }), s('text', { x: x(t), y: H - 8, 'text-anchor': 'middle' }, fmtDur(t - t0)));
+  // Gridlines at a round step: 1, 2 or 5 times a power of ten, about
+  // five of them.
+  const raw = span / 5, pow = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map(m => m * pow).find(v => v >= raw);
+  for (let d = 0; d <= span; d += step) {
+    const t = t0 + d;
+    const label = d < 60000 ? +(d / 1000).toFixed(3) + ' s' : fmtDur(d);
+    svg.append(s('line', { x1: x(t), x2: x(t), y1: top, y2: H - 22, stroke: '#e3e7ee' }), s('text', { x: x(t), y: H - 8, 'text-anchor': 'middle' }, label));
   }
   steps.forEach((st, i) => {
     const y = top + i * rowH;
