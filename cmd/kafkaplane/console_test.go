@@ -458,3 +458,27 @@ func TestConsoleCallLineRuns(t *testing.T) {
 		t.Errorf("GetInstanceList: console %v, command line %v", viaConsole, viaLine)
 	}
 }
+
+// TestConsoleFlag: --console=false serves no console; by default the page
+// is there, with its security headers.
+func TestConsoleFlag(t *testing.T) {
+	m := NewMain()
+	if err := m.ParseFlags([]string{"--console=false"}, io.Discard); err != nil || m.Console {
+		t.Fatalf("--console=false: err %v, Console %v", err, m.Console)
+	}
+	for _, on := range []bool{true, false} {
+		m := startMain(t, func(m *Main) { m.Console = on })
+		resp, err := http.Get("http://" + m.ListenAddr() + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := map[bool]int{true: 200, false: 404}[on]
+		if resp.StatusCode != want {
+			t.Errorf("console %v: GET /console/ HTTP %d, want %d", on, resp.StatusCode, want)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); on && !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("console page CSP %q", csp)
+		}
+	}
+}
