@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/broker"
+	"github.com/kafkaplane/kafkaplane/console"
 	"github.com/kafkaplane/kafkaplane/jobs"
 	"github.com/kafkaplane/kafkaplane/noncelog"
 	"github.com/kafkaplane/kafkaplane/openapi"
@@ -74,6 +76,8 @@ type Main struct {
 	// data dir so a restarted process resumes its own work at once.
 	WorkerID string
 	LogJSON  bool
+	// Console serves the web console at /console/ (--console).
+	Console bool
 	// MaxInstances caps the live instances of the account (0: no cap).
 	MaxInstances int
 	// Gateway holds the endpoint's timeouts and connection and nonce caps.
@@ -124,6 +128,7 @@ func NewMain() *Main {
 		AdvertisedHost: "127.0.0.1",
 		DomainHost:     "localhost",
 		MaxInstances:   DefaultMaxInstances,
+		Console:        true,
 		Stdout:         io.Discard,
 		Gateway:        defaultGatewayLimits(),
 	}
@@ -145,6 +150,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	fs.BoolVar(&m.Console, "console", m.Console, "serve the web console at /console/")
 	fs.IntVar(&m.MaxInstances, "max-instances", m.MaxInstances, "most live instances the account may hold (0: no cap)")
 	m.Gateway.register(fs)
 	fs.StringVar(&m.PprofAddr, "pprof", m.PprofAddr, "serve /debug/pprof on this separate address (off when empty)")
@@ -355,6 +361,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.Console {
+		region := "cn-hangzhou"
+		if len(m.Regions) > 0 && !slices.Contains(m.Regions, region) {
+			region = m.Regions[0]
+		}
+		mux.Handle("/console/", console.New(console.Config{API: m.Server, Registry: registry, Region: region, Logger: m.Logger, Now: m.Now}))
+	}
 	if err := m.startPprof(); err != nil {
 		return err
 	}
