@@ -130,10 +130,11 @@ func NewUpgradeOperation(inst *Instance, plan UpgradePlan, id string, now time.T
 // SpecFor returns the Spec that brings back inst's brokers as they last
 // ran: Version, Minor, Ports and Config from the instance, and
 // BrokerVersions for brokers that an unfinished or failed upgrade already
-// rolled onto its target version. The server calls it at start-up and
-// INITIALIZE_UPDATE calls it before rolling, so that a broker is never
-// started on an older version than it ran: after a 0.10.2 → 2.2.0 roll,
-// going back would mean reading a newer log format.
+// rolled onto its target version. The service calls it whenever it starts
+// an instance's brokers outside an operation (at start-up, and to bring
+// lost brokers back) and INITIALIZE_UPDATE calls it before rolling, so
+// that a broker is never started on an older version than it ran: after a
+// 0.10.2 → 2.2.0 roll, going back would mean reading a newer log format.
 //
 // ops are the instance's operations in any order (others are ignored).
 // Upgrade operations are replayed oldest first: a COMPLETE one means every

@@ -123,7 +123,8 @@ type Runtime interface {
 	// ApplyConfig applies AllConfig to the running brokers.
 	ApplyConfig(ctx context.Context, instanceID string, config map[string]string) error
 	// RollOrder returns the order in which brokers are restarted during an
-	// upgrade: the coordinator-heavy (controller) broker last.
+	// upgrade, sorted by coordinator load: the brokers coordinating the
+	// fewest consumer groups first, and the controller last among equals.
 	RollOrder(ctx context.Context, instanceID string) ([]int32, error)
 	// CreateTopic creates a topic on the instance's brokers: ErrTopicExists
 	// when it is there, ErrNotStarted when the brokers are not running.

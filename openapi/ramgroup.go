@@ -2,8 +2,6 @@ package openapi
 
 import (
 	"context"
-	"regexp"
-	"unicode/utf8"
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
@@ -11,10 +9,6 @@ import (
 
 // ramGroupARN names a group the way RAM's group actions are authorized.
 const ramGroupARN = "acs:ram:*:{AccountId}:group/{GroupName}"
-
-// Group names are 1–64 letters, digits, periods, underscores and hyphens
-// (api-ram-2015-05-01-creategroup).
-var ramGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // registerGroups adds the group actions to g.
 func (s *RAM) registerGroups(g *Registry) {
@@ -89,26 +83,6 @@ func (s *RAM) registerGroups(g *Registry) {
 		Params:  []Param{groupName},
 		Handler: s.listPoliciesFor(true),
 	}))
-}
-
-func ramCheckGroupName(v string, chars, length apierr.Def) error {
-	if n := utf8.RuneCountInString(v); n < 1 || n > 64 {
-		return length.New()
-	}
-	if !ramGroupNameRE.MatchString(v) {
-		return chars.New()
-	}
-	return nil
-}
-
-func ramGroupObject(g *kafkaplane.Group) Object {
-	return Object{
-		{"GroupId", g.GroupID},
-		{"GroupName", g.GroupName},
-		{"Comments", g.Comments},
-		{"CreateDate", ramTime(g.CreateDate)},
-		{"UpdateDate", ramTime(g.UpdateDate)},
-	}
 }
 
 func (s *RAM) findGroup(ctx context.Context, r *Request, name string) (*kafkaplane.Group, error) {
