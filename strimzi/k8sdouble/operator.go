@@ -107,10 +107,6 @@ func (s *Server) reconcileKafka(key string) {
 			fmt.Sprintf("Metadata version %s is newer than Kafka version %s supports", meta, version))
 		return
 	}
-	if f, ok := s.failures[key]; ok && f.afterPods <= 0 {
-		s.notReady("kafkas", key, k, f.reason, f.message)
-		return
-	}
 
 	// The pods the node pools ask for: node ids are given out pool by
 	// pool in name order.
@@ -170,6 +166,12 @@ func (s *Server) reconcileKafka(key string) {
 			s.trackDown(key, ns, name)
 			return
 		}
+	}
+	// An injected failure strikes once the pods it waits for are rolled
+	// and Ready, and halts the roll.
+	if f, ok := s.failures[key]; ok && f.afterPods <= 0 {
+		s.notReady("kafkas", key, k, f.reason, f.message)
+		return
 	}
 	for _, w := range want {
 		p := s.objs["pods"][ns+"/"+w.name]
