@@ -37,13 +37,13 @@ type KafkaVersion struct {
 // older Kafka versions, so that an upgrade is a Kafka upgrade as well.
 func DefaultVersions() map[string]KafkaVersion {
 	return map[string]KafkaVersion{
-		"0.10.2": {Kafka: "4.0.0", Metadata: "4.0-IV3"},
-		"2.2.0":  {Kafka: "4.1.0", Metadata: "4.1-IV1"},
+		"0.10.2": {Kafka: "4.0.0", Metadata: "4.0"},
+		"2.2.0":  {Kafka: "4.1.0", Metadata: "4.1"},
 	}
 }
 
 // ParseVersions parses a version map written as
-// "0.10.2=4.0.0/4.0-IV3,2.2.0=4.1.0/4.1-IV1".
+// "0.10.2=4.0.0/4.0,2.2.0=4.1.0/4.1".
 func ParseVersions(s string) (map[string]KafkaVersion, error) {
 	out := map[string]KafkaVersion{}
 	for _, item := range strings.Split(s, ",") {
@@ -566,9 +566,15 @@ func (r *Runtime) FinalizeUpgrade(ctx context.Context, instanceID, version strin
 		if err := v.err(); err != nil {
 			return false, err
 		}
-		return v.reconciled() && v.statusString("kafkaMetadataVersion") == kv.Metadata, nil
+		return v.reconciled() && sameMetadata(v.statusString("kafkaMetadataVersion"), kv.Metadata), nil
 	})
 	return err
+}
+
+// sameMetadata reports whether the metadata version in status is the one
+// asked for: Strimzi accepts "4.1" and reports the full "4.1-IV1".
+func sameMetadata(status, want string) bool {
+	return status == want || strings.HasPrefix(status, want+"-")
 }
 
 // RollOrder returns the node ids in ascending order. Strimzi decides the

@@ -72,7 +72,7 @@ func TestStartCreatesClusterAndReportsListener(t *testing.T) {
 	}
 	k := srv.Get("kafkas", ns, "alikafka-post-cn-abc123")
 	spec := k["spec"].(map[string]any)["kafka"].(map[string]any)
-	if spec["version"] != "4.0.0" || spec["metadataVersion"] != "4.0-IV3" {
+	if spec["version"] != "4.0.0" || spec["metadataVersion"] != "4.0" {
 		t.Errorf("spec.kafka = %v", spec)
 	}
 	if cfg := spec["config"].(map[string]any); cfg["log.retention.hours"] != "72" {
@@ -110,7 +110,7 @@ func TestUpgradeFollowsStrimziRoll(t *testing.T) {
 			t.Errorf("pod %d revision %q did not change from %q", id, r, revs[id])
 		}
 		// The metadata version stays until the roll is over.
-		if m := kafkaSpec(srv)["metadataVersion"]; m != "4.0-IV3" {
+		if m := kafkaSpec(srv)["metadataVersion"]; m != "4.0" {
 			t.Errorf("metadataVersion during roll = %v", m)
 		}
 	}
@@ -131,7 +131,7 @@ func TestUpgradeFollowsStrimziRoll(t *testing.T) {
 	}
 	k := srv.Get("kafkas", ns, "alikafka-post-cn-abc123")
 	st := k["status"].(map[string]any)
-	if m := kafkaSpec(srv)["metadataVersion"]; m != "4.1-IV1" || st["kafkaVersion"] != "4.1.0" || st["kafkaMetadataVersion"] != "4.1-IV1" {
+	if m := kafkaSpec(srv)["metadataVersion"]; m != "4.1" || st["kafkaVersion"] != "4.1.0" || st["kafkaMetadataVersion"] != "4.1-IV1" {
 		t.Errorf("after finalize: spec metadata %v, status %v", m, st)
 	}
 	if st["observedGeneration"] != k["metadata"].(map[string]any)["generation"] {

@@ -256,7 +256,7 @@ func jsonType(v any) string {
 func rendered() map[string]*unstructured.Unstructured {
 	id := "alikafka_post-cn-golden01"
 	return map[string]*unstructured.Unstructured{
-		"kafka": strimzi.RenderKafka(strimzi.KafkaSettings{InstanceID: id, KafkaVersion: "4.0.0", MetadataVersion: "4.0-IV3",
+		"kafka": strimzi.RenderKafka(strimzi.KafkaSettings{InstanceID: id, KafkaVersion: "4.0.0", MetadataVersion: "4.0",
 			Config: map[string]string{"kafka.log.retention.hours": "72", "kafka.message.max.bytes": "1048576", "enable.vpc_sasl_ssl": "false"}}),
 		"kafkanodepool": strimzi.RenderNodePool(strimzi.NodePoolSettings{InstanceID: id, Replicas: 3, StorageSize: "500Gi", StorageClass: "standard"}),
 		"kafkatopic":    strimzi.RenderTopic(id, "Orders_v2", 12, 3, map[string]string{"cleanup.policy": "compact"}),

@@ -27,7 +27,7 @@ type strimziFlags struct {
 }
 
 func defaultStrimziFlags() strimziFlags {
-	return strimziFlags{Namespace: "kafka", Versions: "0.10.2=4.0.0/4.0-IV3,2.2.0=4.1.0/4.1-IV1", Poll: 2 * time.Second}
+	return strimziFlags{Namespace: "kafka", Versions: "0.10.2=4.0.0/4.0,2.2.0=4.1.0/4.1", Poll: 2 * time.Second}
 }
 
 func (f *strimziFlags) register(fs *flag.FlagSet) {

@@ -194,6 +194,10 @@ func (s *Server) reconcileKafka(key string) {
 	if meta == "" {
 		meta = defaultMetadata(version)
 	}
+	// Status shows the full metadata version the brokers report.
+	if full, ok := fullMetadata[meta]; ok {
+		meta = full
+	}
 	host := name + "-kafka-bootstrap." + ns + ".svc"
 	if s.bootstrapHost != nil {
 		host = s.bootstrapHost(ns, name)
@@ -316,6 +320,10 @@ func (s *Server) reconcileUser(key string) {
 		"conditions": []any{condition(u, "Ready", "True", "", "")},
 	})
 }
+
+// fullMetadata gives the full metadata version Kafka reports for the
+// short forms Strimzi accepts.
+var fullMetadata = map[string]string{"4.0": "4.0-IV3", "4.1": "4.1-IV1"}
 
 func clusterID(ns, name string) string { return "kp" + shortHash("cluster", ns, name) }
 
