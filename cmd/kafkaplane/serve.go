@@ -133,11 +133,16 @@ func NewMain() *Main {
 
 // ParseFlags reads serve's flags and the environment.
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	// The DSN may carry a password: it can come from the environment
+	// rather than the command line, which other users of the host see.
+	if v := os.Getenv("KAFKAPLANE_DB"); v != "" {
+		m.DSN = v
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the OpenAPI endpoint")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for the database, credentials and broker data")
-	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL")
+	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL (default $KAFKAPLANE_DB)")
 	fs.StringVar(&m.CataloguePath, "catalogue", m.CataloguePath, "JSON version catalogue (default: built in)")
 	regions := fs.String("regions", strings.Join(m.Regions, ","), "comma-separated RegionIds served")
 	fs.StringVar(&m.BrokerRuntime, "broker-runtime", m.BrokerRuntime, `data plane: "kafka" (real brokers), "strimzi" (Kafka clusters run by Strimzi on Kubernetes) or "fake" (simulated, control plane only)`)

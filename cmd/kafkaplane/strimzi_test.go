@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,38 @@ func TestStrimziControlPlaneRestartMidUpgrade(t *testing.T) {
 	}
 	if v := kafkaField(srv, id, "spec", "kafka", "version"); v != "4.1.0" {
 		t.Errorf("spec.kafka.version after restart = %v", v)
+	}
+}
+
+// TestServeFlagsStrimzi: the Strimzi settings parse from flags, the DSN
+// may come from KAFKAPLANE_DB (so that deploy/ keeps it out of the
+// command line), and a version map that leaves a catalogue version out
+// stops serve before anything starts.
+func TestServeFlagsStrimzi(t *testing.T) {
+	t.Setenv("KAFKAPLANE_DB", "postgres://u:p@db:5432/kp")
+	m := NewMain()
+	if err := m.ParseFlags([]string{"--broker-runtime", "strimzi", "--kube-namespace", "brokers", "--strimzi-poll", "1s"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if m.DSN != "postgres://u:p@db:5432/kp" || m.Strimzi.Namespace != "brokers" || m.Strimzi.Poll != time.Second {
+		t.Errorf("parsed DSN %q namespace %q poll %s", m.DSN, m.Strimzi.Namespace, m.Strimzi.Poll)
+	}
+	m = NewMain()
+	if err := m.ParseFlags([]string{"--db", "postgres://flag/x"}, io.Discard); err != nil || m.DSN != "postgres://flag/x" {
+		t.Errorf("--db over the environment: %q %v", m.DSN, err)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"--strimzi-versions 2.2.0=4.1.0/4.1", "catalogue version 0.10.2 has no Kafka version"},
+		{"--strimzi-versions 0.10.2=4.0.0", "want ALIKAFKA_VERSION=KAFKA_VERSION/METADATA_VERSION"},
+		{"--kube-namespace Bad_NS", "--kube-namespace"},
+	} {
+		m := NewMain()
+		m.DataDir = t.TempDir()
+		if err := m.ParseFlags(append([]string{"--broker-runtime", "strimzi"}, strings.Fields(tc.args)...), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate = %v, want %q", tc.args, err, tc.want)
+		}
 	}
 }

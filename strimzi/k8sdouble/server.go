@@ -75,7 +75,8 @@ type Server struct {
 	held      map[string]bool
 	podsReady map[string]bool // pod namespace/name → Ready
 	events    []string
-	maxDown   map[string]int // Kafka namespace/name → most pods not ready at once
+	calls     map[string]bool // "verb resource" pairs served
+	maxDown   map[string]int  // Kafka namespace/name → most pods not ready at once
 	restarts  map[string]int64
 	// partitions is the partition count each KafkaTopic (by uid) was last
 	// reconciled with; Kafka cannot take partitions away.
@@ -122,6 +123,7 @@ func Start(o Options) *Server {
 		maxDown:       map[string]int{},
 		restarts:      map[string]int64{},
 		partitions:    map[string]int64{},
+		calls:         map[string]bool{},
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
 		bootstrapHost: o.BootstrapHost,
@@ -216,6 +218,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls[verb(r.Method, name, sub)+" "+resource] = true
 	switch {
 	case r.Method == http.MethodGet && name == "":
 		sel, err := parseSelector(r.URL.Query().Get("labelSelector"))
@@ -281,6 +284,37 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeStatus(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not served here", resource, name)
 	}
+}
+
+// verb names a request as RBAC does.
+func verb(method, name, sub string) string {
+	v := map[string]string{http.MethodGet: "get", http.MethodPost: "create", http.MethodPut: "update",
+		http.MethodPatch: "patch", http.MethodDelete: "delete"}[method]
+	if name == "" {
+		switch v {
+		case "get":
+			v = "list"
+		case "delete":
+			v = "deletecollection"
+		}
+	}
+	if sub != "" {
+		v += " " + sub
+	}
+	return v
+}
+
+// Calls returns the RBAC verb and resource of every kind of request the
+// server has answered, as "verb resource", sorted.
+func (s *Server) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.calls))
+	for c := range s.calls {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // parsePath splits /apis/kafka.strimzi.io/v1beta2/namespaces/NS/RES[/NAME[/SUB]]
