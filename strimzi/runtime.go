@@ -328,9 +328,14 @@ func (r *Runtime) started(ctx context.Context, instanceID string) (*view, error)
 // ---- lifecycle ----
 
 // Start creates the instance's KafkaNodePool and Kafka, or scales a
-// stopped pool back up, and waits until Strimzi reports the cluster Ready
-// with every pod Ready. It never changes the version of a cluster that
-// exists: during an upgrade the resource is the record of it.
+// stopped pool back up, and then waits until Strimzi reports the cluster
+// Ready with every pod Ready. It never changes the version of a cluster
+// that exists: during an upgrade the resource is the record of it.
+//
+// When the resources already exist as wanted and Strimzi has reconciled
+// their current generation, Start returns at once with the pods as they
+// are: restarting a pod that is down is Strimzi's work, and the data-plane
+// check that calls Start for such an instance must not wait on it.
 func (r *Runtime) Start(ctx context.Context, spec broker.Spec) ([]broker.BrokerStatus, error) {
 	kv, err := r.kafkaVersion(spec.Version)
 	if err != nil {
@@ -341,9 +346,11 @@ func (r *Runtime) Start(ctx context.Context, spec broker.Spec) ([]broker.BrokerS
 		replicas = 3
 	}
 	pool := RenderNodePool(NodePoolSettings{InstanceID: spec.InstanceID, Replicas: int(replicas), StorageSize: r.cfg.StorageSize, StorageClass: r.cfg.StorageClass})
+	changed := false
 	cur, err := r.pools().Get(ctx, pool.GetName(), metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
+		changed = true
 		if _, err := r.pools().Create(ctx, pool, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("create KafkaNodePool: %w", err)
 		}
@@ -351,14 +358,30 @@ func (r *Runtime) Start(ctx context.Context, spec broker.Spec) ([]broker.BrokerS
 		return nil, fmt.Errorf("read KafkaNodePool: %w", err)
 	default:
 		if n, _, _ := unstructured.NestedInt64(cur.Object, "spec", "replicas"); n != replicas {
+			changed = true
 			if err := r.mergePatch(ctx, r.pools(), pool.GetName(), map[string]any{"spec": map[string]any{"replicas": replicas}}); err != nil {
 				return nil, fmt.Errorf("scale KafkaNodePool: %w", err)
 			}
 		}
 	}
 	kafka := RenderKafka(KafkaSettings{InstanceID: spec.InstanceID, KafkaVersion: kv.Kafka, MetadataVersion: kv.Metadata, Config: spec.Config})
-	if _, err := r.kafkas().Create(ctx, kafka, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	switch _, err := r.kafkas().Create(ctx, kafka, metav1.CreateOptions{}); {
+	case err == nil:
+		changed = true
+	case !apierrors.IsAlreadyExists(err):
 		return nil, fmt.Errorf("create Kafka: %w", err)
+	}
+	if !changed {
+		v, err := r.observe(ctx, spec.InstanceID)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.err(); err != nil {
+			return nil, err
+		}
+		if v.kafka != nil && v.observed == v.generation && len(v.pods) > 0 {
+			return r.statuses(spec.InstanceID, v), nil
+		}
 	}
 	v, err := r.waitFor(ctx, spec.InstanceID, "the cluster to be Ready", func(v *view) (bool, error) {
 		if v.kafka == nil {

@@ -318,3 +318,20 @@ func podRevision(srv *k8sdouble.Server, id int32) string {
 func kafkaSpec(srv *k8sdouble.Server) map[string]any {
 	return srv.Get("kafkas", ns, "alikafka-post-cn-abc123")["spec"].(map[string]any)["kafka"].(map[string]any)
 }
+
+// TestStartLeavesRunningClusterToStrimzi: for a cluster that exists as
+// wanted and that Strimzi has reconciled, Start reports the pods as they
+// are instead of waiting for a pod Strimzi is bringing back; the
+// data-plane check calls Start for such instances and must not hang on
+// them.
+func TestStartLeavesRunningClusterToStrimzi(t *testing.T) {
+	rt, srv := newRuntime(t)
+	start(t, rt, "0.10.2")
+	srv.Hold(ns, "alikafka-post-cn-abc123", true)
+	srv.SetPodReady(ns, strimzi.PodName(inst, 1), false)
+	st := start(t, rt, "0.10.2")
+	if len(st) != 3 || !st[0].Up || st[1].Up || !st[2].Up {
+		t.Fatalf("statuses = %+v", st)
+	}
+	srv.Hold(ns, "alikafka-post-cn-abc123", false)
+}

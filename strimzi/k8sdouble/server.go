@@ -169,6 +169,15 @@ func (s *Server) Hold(namespace, name string, hold bool) {
 	s.held[namespace+"/"+name] = hold
 }
 
+// SetPodReady flips a pod's Ready condition, as a crashing container or a
+// failing readiness probe would; the simulated operator makes a not-Ready
+// pod Ready again on its next tick unless the cluster is held.
+func (s *Server) SetPodReady(namespace, pod string, ready bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setReady(namespace, pod, ready)
+}
+
 // Events returns what the simulated operator did, oldest first: lines
 // such as "restart pod ns/x-brokers-0 revision r" and "ready pod …".
 func (s *Server) Events() []string {
