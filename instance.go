@@ -126,12 +126,12 @@ type Deployment struct {
 	Scaling      AppliedScaling `json:"scaling,omitzero"`
 	// PendingSpec is the specification a running change operation sets
 	// when it finishes.
-	PendingSpec *Spec `json:"pending_spec,omitempty"`
+	PendingSpec *Specification `json:"pending_spec,omitempty"`
 }
 
-// Spec is what a specification change (Upgrade…Order, Downgrade…Order)
+// Specification is what a specification change (Upgrade…Order, Downgrade…Order)
 // sets on an instance.
-type Spec struct {
+type Specification struct {
 	SpecType     string `json:"spec_type"`
 	DeployType   int    `json:"deploy_type"`
 	DiskSize     int    `json:"disk_size"`
@@ -142,14 +142,14 @@ type Spec struct {
 	PartitionNum int    `json:"partition_num"`
 }
 
-// Spec returns the instance's current specification.
-func (inst *Instance) Spec() Spec {
-	return Spec{SpecType: inst.SpecType, DeployType: inst.DeployType, DiskSize: inst.DiskSize, IoMax: inst.IoMax,
+// Specification returns the instance's current specification.
+func (inst *Instance) Specification() Specification {
+	return Specification{SpecType: inst.SpecType, DeployType: inst.DeployType, DiskSize: inst.DiskSize, IoMax: inst.IoMax,
 		IoMaxSpec: inst.IoMaxSpec, EipMax: inst.EipMax, TopicQuota: inst.TopicQuota, PartitionNum: inst.PartitionNum}
 }
 
-// SetSpec gives the instance specification sp.
-func (inst *Instance) SetSpec(sp Spec) {
+// SetSpecification gives the instance specification sp.
+func (inst *Instance) SetSpecification(sp Specification) {
 	inst.SpecType, inst.DeployType, inst.DiskSize, inst.IoMax = sp.SpecType, sp.DeployType, sp.DiskSize, sp.IoMax
 	inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum = sp.IoMaxSpec, sp.EipMax, sp.TopicQuota, sp.PartitionNum
 }

@@ -80,7 +80,7 @@ func (s *ScalingScheduler) Pass(ctx context.Context) {
 	insts, err := s.Instances.FindInstances(ctx, kafkaplane.InstanceFilter{})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.Logger.Error("scaling rules: list instances", "error", err)
+			s.Logger.Error("scaling rules: list instances", "err", err)
 		}
 		return
 	}
@@ -90,7 +90,7 @@ func (s *ScalingScheduler) Pass(ctx context.Context) {
 			continue
 		}
 		if err := s.apply(ctx, inst, now); err != nil && ctx.Err() == nil {
-			s.Logger.Error("scaling rules: apply", "instance", inst.ID, "error", err)
+			s.Logger.Error("scaling rules: apply", "instance", inst.ID, "err", err)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // specOrder is one of the four specification-change actions: which
@@ -17,19 +16,22 @@ import (
 // which way sizes may move, and whether its answer carries the new order's
 // OrderId (the subscription actions' models have one).
 type specOrder struct {
-	name     string
-	paidType int
-	shrink   bool
-	orderID  bool
+	name      string
+	ramAction string
+	paidType  int
+	shrink    bool
+	orderID   bool
 }
 
 // specOrders is every specification change kafkaplane serves. They share
 // parameters, checks and effect; only the table's columns differ.
 var specOrders = []specOrder{
-	{"UpgradePostPayOrder", 1, false, false},
-	{"DowngradePostPayOrder", 1, true, false},
-	{"UpgradePrePayOrder", 0, false, true},
-	{"DowngradePrePayOrder", 0, true, true},
+	// RAM actions: UpgradePostPayOrder's is published, the others follow
+	// its pattern (docs/ram.md).
+	{"UpgradePostPayOrder", "alikafka:UpgradePostPayOrder", 1, false, false},
+	{"DowngradePostPayOrder", "alikafka:DowngradePostPayOrder", 1, true, false},
+	{"UpgradePrePayOrder", "alikafka:UpgradePrePayOrder", 0, false, true},
+	{"DowngradePrePayOrder", "alikafka:DowngradePrePayOrder", 0, true, true},
 }
 
 // unservedObjects are the object parameters of kinds of instance
@@ -90,14 +92,23 @@ func specParams(o specOrder) []Param {
 // registerOrders adds the specification changes, the conversion to
 // subscription and the Create*Instance purchases.
 func (s *Instances) registerOrders(g *Registry) {
+	// The order actions' QPS is 2, as alikafka publishes for the orders it
+	// has figures for (docs/quotas.md).
 	for _, o := range specOrders {
-		g.Add(kafkaAction(o.name, specParams(o), s.changeSpec(o)))
+		g.Add(kafkaAction(Action{
+			Name: o.name, RAMAction: o.ramAction, Resource: instanceARN, QPS: 2,
+			Params: specParams(o), Handler: s.changeSpec(o),
+		}))
 	}
-	g.Add(kafkaAction("ConvertPostPayOrder", []Param{
-		{Name: "InstanceId", Required: true, MaxLen: maxIDLen},
-		{Name: "Duration", Kind: Integer, Min: 1, Max: maxDurationMonths},
-		{Name: "PaidType", Kind: Integer, Min: 0, Max: 4, Validate: onlyPaidType("0", "an instance converts to subscription (0)")},
-	}, s.convertPostPayOrder))
+	g.Add(kafkaAction(Action{
+		Name: "ConvertPostPayOrder", RAMAction: "alikafka:ConvertPostPayOrder", Resource: instanceARN, QPS: 2,
+		Params: []Param{
+			{Name: "InstanceId", Required: true, MaxLen: maxIDLen},
+			{Name: "Duration", Kind: Integer, Min: 1, Max: maxDurationMonths},
+			{Name: "PaidType", Kind: Integer, Min: 0, Max: 4, Validate: onlyPaidType("0", "an instance converts to subscription (0)")},
+		},
+		Handler: s.convertPostPayOrder,
+	}))
 
 	// The Create*Instance actions buy an instance as Create*Order does and
 	// answer with its id as well.
@@ -123,8 +134,14 @@ func (s *Instances) registerOrders(g *Registry) {
 			Param{Name: "PaidType", Kind: Integer, Min: 0, Max: 4, Validate: onlyPaidType("0", "Confluent instances (4) are not served")},
 			Param{Name: "ConfluentConfig", MaxLen: 4096, Validate: notServed(unservedObjects["ConfluentConfig"])})
 	}
-	g.Add(kafkaAction("CreatePostPayInstance", buyParams(1), s.createInstance(1)))
-	g.Add(kafkaAction("CreatePrePayInstance", buyParams(0), s.createInstance(0)))
+	g.Add(kafkaAction(Action{
+		Name: "CreatePostPayInstance", RAMAction: "alikafka:CreatePostPayOrder", Resource: accountARN, QPS: 2,
+		Params: buyParams(1), Handler: s.createInstance(1),
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "CreatePrePayInstance", RAMAction: "alikafka:CreatePrePayOrder", Resource: accountARN, QPS: 2,
+		Params: buyParams(0), Handler: s.createInstance(0),
+	}))
 }
 
 // Defaults of the Create*Instance parameters that their models leave
@@ -199,15 +216,15 @@ func (s *Instances) changeSpec(o specOrder) Handler {
 		} else {
 			answer = Object{}
 		}
-		spec := target.Spec()
-		if spec == inst.Spec() {
+		spec := target.Specification()
+		if spec == inst.Specification() {
 			return answer, nil
 		}
 		if err := inst.Apply(kafkaplane.EventChangeSpec); err != nil {
 			return nil, err
 		}
 		inst.Deployment.PendingSpec = &spec
-		op := jobs.NewSpecOperation(inst, newOperationID(), s.now())
+		op := kafkaplane.NewSpecOperation(inst, newOperationID(), s.now())
 		if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 			return nil, s.raced(ctx, r, err, o.name)
 		}

@@ -45,22 +45,35 @@ func validSgIDList(v string) string {
 // registerResourceGroup adds ChangeResourceGroup and the user-defined
 // security group actions.
 func (s *Instances) registerResourceGroup(g *Registry) {
-	crg := kafkaAction("ChangeResourceGroup", []Param{
-		{Name: "ResourceId", Required: true, MaxLen: maxIDLen},
-		{Name: "NewResourceGroupId", Required: true, MaxLen: maxIDLen},
-	}, s.changeResourceGroup)
-	// Its answer's Success is a number in both SDKs' models, so it writes
-	// its own envelope.
-	crg.Envelope = false
-	g.Add(crg)
+	// ChangeResourceGroup names its instance ResourceId: it is authorized
+	// on that instance as every instance action is. Its answer's Success
+	// is a number in both SDKs' models, so it writes its own Code, Message
+	// and Success.
+	g.Add(kafkaAction(Action{
+		Name: "ChangeResourceGroup", RAMAction: "alikafka:ChangeResourceGroup", Resource: instanceARN, QPS: 20, Bare: true,
+		Params: []Param{
+			{Name: "ResourceId", Required: true, MaxLen: maxIDLen},
+			{Name: "NewResourceGroupId", Required: true, MaxLen: maxIDLen},
+		},
+		Derive: map[string]func(context.Context, *Request) (string, error){
+			"InstanceId": func(_ context.Context, r *Request) (string, error) { return r.String("ResourceId"), nil },
+		},
+		Handler: s.changeResourceGroup,
+	}))
 
 	sgs := []Param{
 		{Name: "InstanceId", Required: true, MaxLen: maxIDLen},
 		{Name: "SgIdList", Kind: JSON, MaxLen: 2048, Validate: validSgIDList},
 	}
-	g.Add(kafkaAction("AddUserDefinedSg", sgs, s.userDefinedSg(addSGs)))
-	g.Add(kafkaAction("DeleteUserDefinedSg", sgs, s.userDefinedSg(deleteSGs)))
-	g.Add(kafkaAction("ModifyUserDefinedSg", sgs, s.userDefinedSg(replaceSGs)))
+	for _, a := range []struct {
+		name string
+		fn   sgChange
+	}{{"AddUserDefinedSg", addSGs}, {"DeleteUserDefinedSg", deleteSGs}, {"ModifyUserDefinedSg", replaceSGs}} {
+		g.Add(kafkaAction(Action{
+			Name: a.name, RAMAction: "alikafka:" + a.name, Resource: instanceARN, QPS: 20,
+			Params: sgs, Handler: s.userDefinedSg(a.fn),
+		}))
+	}
 }
 
 // changeResourceGroup moves an instance (ResourceId) to another resource

@@ -66,7 +66,15 @@ func validWeeklyTypes(v string) string {
 func (s *Instances) registerScaling(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	ruleName := Param{Name: "RuleName", Required: true, Validate: validRuleName}
-	g.Add(kafkaAction("CreateScheduledScalingRule", []Param{
+	// 50/s as alikafka publishes for these actions; RAM actions follow
+	// the product's pattern (docs/ram.md).
+	rule := func(name string, params []Param, h Handler) *Action {
+		return kafkaAction(Action{
+			Name: name, RAMAction: "alikafka:" + name, Resource: instanceARN, QPS: 50,
+			Params: params, Handler: h,
+		})
+	}
+	g.Add(rule("CreateScheduledScalingRule", []Param{
 		instanceID, ruleName,
 		{Name: "ScheduleType", Required: true, Enum: []string{"at", "repeat"}},
 		{Name: "RepeatType", Enum: []string{"Daily", "Weekly"}},
@@ -78,9 +86,9 @@ func (s *Instances) registerScaling(g *Registry) {
 		{Name: "ReservedSubFlow", Kind: Integer, Required: true, Min: 0, Max: maxReservedFlow},
 		{Name: "Enable", Kind: Boolean},
 	}, s.createScalingRule))
-	g.Add(kafkaAction("ModifyScheduledScalingRule", []Param{instanceID, ruleName, {Name: "Enable", Kind: Boolean, Required: true}}, s.modifyScalingRule))
-	g.Add(kafkaAction("DeleteScheduledScalingRule", []Param{instanceID, ruleName}, s.deleteScalingRule))
-	g.Add(kafkaAction("GetAutoScalingConfiguration", []Param{instanceID}, s.getAutoScalingConfiguration))
+	g.Add(rule("ModifyScheduledScalingRule", []Param{instanceID, ruleName, {Name: "Enable", Kind: Boolean, Required: true}}, s.modifyScalingRule))
+	g.Add(rule("DeleteScheduledScalingRule", []Param{instanceID, ruleName}, s.deleteScalingRule))
+	g.Add(rule("GetAutoScalingConfiguration", []Param{instanceID}, s.getAutoScalingConfiguration))
 }
 
 // changeRules runs fn on the rules of a listed (not released) instance
