@@ -26,12 +26,14 @@ const maxCachedReads = 1024
 type readCache struct {
 	gen     atomic.Uint64
 	mu      sync.Mutex
-	entries map[string]cachedInstances
+	entries map[string]cachedRead
 }
 
-type cachedInstances struct {
+// cachedRead is one stored result: a list of the query's rows (a slice
+// of instances, topics or consumer groups), valid while gen is current.
+type cachedRead struct {
 	gen  uint64
-	list []*kafkaplane.Instance
+	list any
 }
 
 // readKey is the cache key of one query with its arguments.
@@ -53,6 +55,15 @@ func readKey(query string, args []any) string {
 // cached. Callers get copies they may change freely.
 func (db *DB) cachedInstanceQuery(ctx context.Context, query string, args []any,
 	load func(context.Context, string, []any) ([]*kafkaplane.Instance, error)) ([]*kafkaplane.Instance, error) {
+	return cachedQuery(ctx, db, query, args, load, cloneInstances)
+}
+
+// cachedQuery runs query through load unless an unchanged result is
+// cached; clone copies a result so that callers and the cache share no
+// memory. Instance, topic and consumer-group lists go through it, so
+// GetInstanceList's use counts cost no query while nothing was written.
+func cachedQuery[T any](ctx context.Context, db *DB, query string, args []any,
+	load func(context.Context, string, []any) ([]T, error), clone func([]T) []T) ([]T, error) {
 	if db.d.engine != EngineSQLite {
 		return load(ctx, query, args)
 	}
@@ -63,8 +74,8 @@ func (db *DB) cachedInstanceQuery(ctx context.Context, query string, args []any,
 		c.mu.Lock()
 		e, ok := c.entries[key]
 		c.mu.Unlock()
-		if ok && e.gen == gen {
-			return cloneInstances(e.list), nil
+		if list, isT := e.list.([]T); ok && isT && e.gen == gen {
+			return clone(list), nil
 		}
 	}
 	list, err := load(ctx, query, args)
@@ -73,11 +84,40 @@ func (db *DB) cachedInstanceQuery(ctx context.Context, query string, args []any,
 	}
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxCachedReads {
-		c.entries = map[string]cachedInstances{}
+		c.entries = map[string]cachedRead{}
 	}
-	c.entries[key] = cachedInstances{gen: gen, list: cloneInstances(list)}
+	c.entries[key] = cachedRead{gen: gen, list: clone(list)}
 	c.mu.Unlock()
 	return list, nil
+}
+
+// cloneTopics and cloneGroups copy topic and consumer-group lists deeply
+// enough that no slice or map is shared with the cache.
+func cloneTopics(list []*kafkaplane.Topic) []*kafkaplane.Topic {
+	if list == nil {
+		return nil
+	}
+	out := make([]*kafkaplane.Topic, len(list))
+	for i, t := range list {
+		c := *t
+		c.Tags = slices.Clone(t.Tags)
+		c.Config = maps.Clone(t.Config)
+		out[i] = &c
+	}
+	return out
+}
+
+func cloneGroups(list []*kafkaplane.ConsumerGroup) []*kafkaplane.ConsumerGroup {
+	if list == nil {
+		return nil
+	}
+	out := make([]*kafkaplane.ConsumerGroup, len(list))
+	for i, g := range list {
+		c := *g
+		c.Tags = slices.Clone(g.Tags)
+		out[i] = &c
+	}
+	return out
 }
 
 // cloneInstances copies instances deeply enough that no slice or map is
@@ -92,6 +132,16 @@ func cloneInstances(list []*kafkaplane.Instance) []*kafkaplane.Instance {
 		c.Tags = slices.Clone(inst.Tags)
 		c.Config = maps.Clone(inst.Config)
 		c.BrokerPorts = slices.Clone(inst.BrokerPorts)
+		c.Deployment.VSwitchIDs = slices.Clone(inst.Deployment.VSwitchIDs)
+		c.Deployment.UserDefinedSGs = slices.Clone(inst.Deployment.UserDefinedSGs)
+		c.Deployment.ScalingRules = slices.Clone(inst.Deployment.ScalingRules)
+		for j := range c.Deployment.ScalingRules {
+			c.Deployment.ScalingRules[j].WeeklyTypes = slices.Clone(c.Deployment.ScalingRules[j].WeeklyTypes)
+		}
+		if p := inst.Deployment.PendingSpec; p != nil {
+			cp := *p
+			c.Deployment.PendingSpec = &cp
+		}
 		out[i] = &c
 	}
 	return out

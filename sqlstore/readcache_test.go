@@ -83,3 +83,56 @@ func TestInstanceReadCacheReturnsCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicAndGroupReadCache: topic and consumer-group lists are cached on
+// SQLite like instance lists: every write shows in the next read, and a
+// caller's change to what a read returned does not reach the next one.
+func TestTopicAndGroupReadCache(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "kafkaplane.db"))
+	inst := mustCreateInstance(t, db, newInstance("i-a", "acc", "cn-hangzhou"))
+	topics := func() []*kafkaplane.Topic {
+		t.Helper()
+		a, err := db.ListTopics(ctx, inst.ID)
+		must(t, err)
+		b, err := db.ListTopics(ctx, inst.ID) // served from the cache
+		must(t, err)
+		diff(t, "second read", b, a)
+		return b
+	}
+	groups := func() []*kafkaplane.ConsumerGroup {
+		t.Helper()
+		a, err := db.ListConsumerGroups(ctx, inst.ID)
+		must(t, err)
+		b, err := db.ListConsumerGroups(ctx, inst.ID)
+		must(t, err)
+		diff(t, "second read", b, a)
+		return b
+	}
+	if len(topics()) != 0 || len(groups()) != 0 {
+		t.Fatal("a new instance lists topics or groups")
+	}
+	orders := &kafkaplane.Topic{InstanceID: inst.ID, Name: "orders", PartitionNum: 6,
+		Config: map[string]string{"retention.ms": "1000"}, Tags: []kafkaplane.Tag{{Key: "k", Value: "v"}}}
+	must(t, db.CreateTopic(ctx, orders, 0))
+	billing := &kafkaplane.ConsumerGroup{InstanceID: inst.ID, ConsumerID: "billing", Tags: []kafkaplane.Tag{{Key: "k", Value: "v"}}}
+	must(t, db.CreateConsumerGroup(ctx, billing, 0))
+	got, gs := topics(), groups()
+	if len(got) != 1 || len(gs) != 1 {
+		t.Fatalf("after create: %d topics, %d groups", len(got), len(gs))
+	}
+	got[0].Config["retention.ms"], got[0].Tags[0].Value, gs[0].Tags[0].Value = "x", "x", "x"
+	if again, ga := topics(), groups(); again[0].Config["retention.ms"] != "1000" || again[0].Tags[0].Value != "v" || ga[0].Tags[0].Value != "v" {
+		t.Fatalf("a caller's change reached the store's answer: %+v %+v", again[0], ga[0])
+	}
+	orders.Remark = "changed"
+	must(t, db.UpdateTopic(ctx, orders))
+	if got := topics(); got[0].Remark != "changed" {
+		t.Fatalf("after UpdateTopic: remark %q", got[0].Remark)
+	}
+	must(t, db.DeleteTopic(ctx, inst.ID, "orders"))
+	must(t, db.DeleteConsumerGroup(ctx, inst.ID, "billing"))
+	if len(topics()) != 0 || len(groups()) != 0 {
+		t.Fatal("deleted topic or group still listed")
+	}
+}

@@ -127,8 +127,11 @@ func (db *DB) FindTopic(ctx context.Context, instanceID, name string) (*kafkapla
 // ListTopics lists the instance's topics, oldest first; topics created in
 // the same microsecond are ordered by name, so that pages are stable.
 func (db *DB) ListTopics(ctx context.Context, instanceID string) ([]*kafkaplane.Topic, error) {
-	return scanAll("list topics", scanTopic)(db.query(ctx, `SELECT `+topicColumns+` FROM topics
-		WHERE instance_id = $1 ORDER BY create_time, name`, instanceID))
+	return cachedQuery(ctx, db, `SELECT `+topicColumns+` FROM topics
+		WHERE instance_id = $1 ORDER BY create_time, name`, []any{instanceID},
+		func(ctx context.Context, q string, args []any) ([]*kafkaplane.Topic, error) {
+			return scanAll("list topics", scanTopic)(db.query(ctx, q, args...))
+		}, cloneTopics)
 }
 
 // UpdateTopic writes t's Remark, PartitionNum and Tags if the stored
@@ -257,8 +260,11 @@ func (db *DB) FindConsumerGroup(ctx context.Context, instanceID, consumerID stri
 // created in the same microsecond are ordered by id, so that pages are
 // stable.
 func (db *DB) ListConsumerGroups(ctx context.Context, instanceID string) ([]*kafkaplane.ConsumerGroup, error) {
-	return scanAll("list consumer groups", scanConsumerGroup)(db.query(ctx, `SELECT `+consumerGroupColumns+` FROM consumer_groups
-		WHERE instance_id = $1 ORDER BY create_time, consumer_id`, instanceID))
+	return cachedQuery(ctx, db, `SELECT `+consumerGroupColumns+` FROM consumer_groups
+		WHERE instance_id = $1 ORDER BY create_time, consumer_id`, []any{instanceID},
+		func(ctx context.Context, q string, args []any) ([]*kafkaplane.ConsumerGroup, error) {
+			return scanAll("list consumer groups", scanConsumerGroup)(db.query(ctx, q, args...))
+		}, cloneGroups)
 }
 
 // UpdateConsumerGroup writes g's Remark and Tags if the stored ModifyIndex
