@@ -125,6 +125,10 @@ type instance struct {
 	restoreTimer *time.Timer
 	// lastLeaderChange is when leadership last moved; guarded by rollMu.
 	lastLeaderChange time.Time
+	// recovered is the idempotent-producer state rebuilt from the logs
+	// when the instance started on existing data (see idempotence.go);
+	// nil for a new instance. Set before ready is closed.
+	recovered *recoveredProducers
 }
 
 func (i *instance) front(id int32) *frontBroker {
@@ -260,6 +264,8 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if autoCreate(spec.Config) {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
+	_, statErr := os.Stat(filepath.Join(dir, "kfake"))
+	existing := statErr == nil
 	start := time.Now()
 	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
 	for i, port := range spec.Ports {
@@ -288,6 +294,19 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	}
 	inst.cluster = cluster
 	inst.upstream = cluster.ListenAddrs()
+	if existing {
+		// Clients are held back until the producer state is known, so
+		// no retried batch can slip past it.
+		rec, err := inst.rebuildProducerState(ctx)
+		if err != nil {
+			cluster.Close()
+			return fail(fmt.Errorf("broker: rebuild producer state of %s: %w", spec.InstanceID, err))
+		}
+		if len(rec.m) > 0 {
+			inst.recovered = rec
+		}
+		log.Info("producer state rebuilt", "producers", len(rec.m), "took", time.Since(start))
+	}
 	close(inst.ready)
 	k.instances[spec.InstanceID] = inst
 	log.Info("instance started", "brokers", len(inst.brokers), "took", time.Since(start))
