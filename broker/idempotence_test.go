@@ -11,9 +11,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,8 +60,16 @@ func hostBroker(t *testing.T) bool {
 	if parts > 0 {
 		createTopic(t, addrs, "2.2.0", os.Getenv("BROKER_HOST_TOPIC"), int32(parts))
 	}
+	// SIGTERM closes the runtime in order first, as kafkaplane serve does.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
 	fmt.Println("READY")
-	time.Sleep(2 * time.Minute)
+	select {
+	case <-term:
+		k.Close()
+		os.Exit(0)
+	case <-time.After(2 * time.Minute):
+	}
 	return true
 }
 
@@ -181,6 +191,15 @@ func (h *brokerHost) start(t *testing.T) {
 func (h *brokerHost) crash(t *testing.T) {
 	t.Helper()
 	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Wait()
+}
+
+// terminate SIGTERMs the broker host, which closes the runtime in order.
+func (h *brokerHost) terminate(t *testing.T) {
+	t.Helper()
+	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	h.cmd.Wait()
@@ -408,8 +427,8 @@ func TestIdempotentRetryAfterCrash(t *testing.T) {
 
 // TestIdempotentProducerAcrossCrash keeps an idempotent franz-go producer
 // (acks=all, many small batches in flight) writing while kafkaplane's data
-// plane is SIGKILLed and restarted on the same data, and finds every
-// acknowledged record in the log exactly once.
+// plane is SIGKILLed (once SIGTERMed) and restarted on the same data, and
+// finds every acknowledged record in the log exactly once.
 func TestIdempotentProducerAcrossCrash(t *testing.T) {
 	if hostBroker(t) {
 		return
@@ -463,7 +482,7 @@ func TestIdempotentProducerAcrossCrash(t *testing.T) {
 	// restarts on the same data; whether a crash falls between a write
 	// and its answer is up to timing, so there are several.
 	const rounds = 3
-	for range rounds {
+	for round := range rounds {
 		target := ackedCount() + 1500
 		produce(2000)
 		for ackedCount() < target {
@@ -471,7 +490,11 @@ func TestIdempotentProducerAcrossCrash(t *testing.T) {
 		}
 		next := spawnBrokerHost(t, "TestIdempotentProducerAcrossCrash", dir, ports, topic, 0)
 		produce(3000)
-		host.crash(t)
+		if round == 1 {
+			host.terminate(t) // the orderly path, as kafkaplane serve takes on SIGTERM
+		} else {
+			host.crash(t)
+		}
 		produce(500)
 		host = next
 		host.start(t)
