@@ -129,10 +129,13 @@ type batchHeader struct {
 	control         bool
 }
 
-// lastSeq is the sequence of the batch's last record; sequences wrap at
-// MaxInt32 as Kafka's do.
+// lastSeq is the sequence of the batch's last record. Sequences run up to
+// MaxInt32 and go on at 0, as Kafka counts them.
 func (h batchHeader) lastSeq() int32 {
-	return int32((int64(h.firstSeq) + int64(h.lastOffsetDelta)) % math.MaxInt32)
+	if h.firstSeq > math.MaxInt32-h.lastOffsetDelta {
+		return h.lastOffsetDelta - (math.MaxInt32 - h.firstSeq) - 1
+	}
+	return h.firstSeq + h.lastOffsetDelta
 }
 
 // recordBatchHeaderSize is the fixed part of a v2 record batch up to and
