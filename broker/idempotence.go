@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -41,11 +42,15 @@ const (
 	// recoverTailBatches and recoverTailBytes bound the work of the
 	// rebuild per partition: it reads back from the end of the log until
 	// it has seen this many batches or bytes, or reached the log start.
-	recoverTailBatches = 1000
-	recoverTailBytes   = 64 << 20
+	// Only batches in flight at a crash can be retried, at most five per
+	// producer, so 250 batches cover 50 producers writing to one
+	// partition at the moment of the crash, and 4 MiB four batches of the
+	// largest size clients send by default (1 MB).
+	recoverTailBatches = 250
+	recoverTailBytes   = 4 << 20
 	// recoverFirstStep is how many offsets back the first read of a
 	// partition starts; each further read goes four times as far back.
-	recoverFirstStep = 256
+	recoverFirstStep = 64
 )
 
 // producerKey names one producer's state on one partition.
@@ -187,37 +192,47 @@ func (i *instance) rebuildProducerState(ctx context.Context) (*recoveredProducer
 		}
 	}
 	rec := &recoveredProducers{m: map[producerKey]*producerState{}}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	// Storage nodes are read side by side. A partition that cannot be
+	// read is left out with a warning rather than keeping the whole
+	// instance down: its producers are then treated as storage alone
+	// treats them.
 	for node, tps := range byLeader {
-		// A partition that cannot be read is left out with a warning
-		// rather than keeping the whole instance down: its producers
-		// are then treated as storage alone treats them.
-		addr := i.upstream[node]
-		starts, err := listOffsets(ctx, addr, tps, -2)
-		if err != nil {
-			i.log.Warn("rebuild producer state", "node", node, "err", err)
-			continue
-		}
-		ends, err := listOffsets(ctx, addr, tps, -1)
-		if err != nil {
-			i.log.Warn("rebuild producer state", "node", node, "err", err)
-			continue
-		}
-		for _, tp := range tps {
-			start, okS := starts[tp]
-			end, okE := ends[tp]
-			if !okS || !okE || end <= start {
-				continue
-			}
-			hs, err := readTail(ctx, addr, tp, start, end)
+		wg.Go(func() {
+			addr := i.upstream[node]
+			starts, err := listOffsets(ctx, addr, tps, -2)
 			if err != nil {
-				i.log.Warn("rebuild producer state", "topic", tp.topic, "partition", tp.partition, "err", err)
-				continue
+				i.log.Warn("rebuild producer state", "node", node, "err", err)
+				return
 			}
-			for _, h := range hs {
-				rec.add(tp.topic, tp.partition, h)
+			ends, err := listOffsets(ctx, addr, tps, -1)
+			if err != nil {
+				i.log.Warn("rebuild producer state", "node", node, "err", err)
+				return
 			}
-		}
+			for _, tp := range tps {
+				start, okS := starts[tp]
+				end, okE := ends[tp]
+				if !okS || !okE || end <= start {
+					continue
+				}
+				hs, err := readTail(ctx, addr, tp, start, end)
+				if err != nil {
+					i.log.Warn("rebuild producer state", "topic", tp.topic, "partition", tp.partition, "err", err)
+					continue
+				}
+				mu.Lock()
+				for _, h := range hs {
+					rec.add(tp.topic, tp.partition, h)
+				}
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return rec, nil
 }
 
@@ -254,6 +269,13 @@ func readTail(ctx context.Context, addr string, tp topicPartition, start, end in
 			}
 			if !progressed {
 				break // nothing more is readable here (e.g. a gap)
+			}
+			if bytes >= recoverTailBytes {
+				// Out of budget: what was read is kept. Skipping the
+				// batches between here and the later ones read before
+				// only means remembering some older batches too, each
+				// still a true duplicate if it comes again.
+				break
 			}
 		}
 		// Batches read in an earlier round may straddle from; keep one copy.
@@ -356,7 +378,9 @@ func (pc *proxyConn) answerDuplicates(h requestHeader, body []byte, rec *recover
 	if req.IsFlexible() {
 		return p, false, nil, false // no broker version the front speaks has these
 	}
-	if err := req.ReadFrom(body); err != nil {
+	// The decoded request aliases the frame, which is not reused: the
+	// records are not copied.
+	if err := req.UnsafeReadFrom(body); err != nil {
 		return p, false, nil, false // storage answers what it cannot read
 	}
 	type dup struct {

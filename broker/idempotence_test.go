@@ -580,3 +580,42 @@ func kgoEndOffset(ctx context.Context, cl *kgo.Client, topic string, partition i
 	}
 	return 0, fmt.Errorf("no end offset for %s/%d", topic, partition)
 }
+
+// BenchmarkStartRebuild measures starting an instance on existing data:
+// 12 partitions holding BROKER_BENCH_MB (default 64) MB written by 4
+// idempotent producers in small batches, which the start reads back to
+// rebuild producer state. BROKER_TEST_LOG=1 shows the rebuild's share
+// ("producer state rebuilt ... took").
+func BenchmarkStartRebuild(b *testing.B) {
+	mb := 64
+	if v, err := strconv.Atoi(os.Getenv("BROKER_BENCH_MB")); err == nil && v > 0 {
+		mb = v
+	}
+	dir := b.TempDir()
+	ports := freePorts(b, 3)
+	k := newRuntime(b, dir)
+	addrs := startInstance(b, k, idemInstance, "2.2.0", ports)
+	createTopic(b, addrs, "2.2.0", "rebuild", 12)
+	value := make([]byte, 1000)
+	for range 4 {
+		cl := newClient(b, addrs, kgo.ProducerLinger(0))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		for i := range mb * 1000 / 4 {
+			cl.Produce(ctx, &kgo.Record{Topic: "rebuild", Key: []byte(strconv.Itoa(i)), Value: value}, nil)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		cl.Close()
+	}
+	k.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		k := newRuntime(b, dir)
+		startInstance(b, k, idemInstance, "2.2.0", ports)
+		b.StopTimer()
+		k.Close()
+		b.StartTimer()
+	}
+}

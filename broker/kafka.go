@@ -297,6 +297,7 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if existing {
 		// Clients are held back until the producer state is known, so
 		// no retried batch can slip past it.
+		rebuildStart := time.Now()
 		rec, err := inst.rebuildProducerState(ctx)
 		if err != nil {
 			cluster.Close()
@@ -305,7 +306,7 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 		if len(rec.m) > 0 {
 			inst.recovered = rec
 		}
-		log.Info("producer state rebuilt", "producers", len(rec.m), "took", time.Since(start))
+		log.Info("producer state rebuilt", "producers", len(rec.m), "took", time.Since(rebuildStart))
 	}
 	close(inst.ready)
 	k.instances[spec.InstanceID] = inst
