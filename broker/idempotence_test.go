@@ -44,18 +44,24 @@ func hostBroker(t *testing.T) bool {
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		return true
 	}
-	// The brokers listen on 127.0.0.2 behind relays on the advertised
-	// 127.0.0.1 that deliver answers 30 ms late, as a slow network does,
-	// so that a crash finds written batches whose answers the client has
-	// not had yet.
-	k, err := broker.NewKafka(broker.KafkaConfig{DataDir: dir, Logger: testLogger(t),
-		ListenHost: "127.0.0.2", AdvertisedHost: "127.0.0.1"})
+	// With BROKER_HOST_SLOW the brokers listen on 127.0.0.2 behind
+	// relays on the advertised 127.0.0.1 that deliver answers 30 ms late,
+	// as a slow network does, so that a crash finds written batches whose
+	// answers the client has not had yet.
+	slow := os.Getenv("BROKER_HOST_SLOW") != ""
+	cfg := broker.KafkaConfig{DataDir: dir, Logger: testLogger(t)}
+	if slow {
+		cfg.ListenHost, cfg.AdvertisedHost = "127.0.0.2", "127.0.0.1"
+	}
+	k, err := broker.NewKafka(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addrs := startInstance(t, k, idemInstance, "2.2.0", ports)
 	for _, p := range ports {
-		slowRelay(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), net.JoinHostPort("127.0.0.2", strconv.Itoa(p)), 30*time.Millisecond)
+		if slow {
+			slowRelay(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), net.JoinHostPort("127.0.0.2", strconv.Itoa(p)), 30*time.Millisecond)
+		}
 	}
 	if parts > 0 {
 		createTopic(t, addrs, "2.2.0", os.Getenv("BROKER_HOST_TOPIC"), int32(parts))
@@ -135,7 +141,7 @@ type brokerHost struct {
 
 // spawnBrokerHost starts the child; with partitions > 0 it creates the
 // topic once started.
-func spawnBrokerHost(t *testing.T, test, dir string, ports []int, topic string, partitions int) *brokerHost {
+func spawnBrokerHost(t *testing.T, test, dir string, ports []int, topic string, partitions int, slow bool) *brokerHost {
 	t.Helper()
 	var ps []string
 	for _, p := range ports {
@@ -144,6 +150,9 @@ func spawnBrokerHost(t *testing.T, test, dir string, ports []int, topic string, 
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "BROKER_HOST_DIR="+dir, "BROKER_HOST_PORTS="+strings.Join(ps, ","),
 		"BROKER_HOST_TOPIC="+topic, "BROKER_HOST_PARTITIONS="+strconv.Itoa(partitions))
+	if slow {
+		cmd.Env = append(cmd.Env, "BROKER_HOST_SLOW=1")
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +344,7 @@ func TestIdempotentRetryAfterCrash(t *testing.T) {
 	const topic, parts = "idem", 9
 	dir := t.TempDir()
 	ports := freePorts(t, 3)
-	host := spawnBrokerHost(t, "TestIdempotentRetryAfterCrash", dir, ports, topic, parts)
+	host := spawnBrokerHost(t, "TestIdempotentRetryAfterCrash", dir, ports, topic, parts, false)
 	host.start(t)
 	var addrs []string
 	for _, p := range ports {
@@ -436,7 +445,7 @@ func TestIdempotentProducerAcrossCrash(t *testing.T) {
 	const topic = "idem-kgo"
 	dir := t.TempDir()
 	ports := freePorts(t, 3)
-	host := spawnBrokerHost(t, "TestIdempotentProducerAcrossCrash", dir, ports, topic, 3)
+	host := spawnBrokerHost(t, "TestIdempotentProducerAcrossCrash", dir, ports, topic, 3, true)
 	host.start(t)
 	var addrs []string
 	for _, p := range ports {
@@ -488,7 +497,7 @@ func TestIdempotentProducerAcrossCrash(t *testing.T) {
 		for ackedCount() < target {
 			time.Sleep(time.Millisecond)
 		}
-		next := spawnBrokerHost(t, "TestIdempotentProducerAcrossCrash", dir, ports, topic, 0)
+		next := spawnBrokerHost(t, "TestIdempotentProducerAcrossCrash", dir, ports, topic, 0, true)
 		produce(3000)
 		if round == 1 {
 			host.terminate(t) // the orderly path, as kafkaplane serve takes on SIGTERM
@@ -617,5 +626,108 @@ func BenchmarkStartRebuild(b *testing.B) {
 		b.StopTimer()
 		k.Close()
 		b.StartTimer()
+	}
+}
+
+// TestOrderlyStopAnswersTakenProduce stops the data plane in order
+// (SIGTERM, as kafkaplane serve closes it) while a producer without
+// idempotence keeps five produce requests in flight per broker, several
+// times: every request the brokers took is answered before connections
+// are dropped, so no acknowledgement is lost and no record is written
+// twice by a retry. (Such a producer cannot be protected from a SIGKILL:
+// nothing tells a broker its retry from a new record.)
+func TestOrderlyStopAnswersTakenProduce(t *testing.T) {
+	if hostBroker(t) {
+		return
+	}
+	const topic = "orderly"
+	dir := t.TempDir()
+	ports := freePorts(t, 3)
+	host := spawnBrokerHost(t, "TestOrderlyStopAnswersTakenProduce", dir, ports, topic, 3, false)
+	host.start(t)
+	var addrs []string
+	for _, p := range ports {
+		addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+	}
+	cl := newClient(t, addrs, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DisableIdempotentWrite(),
+		kgo.MaxProduceRequestsInflightPerBroker(5), kgo.ProducerLinger(0),
+		kgo.RecordDeliveryTimeout(60*time.Second), kgo.RetryTimeout(60*time.Second))
+	var (
+		mu       sync.Mutex
+		acked    int
+		failures []error
+		wg       sync.WaitGroup
+	)
+	produced := 0
+	produce := func(n int) {
+		for range n {
+			v := fmt.Sprintf("o-%06d", produced)
+			produced++
+			wg.Add(1)
+			cl.Produce(context.Background(), &kgo.Record{Topic: topic, Value: []byte(v)}, func(_ *kgo.Record, err error) {
+				defer wg.Done()
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failures = append(failures, err)
+					return
+				}
+				acked++
+			})
+		}
+	}
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return acked
+	}
+	const rounds = 4
+	for range rounds {
+		target := ackedCount() + 1500
+		produce(2000)
+		for ackedCount() < target {
+			time.Sleep(time.Millisecond)
+		}
+		next := spawnBrokerHost(t, "TestOrderlyStopAnswersTakenProduce", dir, ports, topic, 0, false)
+		produce(3000)
+		host.terminate(t)
+		produce(500)
+		host = next
+		host.start(t)
+	}
+	produce(1000)
+	wg.Wait()
+	mu.Lock()
+	t.Logf("produced %d, acknowledged %d, failed %d", produced, acked, len(failures))
+	for i, err := range failures {
+		if i < 5 {
+			t.Errorf("produce failed: %v", err)
+		}
+	}
+	mu.Unlock()
+	end := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for p := range int32(3) {
+		o, err := kgoEndOffset(ctx, cl, topic, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end += int(o)
+	}
+	seen := map[string]int{}
+	for _, r := range consumeAll(t, addrs, topic, end) {
+		seen[string(r.Value)]++
+	}
+	dups := 0
+	for v, c := range seen {
+		if c > 1 {
+			if dups++; dups <= 5 {
+				t.Errorf("record %s is in the log %d times", v, c)
+			}
+		}
+	}
+	if len(seen) != produced || dups > 0 {
+		t.Fatalf("%d distinct records of %d produced in the log, %d duplicated", len(seen), produced, dups)
 	}
 }

@@ -125,6 +125,8 @@ type instance struct {
 	restoreTimer *time.Timer
 	// lastLeaderChange is when leadership last moved; guarded by rollMu.
 	lastLeaderChange time.Time
+	// drainTimeout bounds how long stop waits for produce answers.
+	drainTimeout time.Duration
 	// recovered is the idempotent-producer state rebuilt from the logs
 	// when the instance started on existing data (see idempotence.go);
 	// nil for a new instance. Set before ready is closed.
@@ -155,12 +157,26 @@ func (i *instance) mixedLeaderEpochs() bool {
 	return with && without
 }
 
+// stop takes the instance down in order, as a broker's controlled
+// shutdown does: the brokers stop taking connections and requests, the
+// produce requests they took are answered (a lost answer makes the client
+// send the records again, and one without idempotence then writes them
+// twice), and only then are connections dropped and storage closed, which
+// writes out its state.
 func (i *instance) stop() {
 	i.rollMu.Lock()
 	defer i.rollMu.Unlock()
 	i.stopped = true
 	for _, b := range i.brokers {
-		b.stop()
+		b.draining.Store(true)
+		b.stopListening()
+	}
+	until := time.Now().Add(i.drainTimeout)
+	for time.Now().Before(until) && slices.ContainsFunc(i.brokers, func(b *frontBroker) bool { return b.produceInFlight.Load() > 0 }) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	for _, b := range i.brokers {
+		b.dropConns()
 	}
 	i.cluster.Close()
 }
@@ -267,7 +283,7 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	_, statErr := os.Stat(filepath.Join(dir, "kfake"))
 	existing := statErr == nil
 	start := time.Now()
-	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
+	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{}), drainTimeout: k.cfg.DrainTimeout}
 	for i, port := range spec.Ports {
 		b := &frontBroker{inst: inst, id: int32(i), host: k.cfg.AdvertisedHost, port: port}
 		b.ver.Store(versions[i])
