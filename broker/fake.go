@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // FakeCallLogSize is how many of its most recent successful calls a Fake
@@ -396,4 +397,76 @@ func (f *Fake) Close() error {
 		in.up = false
 	}
 	return nil
+}
+
+// SetTopicConfig implements Runtime: the fake accepts every config.
+func (f *Fake) SetTopicConfig(_ context.Context, id, topic, name, value string) (string, error) {
+	err := f.do(fmt.Sprintf("set-topic-config %s %s %s=%s", id, topic, name, value), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[topic]
+		if t == nil {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+		if t.configs == nil {
+			t.configs = map[string]string{}
+		}
+		t.configs[name] = value
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+// Groups implements Runtime: the fake's brokers have no clients, so they
+// hold no groups.
+func (f *Fake) Groups(_ context.Context, id string) ([]GroupState, error) {
+	return nil, f.do("groups "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// ConsumedTimes implements Runtime: the fake holds no records.
+func (f *Fake) ConsumedTimes(_ context.Context, id string, _ []GroupOffset) (map[TopicPartition]time.Time, error) {
+	return map[TopicPartition]time.Time{}, f.do("consumed-times "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// ResetOffsets implements Runtime: with no records and no groups there is
+// nothing to move.
+func (f *Fake) ResetOffsets(_ context.Context, id, group string, r OffsetReset) ([]GroupOffset, error) {
+	return nil, f.do(fmt.Sprintf("reset-offsets %s %s", id, group), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		for _, t := range r.Topics {
+			if in.topics[t] == nil {
+				return fmt.Errorf("%w: %s", ErrTopicNotFound, t)
+			}
+		}
+		return nil
+	})
+}
+
+// ReadRecords implements Runtime: every log of the fake is empty.
+func (f *Fake) ReadRecords(_ context.Context, id string, q RecordQuery) ([]Record, error) {
+	return nil, f.do(fmt.Sprintf("read-records %s %s", id, q.Topic), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[q.Topic]
+		if t == nil || (!q.ByTime && (q.Partition < 0 || q.Partition >= t.partitions)) {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, q.Topic)
+		}
+		return nil
+	})
 }

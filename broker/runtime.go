@@ -85,6 +85,11 @@ var (
 	// ErrPartitionLimit reports an addition of partitions that would take
 	// a topic past the most allowed.
 	ErrPartitionLimit = errors.New("broker: too many partitions")
+	// ErrInvalidConfig reports a config name or value the brokers refuse.
+	ErrInvalidConfig = errors.New("broker: invalid config")
+	// ErrGroupActive reports a consumer group with members, whose offsets
+	// only its members may change.
+	ErrGroupActive = errors.New("broker: consumer group is active")
 )
 
 // Runtime runs the Kafka brokers behind instances. Implementations must be
@@ -137,6 +142,27 @@ type Runtime interface {
 	// topic would have more than max; ErrTopicNotFound and ErrNotStarted
 	// as CreatePartitions.
 	AddPartitions(ctx context.Context, instanceID, topic string, add, max int32) (total int32, err error)
+	// SetTopicConfig sets one topic-level config (retention.ms, …) on
+	// the running brokers and returns the value they hold afterwards:
+	// ErrInvalidConfig when the brokers refuse the name or the value,
+	// ErrTopicNotFound and ErrNotStarted as CreatePartitions.
+	SetTopicConfig(ctx context.Context, instanceID, topic, name, value string) (string, error)
+	// Groups describes the consumer groups the brokers hold, ordered by
+	// name: state, members and committed offsets with the log end of
+	// each partition. ErrNotStarted when the brokers are not running.
+	Groups(ctx context.Context, instanceID string) ([]GroupState, error)
+	// ConsumedTimes returns, for each offset of g, when the record before
+	// its committed offset (the last one the group consumed) was written;
+	// partitions without such a record are left out.
+	ConsumedTimes(ctx context.Context, instanceID string, offsets []GroupOffset) (map[TopicPartition]time.Time, error)
+	// ResetOffsets commits new offsets for a group that has no members,
+	// as Kafka's offset reset tool does: ErrGroupActive (changing
+	// nothing) while members are joined. It returns the offsets written.
+	ResetOffsets(ctx context.Context, instanceID, group string, r OffsetReset) ([]GroupOffset, error)
+	// ReadRecords reads records of one topic from the brokers as a
+	// consumer would; see RecordQuery. ErrTopicNotFound when the topic or
+	// partition is not there.
+	ReadRecords(ctx context.Context, instanceID string, q RecordQuery) ([]Record, error)
 	// Topics describes the instance's topics with their partitions' logs,
 	// ordered by name; the brokers' internal topics (__consumer_offsets
 	// and the like) are left out. ErrNotStarted when the brokers are not

@@ -59,6 +59,22 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"DeleteConsumerGroup": {"alikafka:DeleteGroup", instanceARN, 40},
 	"GetConsumerList":     {"alikafka:ListGroup", instanceARN, 100},
 
+	// The topics' and groups' data on the brokers (docs/alikafka-actions.md).
+	// RAM actions follow the product's pattern where none is published;
+	// BatchDeleteTopics and UpdateTopicConfig have no published QPS and take
+	// 20/s, ListRebalanceInfo and GetRiskList (reads) 100/s as the other
+	// reads, FailoverTest 2/s as the actions that restart brokers.
+	"UpdateTopicConfig":       {"alikafka:UpdateTopic", instanceARN, 20},
+	"BatchDeleteTopics":       {"alikafka:DeleteTopic", instanceARN, 20},
+	"GetTopicSubscribeStatus": {"alikafka:ListTopic", instanceARN, 100},
+	"QueryMessage":            {"alikafka:QueryMessage", instanceARN, 10},
+	"GetConsumerProgress":     {"alikafka:ListGroup", instanceARN, 100},
+	"UpdateConsumerOffset":    {"alikafka:UpdateGroup", instanceARN, 20},
+	"ListRebalanceInfo":       {"alikafka:ListGroup", instanceARN, 100},
+	"GetKafkaClientIp":        {"alikafka:ListInstance", instanceARN, 100},
+	"GetRiskList":             {"alikafka:ListInstance", instanceARN, 100},
+	"FailoverTest":            {"alikafka:UpdateInstance", instanceARN, 2},
+
 	// kafkaplane extensions: operations and upgrade targets are read-only
 	// views of an instance. DescribeInstanceOperation derives the instance
 	// from its OperationId.

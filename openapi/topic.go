@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
@@ -264,7 +265,7 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 		{"RegionId", inst.RegionID},
 		{"Remark", rec.Remark},
 		{"PartitionNum", partitions},
-		{"CompactTopic", rec.CompactTopic},
+		{"CompactTopic", compacted(rec)},
 		{"LocalTopic", rec.LocalTopic},
 		{"AutoCreate", v.rec == nil},
 		{"Status", topicStatusServing},
@@ -273,6 +274,15 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 		{"TopicConfig", topicConfigText(rec.Config)},
 		{"Tags", Object{{"TagVO", tagVOs(rec.Tags)}}},
 	}
+}
+
+// compacted is CompactTopic: the cleanup.policy UpdateTopicConfig last
+// set, else what CreateTopic's CompactTopic chose.
+func compacted(t *kafkaplane.Topic) bool {
+	if p, ok := t.Config["cleanup.policy"]; ok {
+		return strings.Contains(p, "compact")
+	}
+	return t.CompactTopic
 }
 
 // topicConfigText is TopicConfig: the configs CreateTopic was given, as a
@@ -454,21 +464,7 @@ func (s *Instances) deleteTopic(ctx context.Context, r *Request) (Object, error)
 	if err != nil {
 		return nil, err
 	}
-	name := r.String("Topic")
-	// Either side may hold the topic alone: a record whose broker topic
-	// a Kafka client deleted, or a broker topic no record was made for.
-	recErr := s.Topics.DeleteTopic(ctx, inst.ID, name)
-	if recErr != nil && kafkaplane.ErrorCode(recErr) != kafkaplane.CodeNotFound {
-		return nil, recErr
-	}
-	brErr := s.Runtime.DeleteTopic(ctx, inst.ID, name)
-	if brErr != nil && !errors.Is(brErr, broker.ErrTopicNotFound) {
-		return nil, brokerError(inst, name, brErr)
-	}
-	if recErr != nil && brErr != nil {
-		return nil, apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
-	}
-	return Object{}, nil
+	return Object{}, s.removeTopic(ctx, inst, r.String("Topic"))
 }
 
 func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object, error) {

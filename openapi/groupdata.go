@@ -1,0 +1,315 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/apierr"
+	"github.com/kafkaplane/kafkaplane/broker"
+)
+
+// Reset types of UpdateConsumerOffset.
+const (
+	resetByTimestamp = "timestamp"
+	resetByOffset    = "offset"
+)
+
+// maxOffsetsDocLen caps UpdateConsumerOffset's Offsets: one entry per
+// partition of a topic, at most maxPartitions.
+const maxOffsetsDocLen = maxPartitions * 64
+
+func (s *Instances) registerGroupData(g *Registry) {
+	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
+	consumerID := Param{Name: "ConsumerId", Required: true, Validate: validName}
+	g.Add(kafkaAction("GetConsumerProgress", []Param{instanceID, consumerID,
+		{Name: "HideLastTimestamp", Kind: Boolean}}, s.getConsumerProgress))
+	g.Add(kafkaAction("GetTopicSubscribeStatus", []Param{instanceID,
+		{Name: "Topic", Required: true, Validate: validName}}, s.getTopicSubscribeStatus))
+	// Topic is required but may be empty: an empty Topic resets every
+	// topic the group has offsets for.
+	g.Add(kafkaAction("UpdateConsumerOffset", []Param{instanceID, consumerID,
+		{Name: "Topic", MaxLen: 64},
+		{Name: "ResetType", Enum: []string{resetByTimestamp, resetByOffset}},
+		{Name: "Time", Kind: Integer, Min: broker.EarliestOffset, Max: maxMillis},
+		{Name: "Offsets", Kind: JSON, MaxLen: maxOffsetsDocLen},
+	}, s.updateConsumerOffset))
+}
+
+// maxMillis is the greatest Unix time in milliseconds a parameter takes:
+// the year 9999.
+const maxMillis = 253402300799999
+
+// brokerGroup finds a consumer group on the instance's brokers; nil when
+// they hold none of that name.
+func (s *Instances) brokerGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.GroupState, error) {
+	groups, err := s.Runtime.Groups(ctx, inst.ID)
+	if err != nil {
+		return nil, brokerError(inst, "", err)
+	}
+	for i := range groups {
+		if groups[i].Name == name {
+			return &groups[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// knownGroup returns a group as the brokers hold it. A group made with
+// CreateConsumerGroup that no client used yet is empty; one neither made
+// nor used is BIZ_SUBSCRIPTION_NOT_FOUND.
+func (s *Instances) knownGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.GroupState, error) {
+	g, err := s.brokerGroup(ctx, inst, name)
+	if err != nil || g != nil {
+		return g, err
+	}
+	if _, err := s.Topics.FindConsumerGroup(ctx, inst.ID, name); err != nil {
+		if kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound {
+			return nil, apierr.GroupNotFound.Errorf("The consumer group %s does not exist on instance %s.", name, inst.ID)
+		}
+		return nil, err
+	}
+	return &broker.GroupState{Name: name, State: "Empty"}, nil
+}
+
+// getConsumerProgress reports a group's committed offsets against the
+// ends of the logs: per partition the broker (log end) and consumer
+// offsets, their difference, the member that holds the partition, and when
+// the last record the group consumed was written (left out with
+// HideLastTimestamp); per topic and for the group the sums and latest
+// times; and the group's recent rebalances.
+func (s *Instances) getConsumerProgress(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.serving(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.knownGroup(ctx, inst, r.String("ConsumerId"))
+	if err != nil {
+		return nil, err
+	}
+	hide := r.Bool("HideLastTimestamp", false)
+	var times map[broker.TopicPartition]time.Time
+	if !hide {
+		if times, err = s.Runtime.ConsumedTimes(ctx, inst.ID, g.Offsets); err != nil {
+			return nil, brokerError(inst, "", err)
+		}
+	}
+	holder := map[broker.TopicPartition]broker.GroupMember{}
+	for _, m := range g.Members {
+		for _, tp := range m.Assigned {
+			holder[tp] = m
+		}
+	}
+	var topics []Object
+	var total, last int64
+	for i := 0; i < len(g.Offsets); {
+		name := g.Offsets[i].Topic
+		var items []Object
+		var diff, topicLast int64
+		for ; i < len(g.Offsets) && g.Offsets[i].Topic == name; i++ {
+			o := g.Offsets[i]
+			tp := broker.TopicPartition{Topic: o.Topic, Partition: o.Partition}
+			lag := max(o.LogEnd-o.Committed, 0)
+			diff += lag
+			m := holder[tp]
+			item := Object{
+				{"Partition", o.Partition},
+				{"BrokerOffset", o.LogEnd},
+				{"ConsumerOffset", o.Committed},
+				{"Accumulate", lag},
+				{"MemberId", m.MemberID},
+				{"ClientId", m.ClientID},
+				{"ClientIp", hostOnly(m.ClientHost)},
+			}
+			if !hide {
+				at := millis(times[tp])
+				topicLast = max(topicLast, at)
+				item = append(item, Field{"LastTimestamp", at})
+			}
+			items = append(items, item)
+		}
+		total += diff
+		last = max(last, topicLast)
+		t := Object{{"Topic", name}, {"TotalDiff", diff}}
+		if !hide {
+			t = append(t, Field{"LastTimestamp", topicLast})
+		}
+		topics = append(topics, append(t, Field{"OffsetList", Object{{"OffsetList", items}}}))
+	}
+	progress := Object{{"TotalDiff", total}}
+	if !hide {
+		progress = append(progress, Field{"LastTimestamp", last})
+	}
+	progress = append(progress,
+		Field{"TopicList", Object{{"TopicList", orEmpty(topics)}}},
+		Field{"RebalanceInfoList", Object{{"RebalanceInfoList", s.rebalanceVOs(inst, g.Name)}}},
+		Field{"state", g.State},
+	)
+	return Object{{"ConsumerProgress", progress}}, nil
+}
+
+// orEmpty makes a nil list an empty one, so that it renders as [].
+func orEmpty(l []Object) []Object {
+	if l == nil {
+		return []Object{}
+	}
+	return l
+}
+
+// hostOnly is a member's client host without Kafka's leading slash.
+func hostOnly(h string) string {
+	if len(h) > 0 && h[0] == '/' {
+		return h[1:]
+	}
+	return h
+}
+
+// getTopicSubscribeStatus lists the groups that consume a topic: those with
+// committed offsets on it or a member assigned one of its partitions.
+func (s *Instances) getTopicSubscribeStatus(ctx context.Context, r *Request) (Object, error) {
+	inst, err := s.serving(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.String("Topic")
+	if _, err := s.brokerTopic(ctx, inst, name); err != nil {
+		return nil, err
+	}
+	groups, err := s.Runtime.Groups(ctx, inst.ID)
+	if err != nil {
+		return nil, brokerError(inst, name, err)
+	}
+	subscribed := []string{}
+	for _, g := range groups {
+		if subscribes(g, name) {
+			subscribed = append(subscribed, g.Name)
+		}
+	}
+	return Object{{"TopicSubscribeStatus", Object{
+		{"Topic", name},
+		{"ConsumerGroups", subscribed},
+	}}}, nil
+}
+
+func subscribes(g broker.GroupState, topic string) bool {
+	if slices.ContainsFunc(g.Offsets, func(o broker.GroupOffset) bool { return o.Topic == topic }) {
+		return true
+	}
+	return slices.ContainsFunc(g.Members, func(m broker.GroupMember) bool {
+		return slices.ContainsFunc(m.Assigned, func(tp broker.TopicPartition) bool { return tp.Topic == topic })
+	})
+}
+
+// offsetEntry is one item of UpdateConsumerOffset's Offsets.
+type offsetEntry struct {
+	Partition *int32 `json:"Partition"`
+	Offset    *int64 `json:"Offset"`
+}
+
+// updateConsumerOffset moves a group's committed offsets, as Kafka's reset
+// tool does, and only while the group has no members:
+//
+//   - ResetType timestamp (the default) with Time: -1 the log ends, -2 the
+//     log starts, or a Unix time in milliseconds (each partition's first
+//     record written at or after it); Topic names one topic or, empty,
+//     every topic the group has offsets for;
+//   - ResetType offset with Offsets, a JSON list of {Partition, Offset} of
+//     the one topic Topic names; an offset outside a partition's log is
+//     held to it.
+//
+// A parameter of the other reset type is refused.
+func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Object, error) {
+	if _, ok := r.lookup("Topic"); !ok {
+		return nil, apierr.Missing("Topic")
+	}
+	topic := r.String("Topic")
+	if topic != "" {
+		if why := validName(topic); why != "" {
+			return nil, apierr.Invalid("Topic", why)
+		}
+	}
+	reset := broker.OffsetReset{}
+	if topic != "" {
+		reset.Topics = []string{topic}
+	}
+	kind := r.String("ResetType")
+	if kind == "" {
+		kind = resetByTimestamp
+	}
+	switch kind {
+	case resetByTimestamp:
+		if r.Has("Offsets") {
+			return nil, apierr.Invalid("Offsets", "It applies only to ResetType offset.")
+		}
+		if !r.Has("Time") {
+			return nil, apierr.Missing("Time")
+		}
+		reset.At = int64Param(r, "Time")
+		if reset.At < 0 && reset.At != broker.LatestOffset && reset.At != broker.EarliestOffset {
+			return nil, apierr.Invalid("Time", "It must be -1 (the latest offsets), -2 (the earliest) or a Unix time in milliseconds.")
+		}
+	case resetByOffset:
+		if r.Has("Time") {
+			return nil, apierr.Invalid("Time", "It applies only to ResetType timestamp.")
+		}
+		if topic == "" {
+			return nil, apierr.Invalid("Topic", "ResetType offset resets the partitions of one topic; name it.")
+		}
+		offsets, err := parseOffsets(r.String("Offsets"))
+		if err != nil {
+			return nil, err
+		}
+		reset.Offsets = offsets
+	}
+	inst, err := s.running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	group := r.String("ConsumerId")
+	if _, err := s.knownGroup(ctx, inst, group); err != nil {
+		return nil, err
+	}
+	_, err = s.Runtime.ResetOffsets(ctx, inst.ID, group, reset)
+	switch {
+	case errors.Is(err, broker.ErrGroupActive):
+		return nil, apierr.GroupActive.Errorf("The consumer group %s of instance %s has active members; stop its consumers before resetting its offsets.", group, inst.ID)
+	case err != nil:
+		return nil, brokerError(inst, topic, err)
+	}
+	return Object{}, nil
+}
+
+// parseOffsets reads UpdateConsumerOffset's Offsets.
+func parseOffsets(doc string) (map[int32]int64, error) {
+	if doc == "" {
+		return nil, apierr.Missing("Offsets")
+	}
+	var entries []offsetEntry
+	if err := json.Unmarshal([]byte(doc), &entries); err != nil || len(entries) == 0 {
+		return nil, apierr.Invalid("Offsets", "It must be a JSON list of {\"Partition\": n, \"Offset\": n}.")
+	}
+	out := make(map[int32]int64, len(entries))
+	for _, e := range entries {
+		switch {
+		case e.Partition == nil || e.Offset == nil:
+			return nil, apierr.Invalid("Offsets", "Every entry needs Partition and Offset.")
+		case *e.Partition < 0 || *e.Offset < 0:
+			return nil, apierr.Invalid("Offsets", "Partitions and offsets are not negative.")
+		}
+		if _, dup := out[*e.Partition]; dup {
+			return nil, apierr.Invalid("Offsets", "Partition "+strconv.Itoa(int(*e.Partition))+" is named twice.")
+		}
+		out[*e.Partition] = *e.Offset
+	}
+	return out, nil
+}
+
+// rebalanceVOs lists the rebalances of a group the brokers saw, newest
+// first.
+func (s *Instances) rebalanceVOs(inst *kafkaplane.Instance, group string) []Object {
+	return []Object{}
+}
