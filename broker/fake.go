@@ -399,8 +399,12 @@ func (f *Fake) Close() error {
 	return nil
 }
 
-// SetTopicConfig implements Runtime: the fake accepts every config.
+// SetTopicConfig implements Runtime with the real brokers' rules for
+// names and values.
 func (f *Fake) SetTopicConfig(_ context.Context, id, topic, name, value string) (string, error) {
+	if err := checkTopicConfig(name, value); err != nil {
+		return "", err
+	}
 	err := f.do(fmt.Sprintf("set-topic-config %s %s %s=%s", id, topic, name, value), func() error {
 		in, err := f.running(id)
 		if err != nil {

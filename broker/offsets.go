@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -125,8 +126,53 @@ func (k *Kafka) withClient(ctx context.Context, id string, opts []kgo.Opt, fn fu
 	return fn(inst, cl)
 }
 
+// topicConfig is the rule for the values of one topic config, as Kafka
+// defines it: a number of at least min, or one of values.
+type topicConfig struct {
+	min    int64
+	values []string
+}
+
+// topicConfigs are the topic configs the brokers take, with Kafka's rules
+// for their values. Storage checks names but not every value, so the
+// values are checked here, before anything changes.
+var topicConfigs = map[string]topicConfig{
+	"cleanup.policy":         {values: []string{"delete", "compact", "compact,delete", "delete,compact"}},
+	"compression.type":       {values: []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}},
+	"delete.retention.ms":    {min: 0},
+	"max.message.bytes":      {min: 0},
+	"message.timestamp.type": {values: []string{"CreateTime", "LogAppendTime"}},
+	"min.insync.replicas":    {min: 1},
+	"retention.bytes":        {min: -1},
+	"retention.ms":           {min: -1},
+	"segment.bytes":          {min: 14},
+	"segment.ms":             {min: 1},
+}
+
+// checkTopicConfig applies topicConfigs to name=value.
+func checkTopicConfig(name, value string) error {
+	rule, ok := topicConfigs[name]
+	if !ok {
+		return fmt.Errorf("%w: %s is not a topic config", ErrInvalidConfig, name)
+	}
+	if rule.values != nil {
+		if !slices.Contains(rule.values, value) {
+			return fmt.Errorf("%w: %s must be one of %v", ErrInvalidConfig, name, rule.values)
+		}
+		return nil
+	}
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || n < rule.min {
+		return fmt.Errorf("%w: %s must be an integer of at least %d", ErrInvalidConfig, name, rule.min)
+	}
+	return nil
+}
+
 // SetTopicConfig sets a topic config in storage; see Runtime.
 func (k *Kafka) SetTopicConfig(ctx context.Context, instanceID, topic, name, value string) (string, error) {
+	if err := checkTopicConfig(name, value); err != nil {
+		return "", err
+	}
 	if checkTopicName(topic) != nil {
 		if _, err := k.get(instanceID); err != nil {
 			return "", err

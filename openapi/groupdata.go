@@ -30,8 +30,9 @@ func (s *Instances) registerGroupData(g *Registry) {
 		{Name: "HideLastTimestamp", Kind: Boolean}}, s.getConsumerProgress))
 	g.Add(kafkaAction("GetTopicSubscribeStatus", []Param{instanceID,
 		{Name: "Topic", Required: true, Validate: validName}}, s.getTopicSubscribeStatus))
-	// Topic is required but may be empty: an empty Topic resets every
-	// topic the group has offsets for.
+	// Topic left out or empty resets every topic the group has offsets
+	// for: the newest SDK sends it empty, the legacy SDK leaves an empty
+	// one out.
 	g.Add(kafkaAction("UpdateConsumerOffset", []Param{instanceID, consumerID,
 		{Name: "Topic", MaxLen: 64},
 		{Name: "ResetType", Enum: []string{resetByTimestamp, resetByOffset}},
@@ -204,10 +205,23 @@ func subscribes(g broker.GroupState, topic string) bool {
 	})
 }
 
-// offsetEntry is one item of UpdateConsumerOffset's Offsets.
+// offsetEntry is one item of UpdateConsumerOffset's Offsets. The newest
+// SDK sends numbers, the legacy Go SDK numbers in strings
+// ({"Partition":"0","Offset":"2"}); both are read.
 type offsetEntry struct {
-	Partition *int32 `json:"Partition"`
-	Offset    *int64 `json:"Offset"`
+	Partition json.RawMessage `json:"Partition"`
+	Offset    json.RawMessage `json:"Offset"`
+}
+
+// jsonInt reads a JSON number, or a number in a JSON string; false when v
+// is neither.
+func jsonInt(v json.RawMessage) (int64, bool) {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		s = string(v)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 // updateConsumerOffset moves a group's committed offsets, as Kafka's reset
@@ -215,17 +229,15 @@ type offsetEntry struct {
 //
 //   - ResetType timestamp (the default) with Time: -1 the log ends, -2 the
 //     log starts, or a Unix time in milliseconds (each partition's first
-//     record written at or after it); Topic names one topic or, empty,
-//     every topic the group has offsets for;
+//     record written at or after it); Topic names one topic or, empty or
+//     left out, every topic the group has offsets for;
 //   - ResetType offset with Offsets, a JSON list of {Partition, Offset} of
 //     the one topic Topic names; an offset outside a partition's log is
 //     held to it.
 //
-// A parameter of the other reset type is refused.
+// A parameter of the other reset type is refused; an Offsets of null or []
+// (the legacy Go SDK sends null for a request without offsets) is none.
 func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Object, error) {
-	if _, ok := r.lookup("Topic"); !ok {
-		return nil, apierr.Missing("Topic")
-	}
 	topic := r.String("Topic")
 	if topic != "" {
 		if why := validName(topic); why != "" {
@@ -242,7 +254,7 @@ func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Objec
 	}
 	switch kind {
 	case resetByTimestamp:
-		if r.Has("Offsets") {
+		if offsets := r.String("Offsets"); offsets != "" && offsets != "null" && offsets != "[]" {
 			return nil, apierr.Invalid("Offsets", "It applies only to ResetType offset.")
 		}
 		if !r.Has("Time") {
@@ -294,16 +306,18 @@ func parseOffsets(doc string) (map[int32]int64, error) {
 	}
 	out := make(map[int32]int64, len(entries))
 	for _, e := range entries {
+		p, pok := jsonInt(e.Partition)
+		o, ook := jsonInt(e.Offset)
 		switch {
-		case e.Partition == nil || e.Offset == nil:
-			return nil, apierr.Invalid("Offsets", "Every entry needs Partition and Offset.")
-		case *e.Partition < 0 || *e.Offset < 0:
-			return nil, apierr.Invalid("Offsets", "Partitions and offsets are not negative.")
+		case !pok || !ook:
+			return nil, apierr.Invalid("Offsets", "Every entry needs a Partition and an Offset, each an integer.")
+		case p < 0 || p >= maxPartitions || o < 0:
+			return nil, apierr.Invalid("Offsets", "Partitions are 0 to "+strconv.Itoa(maxPartitions-1)+" and offsets not negative.")
 		}
-		if _, dup := out[*e.Partition]; dup {
-			return nil, apierr.Invalid("Offsets", "Partition "+strconv.Itoa(int(*e.Partition))+" is named twice.")
+		if _, dup := out[int32(p)]; dup {
+			return nil, apierr.Invalid("Offsets", "Partition "+strconv.FormatInt(p, 10)+" is named twice.")
 		}
-		out[*e.Partition] = *e.Offset
+		out[int32(p)] = o
 	}
 	return out, nil
 }
