@@ -474,3 +474,19 @@ func (f *Fake) ReadRecords(_ context.Context, id string, q RecordQuery) ([]Recor
 		return nil
 	})
 }
+
+// Observed implements Runtime: the fake's brokers have no clients.
+func (f *Fake) Observed(_ context.Context, id string) (Observations, error) {
+	return Observations{}, f.do("observed "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// DiskUsed implements Runtime: the fake's logs are empty.
+func (f *Fake) DiskUsed(_ context.Context, id string) (int64, error) {
+	return 0, f.do("disk-used "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}

@@ -34,6 +34,7 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 
 	switch h.key {
 	case 0: // Produce
+		pc.observeProduce(h, body)
 		if h.version < 3 {
 			return pc.legacyProduce(h, body)
 		}
@@ -51,6 +52,8 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 		p.convert = pc.rewriteMetadata(h.version)
 	case 10: // FindCoordinator: same
 		p.convert = pc.rewriteFindCoordinator(h.version)
+	case 11: // JoinGroup: the fronts record members and rebalances
+		p.convert = pc.observeJoin(h, body)
 	case 23: // OffsetForLeaderEpoch: the storage engine only knows v3+
 		return pc.offsetForLeaderEpoch(h, body)
 	}

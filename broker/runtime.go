@@ -163,6 +163,12 @@ type Runtime interface {
 	// consumer would; see RecordQuery. ErrTopicNotFound when the topic or
 	// partition is not there.
 	ReadRecords(ctx context.Context, instanceID string, q RecordQuery) ([]Record, error)
+	// Observed returns what the instance's fronts saw of its clients
+	// since its brokers started: the addresses of producers and group
+	// members, and the groups' rebalances, each within a bounded window.
+	Observed(ctx context.Context, instanceID string) (Observations, error)
+	// DiskUsed is how many bytes the instance's logs take on disk.
+	DiskUsed(ctx context.Context, instanceID string) (int64, error)
 	// Topics describes the instance's topics with their partitions' logs,
 	// ordered by name; the brokers' internal topics (__consumer_offsets
 	// and the like) are left out. ErrNotStarted when the brokers are not

@@ -20,6 +20,10 @@ const (
 	// TypeUpgradeInstanceVersion rolls every broker of an instance onto a
 	// new version or minor version (ServiceStatus 8).
 	TypeUpgradeInstanceVersion = kafkaplane.OperationUpgradeInstanceVersion
+	// TypeFailoverTest takes one broker of a Running instance down and
+	// brings it back through the rolling-restart path, which moves its
+	// leadership off first; the instance stays Running (FailoverTest).
+	TypeFailoverTest kafkaplane.OperationType = "FAILOVER_TEST"
 )
 
 // Step names. The upgrade steps follow AWS MSK's documented example
@@ -44,7 +48,39 @@ const (
 	// it back to Running, in the same transaction that completes the
 	// operation.
 	StepFinalizeUpdate = "FINALIZE_UPDATE"
+	// StepFailBroker restarts the failover test's broker
+	// (OperationStep.BrokerID) on the version it runs: its clients are cut
+	// off and must move to the other brokers and back.
+	StepFailBroker = "FAIL_BROKER"
+	// StepCheckRecovery checks every broker of the instance as a client
+	// would after the fault.
+	StepCheckRecovery = "CHECK_RECOVERY"
 )
+
+// NewFailoverOperation returns the PENDING operation of a failover test of
+// inst's broker brokerID, for the FailoverTest handler to store with
+// OperationService.StartOperation; the instance keeps its status. detail
+// is recorded on the fault step (the test's name and description).
+func NewFailoverOperation(inst *kafkaplane.Instance, brokerID int32, detail, id string, now time.Time) *kafkaplane.Operation {
+	return &kafkaplane.Operation{
+		ID:            id,
+		AccountID:     inst.AccountID,
+		RegionID:      inst.RegionID,
+		InstanceID:    inst.ID,
+		Type:          TypeFailoverTest,
+		State:         kafkaplane.OperationPending,
+		SourceVersion: inst.Version,
+		SourceMinor:   inst.MinorVersion,
+		TargetVersion: inst.Version,
+		TargetMinor:   inst.MinorVersion,
+		Steps: []kafkaplane.OperationStep{
+			{Name: StepFailBroker, Status: kafkaplane.StepPending, BrokerID: brokerID, Detail: detail},
+			{Name: StepCheckRecovery, Status: kafkaplane.StepPending, BrokerID: noBroker},
+		},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+}
 
 // noBroker is OperationStep.BrokerID of steps that concern no single broker.
 const noBroker int32 = -1

@@ -141,13 +141,17 @@ func (s *Instances) getConsumerProgress(ctx context.Context, r *Request) (Object
 		}
 		topics = append(topics, append(t, Field{"OffsetList", Object{{"OffsetList", items}}}))
 	}
+	rebalances, err := s.rebalanceVOs(ctx, inst, g.Name)
+	if err != nil {
+		return nil, err
+	}
 	progress := Object{{"TotalDiff", total}}
 	if !hide {
 		progress = append(progress, Field{"LastTimestamp", last})
 	}
 	progress = append(progress,
 		Field{"TopicList", Object{{"TopicList", orEmpty(topics)}}},
-		Field{"RebalanceInfoList", Object{{"RebalanceInfoList", s.rebalanceVOs(inst, g.Name)}}},
+		Field{"RebalanceInfoList", Object{{"RebalanceInfoList", rebalances}}},
 		Field{"state", g.State},
 	)
 	return Object{{"ConsumerProgress", progress}}, nil
@@ -320,10 +324,4 @@ func parseOffsets(doc string) (map[int32]int64, error) {
 		out[int32(p)] = o
 	}
 	return out, nil
-}
-
-// rebalanceVOs lists the rebalances of a group the brokers saw, newest
-// first.
-func (s *Instances) rebalanceVOs(inst *kafkaplane.Instance, group string) []Object {
-	return []Object{}
 }

@@ -130,6 +130,7 @@ func (s *Instances) Register(g *Registry) {
 	s.registerTopics(g)
 	s.registerTopicData(g)
 	s.registerGroupData(g)
+	s.registerObservations(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their
