@@ -468,6 +468,11 @@ func (k *Kafka) ResetOffsets(ctx context.Context, instanceID, group string, r Of
 		if err == nil {
 			err = rs.Error()
 		}
+		// A member that joined since the check above makes the
+		// coordinator refuse a commit from outside the group.
+		if errors.Is(err, kerr.UnknownMemberID) || errors.Is(err, kerr.IllegalGeneration) || errors.Is(err, kerr.RebalanceInProgress) {
+			return fmt.Errorf("%w: %s: %v", ErrGroupActive, group, err)
+		}
 		if err != nil {
 			return fmt.Errorf("broker: commit offsets of %s: %w", group, err)
 		}

@@ -174,6 +174,31 @@ func TestTopicDataThroughAPI(t *testing.T) {
 		t.Errorf("GetConsumerProgress of a group with a member (V3): %v", raw.body)
 	}
 
+	// What the brokers saw: the group's member and producer addresses,
+	// and the rebalance that formed the group's generation.
+	now := time.Now().UnixMilli()
+	window := map[string]string{"InstanceId": id, "StartTime": fmt.Sprint(now - 60_000), "EndTime": fmt.Sprint(now + 1000)}
+	ips := tea.call(t, "2019-09-16", "GetKafkaClientIp", withParams(window, "Type", "consumer", "Group", group))
+	if got := fmt.Sprint(ips.body["Data"]); ips.status != 200 || !strings.Contains(got, "Name:"+group) || !strings.Contains(got, "Ip:127.0.0.1") {
+		t.Errorf("GetKafkaClientIp consumers: %d %v", ips.status, ips.body)
+	}
+	ips = tea.call(t, "2019-09-16", "GetKafkaClientIp", withParams(window, "Type", "producer", "Topic", topic))
+	if got := fmt.Sprint(ips.body["Data"]); ips.status != 200 || !strings.Contains(got, "Name:"+topic) || !strings.Contains(got, "Ip:127.0.0.1") {
+		t.Errorf("GetKafkaClientIp producers: %d %v", ips.status, ips.body)
+	}
+	ips = tea.call(t, "2019-09-16", "GetKafkaClientIp", withParams(window, "Type", "producer", "Topic", "no-such-topic"))
+	if got := fmt.Sprint(ips.body["Data"]); strings.Contains(got, "Ip:") {
+		t.Errorf("GetKafkaClientIp for a topic nobody wrote: %v", got)
+	}
+	rb := tea.call(t, "2019-09-16", "ListRebalanceInfo", map[string]string{"InstanceId": id, "ConsumerId": group})
+	if got := fmt.Sprint(rb.body["Data"]); rb.status != 200 || !strings.Contains(got, "GroupId:"+group) || !strings.Contains(got, "RebalanceSuccess:true") ||
+		!strings.Contains(got, "Reason:new member joined (client billing-app)") {
+		t.Errorf("ListRebalanceInfo: %d %v", rb.status, rb.body)
+	}
+	if len(p.RebalanceInfoList.RebalanceInfoListItem) == 0 || p.RebalanceInfoList.RebalanceInfoListItem[0].GroupId != group {
+		t.Errorf("GetConsumerProgress RebalanceInfoList: %+v", p.RebalanceInfoList)
+	}
+
 	ss := alikafka.CreateGetTopicSubscribeStatusRequest()
 	ss.InstanceId, ss.Topic = id, topic
 	sr, err := c.GetTopicSubscribeStatus(ss)
@@ -265,6 +290,23 @@ func TestTopicDataThroughAPI(t *testing.T) {
 	_, err = c.UpdateTopicConfig(uc)
 	wantBizErr(t, "UpdateTopicConfig with a bad value", err, 400, "InvalidConfig")
 
+	// GetRiskList: a group far behind is a risk, named with its topic.
+	risks := tea.call(t, "2019-09-16", "GetRiskList", map[string]string{"InstanceId": id})
+	if got := fmt.Sprint(risks.body["Data"]); risks.status != 200 || !strings.Contains(got, "Total:0") {
+		t.Errorf("GetRiskList with little lag: %d %v", risks.status, risks.body)
+	}
+	bulk := kgoClient(t, endpoint)
+	for i := 0; i < 1000; i++ {
+		bulk.Produce(ctx, &kgo.Record{Topic: topic, Value: []byte("bulk")}, nil)
+	}
+	if err := bulk.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	risks = tea.call(t, "2019-09-16", "GetRiskList", map[string]string{"InstanceId": id})
+	if got := fmt.Sprint(risks.body["Data"]); !strings.Contains(got, "Name:ConsumerLag") || !strings.Contains(got, "RelationList:["+group+" "+topic+"]") {
+		t.Errorf("GetRiskList with a group 1000 behind: %v", risks.body)
+	}
+
 	// BatchDeleteTopics, which only the newest SDK knows.
 	res := tea.call(t, "2019-09-16", "BatchDeleteTopics", map[string]string{"InstanceId": id, "Topics": `["events","ghost-topic"]`})
 	data, _ := res.body["Data"].(map[string]any)
@@ -279,4 +321,16 @@ func TestTopicDataThroughAPI(t *testing.T) {
 	if tds.Has(topic) {
 		t.Errorf("BatchDeleteTopics left %s on the brokers", topic)
 	}
+}
+
+// withParams returns a copy of base with the name/value pairs added.
+func withParams(base map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(base)+len(kv)/2)
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
 }
