@@ -163,7 +163,10 @@ func (o *observer) snapshot() Observations {
 	slices.SortFunc(out.Clients, func(a, b ClientSeen) int {
 		return cmp.Or(b.Last.Compare(a.Last), cmp.Compare(a.IP, b.IP), cmp.Compare(a.Name, b.Name))
 	})
+	// Newest first: the latest recorded leads among rounds that began at
+	// the same time.
 	out.Rebalances = slices.Clone(o.rebalances)
+	slices.Reverse(out.Rebalances)
 	slices.SortStableFunc(out.Rebalances, func(a, b Rebalance) int { return b.Started.Compare(a.Started) })
 	return out
 }
