@@ -8,9 +8,19 @@ import (
 // OperationType names what an operation does.
 type OperationType string
 
-// Operation types.
+// Operation types; plan.go gives each its steps and the instance events
+// that finish it.
 const (
+	// OperationStartInstance deploys the brokers of an instance that
+	// StartInstance accepted (Deploying).
+	OperationStartInstance OperationType = "START_INSTANCE"
+	// OperationUpgradeInstanceVersion rolls every broker of an instance
+	// onto a new version or minor version (Upgrading).
 	OperationUpgradeInstanceVersion OperationType = "UPGRADE_INSTANCE_VERSION"
+	// OperationFailoverTest restarts one broker of a Running instance
+	// through the rolling-restart path (FailoverTest); the instance stays
+	// Running.
+	OperationFailoverTest OperationType = "FAILOVER_TEST"
 )
 
 // OperationState is the state of an operation, as AWS MSK names them.

@@ -26,48 +26,6 @@ const (
 	sampleEvery = time.Second
 )
 
-// Roles of ClientSeen.
-const (
-	RoleProducer = "producer"
-	RoleConsumer = "consumer"
-)
-
-// ClientSeen is one client address the fronts saw in a role: a producer
-// writing to topic Name, or a consumer group member (Group) subscribing to
-// topic Name.
-type ClientSeen struct {
-	IP    string
-	Role  string
-	Name  string // the topic
-	Group string // the consumer's group; empty for producers
-	// Count is how many requests of the role were seen from IP for Name
-	// (produce requests are sampled, see sampleEvery).
-	Count       int64
-	First, Last time.Time
-}
-
-// Rebalance is one generation of a consumer group as the fronts saw it
-// form: from the first JoinGroup of the round to the last answer.
-type Rebalance struct {
-	Group      string
-	Generation int32
-	Started    time.Time
-	Finished   time.Time
-	Success    bool
-	// Reason says what started the round: a member that joined without
-	// an id (a new member) or one that rejoined.
-	Reason string
-}
-
-// Observations is what the fronts saw of an instance's clients.
-type Observations struct {
-	Clients    []ClientSeen // ordered by Last, newest first
-	Rebalances []Rebalance  // ordered by Started, newest first
-	// Forgotten reports that entries were dropped to stay within the
-	// bounds, so older clients or rebalances may be missing.
-	Forgotten bool
-}
-
 type clientKey struct{ ip, role, name, group string }
 
 // observer records an instance's clients; it is shared by its fronts and

@@ -14,93 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-// GroupState is a consumer group as the brokers hold it.
-type GroupState struct {
-	Name string
-	// State is Kafka's group state: Empty, Stable, PreparingRebalance,
-	// CompletingRebalance or Dead.
-	State   string
-	Members []GroupMember
-	// Offsets are the group's committed offsets, ordered by topic and
-	// partition.
-	Offsets []GroupOffset
-}
-
-// GroupMember is one member of a consumer group.
-type GroupMember struct {
-	MemberID   string
-	ClientID   string
-	ClientHost string
-	Assigned   []TopicPartition
-}
-
-// GroupOffset is a group's committed offset of one partition and the end
-// of that partition's log: their difference is the group's lag.
-type GroupOffset struct {
-	Topic     string
-	Partition int32
-	Committed int64
-	LogEnd    int64
-}
-
-// Active reports whether the group has members, so that only they may
-// commit its offsets.
-func (g GroupState) Active() bool { return len(g.Members) > 0 }
-
-// Offset positions that OffsetReset.At takes besides a time.
-const (
-	LatestOffset   int64 = -1
-	EarliestOffset int64 = -2
-)
-
-// OffsetReset says where ResetOffsets moves a group.
-type OffsetReset struct {
-	// Topics are the topics to reset; none means every topic the group
-	// has committed offsets for.
-	Topics []string
-	// Offsets, when set, are the new offsets of single partitions of
-	// Topics[0]; each is held to the partition's log (below its start it
-	// becomes the start, past its end the end), as Kafka's reset tool
-	// does.
-	Offsets map[int32]int64
-	// At is used when Offsets is nil: LatestOffset, EarliestOffset, or a
-	// Unix time in milliseconds, meaning the first record written at or
-	// after it (the log end when there is none).
-	At int64
-}
-
-// RecordQuery selects records of one topic.
-type RecordQuery struct {
-	Topic string
-	// ByTime reads, from every partition, the records from the first one
-	// written at or after At (Unix milliseconds). Otherwise the records
-	// of Partition from Offset are read.
-	ByTime    bool
-	At        int64
-	Partition int32
-	Offset    int64
-	// Max is the most records read from each partition.
-	Max int
-}
-
-// Record is one record read from the brokers.
-type Record struct {
-	Topic         string
-	Partition     int32
-	Offset        int64
-	Timestamp     time.Time
-	LogAppendTime bool
-	// Key is nil for a record without a key.
-	Key   []byte
-	Value []byte
-}
-
 // withClient runs fn with a client of the instance's storage nodes built
 // with opts, holding the instance's rollMu as withStorage does.
 func (k *Kafka) withClient(ctx context.Context, id string, opts []kgo.Opt, fn func(*instance, *kgo.Client) error) error {
@@ -284,7 +197,7 @@ func describeGroups(ctx context.Context, adm *kadm.Client) ([]GroupState, error)
 				if c, ok := m.Assigned.AsConsumer(); ok {
 					for _, t := range c.Topics {
 						for _, p := range t.Partitions {
-							gm.Assigned = append(gm.Assigned, TopicPartition{t.Topic, p})
+							gm.Assigned = append(gm.Assigned, TopicPartition{Topic: t.Topic, Partition: p})
 						}
 					}
 				}
@@ -330,7 +243,7 @@ func (k *Kafka) ConsumedTimes(ctx context.Context, instanceID string, offsets []
 	}
 	err := k.withClient(ctx, instanceID, []kgo.Opt{kgo.ConsumePartitions(want)}, func(_ *instance, cl *kgo.Client) error {
 		return pollUntil(ctx, cl, func(r *kgo.Record) bool {
-			tp := TopicPartition{r.Topic, r.Partition}
+			tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
 			if _, seen := out[tp]; !seen {
 				out[tp] = r.Timestamp
 				left--

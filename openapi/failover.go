@@ -8,8 +8,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // Limits of the observation and failover actions' parameters.
@@ -29,27 +27,43 @@ func (s *Instances) registerObservations(g *Registry) {
 	}
 	// Every FailoverTest parameter besides these is refused: the test
 	// restarts one broker at once and cannot be scheduled or shaped.
-	g.Add(kafkaAction("FailoverTest", []Param{instanceID,
-		{Name: "Name", MaxLen: 64},
-		{Name: "Description", MaxLen: 256},
-		{Name: "Type", Validate: notServed("Failover tests of other types are not served; leave Type out for a broker fault.")},
-		{Name: "Configs", Validate: notServed("Failover tests take no Configs.")},
-		{Name: "Duration", Kind: Integer, Min: 0, Max: math.MaxInt32, Validate: notServed("The fault lasts as long as the broker's restart; Duration is not served.")},
-		{Name: "ExecuteTime", Kind: Integer, Min: 0, Max: math.MaxInt64, Validate: notServed("Failover tests run at once; ExecuteTime is not served.")},
-	}, s.failoverTest))
-	g.Add(kafkaAction("GetKafkaClientIp", []Param{instanceID,
-		{Name: "StartTime", Kind: Integer, Required: true, Min: 0, Max: maxMillis},
-		{Name: "EndTime", Kind: Integer, Required: true, Min: 0, Max: maxMillis},
-		{Name: "Type", Required: true, Enum: []string{broker.RoleProducer, broker.RoleConsumer}},
-		{Name: "Topic", Validate: validName},
-		{Name: "Group", Validate: validName},
-	}, s.getKafkaClientIP))
-	g.Add(kafkaAction("ListRebalanceInfo", []Param{instanceID,
-		{Name: "ConsumerId", Required: true, Validate: validName}}, s.listRebalanceInfo))
-	g.Add(kafkaAction("GetRiskList", []Param{instanceID,
-		{Name: "PageSize", Kind: Integer, Min: 1, Max: maxRiskPage},
-		{Name: "StartIndex", Kind: Integer, Min: 0, Max: math.MaxInt32},
-	}, s.getRiskList))
+	g.Add(kafkaAction(Action{
+		Name: "FailoverTest", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 2,
+		Params: []Param{instanceID,
+			{Name: "Name", MaxLen: 64},
+			{Name: "Description", MaxLen: 256},
+			{Name: "Type", Validate: notServed("Failover tests of other types are not served; leave Type out for a broker fault.")},
+			{Name: "Configs", Validate: notServed("Failover tests take no Configs.")},
+			{Name: "Duration", Kind: Integer, Min: 0, Max: math.MaxInt32, Validate: notServed("The fault lasts as long as the broker's restart; Duration is not served.")},
+			{Name: "ExecuteTime", Kind: Integer, Min: 0, Max: math.MaxInt64, Validate: notServed("Failover tests run at once; ExecuteTime is not served.")},
+		},
+		Handler: s.failoverTest,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetKafkaClientIp", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID,
+			{Name: "StartTime", Kind: Integer, Required: true, Min: 0, Max: maxMillis},
+			{Name: "EndTime", Kind: Integer, Required: true, Min: 0, Max: maxMillis},
+			{Name: "Type", Required: true, Enum: []string{kafkaplane.RoleProducer, kafkaplane.RoleConsumer}},
+			{Name: "Topic", Validate: validName},
+			{Name: "Group", Validate: validName},
+		},
+		Handler: s.getKafkaClientIP,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ListRebalanceInfo", RAMAction: "alikafka:ListGroup", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID,
+			{Name: "ConsumerId", Required: true, Validate: validName}},
+		Handler: s.listRebalanceInfo,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetRiskList", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID,
+			{Name: "PageSize", Kind: Integer, Min: 1, Max: maxRiskPage},
+			{Name: "StartIndex", Kind: Integer, Min: 0, Max: math.MaxInt32},
+		},
+		Handler: s.getRiskList,
+	}))
 }
 
 // failoverTest restarts one broker of a Running instance, as an operation
@@ -74,7 +88,7 @@ func (s *Instances) failoverTest(ctx context.Context, r *Request) (Object, error
 	if d := r.String("Description"); d != "" {
 		detail = append(detail, d)
 	}
-	op := jobs.NewFailoverOperation(inst, order[0], strings.Join(detail, ": "), newOperationID(), s.now())
+	op := kafkaplane.NewFailoverOperation(inst, order[0], strings.Join(detail, ": "), newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "FailoverTest")
 	}
@@ -83,7 +97,7 @@ func (s *Instances) failoverTest(ctx context.Context, r *Request) (Object, error
 }
 
 // observed returns what the instance's brokers saw of their clients.
-func (s *Instances) observed(ctx context.Context, inst *kafkaplane.Instance) (broker.Observations, error) {
+func (s *Instances) observed(ctx context.Context, inst *kafkaplane.Instance) (kafkaplane.Observations, error) {
 	obs, err := s.Runtime.Observed(ctx, inst.ID)
 	if err != nil {
 		return obs, brokerError(inst, "", err)
@@ -106,7 +120,7 @@ func (s *Instances) getKafkaClientIP(ctx context.Context, r *Request) (Object, e
 		return nil, apierr.Invalid("EndTime", "A window spans at most one day.")
 	case start < s.now().UnixMilli()-clientIPLookbackDays*dayMillis:
 		return nil, apierr.Invalid("StartTime", "A window starts at most 7 days back.")
-	case role == broker.RoleProducer && group != "":
+	case role == kafkaplane.RoleProducer && group != "":
 		return nil, apierr.Invalid("Group", "Producers belong to no group; Group applies to Type consumer.")
 	}
 	inst, err := s.serving(ctx, r)
@@ -129,7 +143,7 @@ func (s *Instances) getKafkaClientIP(ctx context.Context, r *Request) (Object, e
 			continue
 		}
 		name := c.Name
-		if role == broker.RoleConsumer {
+		if role == kafkaplane.RoleConsumer {
 			name = c.Group
 		}
 		if _, ok := byName[name]; !ok {

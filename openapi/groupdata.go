@@ -10,7 +10,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // Reset types of UpdateConsumerOffset.
@@ -26,19 +25,31 @@ const maxOffsetsDocLen = maxPartitions * 64
 func (s *Instances) registerGroupData(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	consumerID := Param{Name: "ConsumerId", Required: true, Validate: validName}
-	g.Add(kafkaAction("GetConsumerProgress", []Param{instanceID, consumerID,
-		{Name: "HideLastTimestamp", Kind: Boolean}}, s.getConsumerProgress))
-	g.Add(kafkaAction("GetTopicSubscribeStatus", []Param{instanceID,
-		{Name: "Topic", Required: true, Validate: validName}}, s.getTopicSubscribeStatus))
+	g.Add(kafkaAction(Action{
+		Name: "GetConsumerProgress", RAMAction: "alikafka:ListGroup", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID, consumerID,
+			{Name: "HideLastTimestamp", Kind: Boolean}},
+		Handler: s.getConsumerProgress,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetTopicSubscribeStatus", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID,
+			{Name: "Topic", Required: true, Validate: validName}},
+		Handler: s.getTopicSubscribeStatus,
+	}))
 	// Topic left out or empty resets every topic the group has offsets
 	// for: the newest SDK sends it empty, the legacy SDK leaves an empty
 	// one out.
-	g.Add(kafkaAction("UpdateConsumerOffset", []Param{instanceID, consumerID,
-		{Name: "Topic", MaxLen: 64},
-		{Name: "ResetType", Enum: []string{resetByTimestamp, resetByOffset}},
-		{Name: "Time", Kind: Integer, Min: broker.EarliestOffset, Max: maxMillis},
-		{Name: "Offsets", Kind: JSON, MaxLen: maxOffsetsDocLen},
-	}, s.updateConsumerOffset))
+	g.Add(kafkaAction(Action{
+		Name: "UpdateConsumerOffset", RAMAction: "alikafka:UpdateGroup", Resource: instanceARN, QPS: 20,
+		Params: []Param{instanceID, consumerID,
+			{Name: "Topic", MaxLen: 64},
+			{Name: "ResetType", Enum: []string{resetByTimestamp, resetByOffset}},
+			{Name: "Time", Kind: Integer, Min: kafkaplane.EarliestOffset, Max: maxMillis},
+			{Name: "Offsets", Kind: JSON, MaxLen: maxOffsetsDocLen},
+		},
+		Handler: s.updateConsumerOffset,
+	}))
 }
 
 // maxMillis is the greatest Unix time in milliseconds a parameter takes:
@@ -47,7 +58,7 @@ const maxMillis = 253402300799999
 
 // brokerGroup finds a consumer group on the instance's brokers; nil when
 // they hold none of that name.
-func (s *Instances) brokerGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.GroupState, error) {
+func (s *Instances) brokerGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*kafkaplane.GroupState, error) {
 	groups, err := s.Runtime.Groups(ctx, inst.ID)
 	if err != nil {
 		return nil, brokerError(inst, "", err)
@@ -63,7 +74,7 @@ func (s *Instances) brokerGroup(ctx context.Context, inst *kafkaplane.Instance, 
 // knownGroup returns a group as the brokers hold it. A group made with
 // CreateConsumerGroup that no client used yet is empty; one neither made
 // nor used is BIZ_SUBSCRIPTION_NOT_FOUND.
-func (s *Instances) knownGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.GroupState, error) {
+func (s *Instances) knownGroup(ctx context.Context, inst *kafkaplane.Instance, name string) (*kafkaplane.GroupState, error) {
 	g, err := s.brokerGroup(ctx, inst, name)
 	if err != nil || g != nil {
 		return g, err
@@ -74,7 +85,7 @@ func (s *Instances) knownGroup(ctx context.Context, inst *kafkaplane.Instance, n
 		}
 		return nil, err
 	}
-	return &broker.GroupState{Name: name, State: "Empty"}, nil
+	return &kafkaplane.GroupState{Name: name, State: "Empty"}, nil
 }
 
 // getConsumerProgress reports a group's committed offsets against the
@@ -93,13 +104,13 @@ func (s *Instances) getConsumerProgress(ctx context.Context, r *Request) (Object
 		return nil, err
 	}
 	hide := r.Bool("HideLastTimestamp", false)
-	var times map[broker.TopicPartition]time.Time
+	var times map[kafkaplane.TopicPartition]time.Time
 	if !hide {
 		if times, err = s.Runtime.ConsumedTimes(ctx, inst.ID, g.Offsets); err != nil {
 			return nil, brokerError(inst, "", err)
 		}
 	}
-	holder := map[broker.TopicPartition]broker.GroupMember{}
+	holder := map[kafkaplane.TopicPartition]kafkaplane.GroupMember{}
 	for _, m := range g.Members {
 		for _, tp := range m.Assigned {
 			holder[tp] = m
@@ -113,7 +124,7 @@ func (s *Instances) getConsumerProgress(ctx context.Context, r *Request) (Object
 		var diff, topicLast int64
 		for ; i < len(g.Offsets) && g.Offsets[i].Topic == name; i++ {
 			o := g.Offsets[i]
-			tp := broker.TopicPartition{Topic: o.Topic, Partition: o.Partition}
+			tp := kafkaplane.TopicPartition{Topic: o.Topic, Partition: o.Partition}
 			lag := max(o.LogEnd-o.Committed, 0)
 			diff += lag
 			m := holder[tp]
@@ -200,12 +211,12 @@ func (s *Instances) getTopicSubscribeStatus(ctx context.Context, r *Request) (Ob
 	}}}, nil
 }
 
-func subscribes(g broker.GroupState, topic string) bool {
-	if slices.ContainsFunc(g.Offsets, func(o broker.GroupOffset) bool { return o.Topic == topic }) {
+func subscribes(g kafkaplane.GroupState, topic string) bool {
+	if slices.ContainsFunc(g.Offsets, func(o kafkaplane.GroupOffset) bool { return o.Topic == topic }) {
 		return true
 	}
-	return slices.ContainsFunc(g.Members, func(m broker.GroupMember) bool {
-		return slices.ContainsFunc(m.Assigned, func(tp broker.TopicPartition) bool { return tp.Topic == topic })
+	return slices.ContainsFunc(g.Members, func(m kafkaplane.GroupMember) bool {
+		return slices.ContainsFunc(m.Assigned, func(tp kafkaplane.TopicPartition) bool { return tp.Topic == topic })
 	})
 }
 
@@ -248,7 +259,7 @@ func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Objec
 			return nil, apierr.Invalid("Topic", why)
 		}
 	}
-	reset := broker.OffsetReset{}
+	reset := kafkaplane.OffsetReset{}
 	if topic != "" {
 		reset.Topics = []string{topic}
 	}
@@ -265,7 +276,7 @@ func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Objec
 			return nil, apierr.Missing("Time")
 		}
 		reset.At = int64Param(r, "Time")
-		if reset.At < 0 && reset.At != broker.LatestOffset && reset.At != broker.EarliestOffset {
+		if reset.At < 0 && reset.At != kafkaplane.LatestOffset && reset.At != kafkaplane.EarliestOffset {
 			return nil, apierr.Invalid("Time", "It must be -1 (the latest offsets), -2 (the earliest) or a Unix time in milliseconds.")
 		}
 	case resetByOffset:
@@ -291,7 +302,7 @@ func (s *Instances) updateConsumerOffset(ctx context.Context, r *Request) (Objec
 	}
 	_, err = s.Runtime.ResetOffsets(ctx, inst.ID, group, reset)
 	switch {
-	case errors.Is(err, broker.ErrGroupActive):
+	case errors.Is(err, kafkaplane.ErrGroupActive):
 		return nil, apierr.GroupActive.Errorf("The consumer group %s of instance %s has active members; stop its consumers before resetting its offsets.", group, inst.ID)
 	case err != nil:
 		return nil, brokerError(inst, topic, err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // Limits of the topic data actions (docs/alikafka-actions.md):
@@ -37,19 +36,31 @@ const (
 func (s *Instances) registerTopicData(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	topic := Param{Name: "Topic", Required: true, Validate: validName}
-	g.Add(kafkaAction("UpdateTopicConfig", []Param{instanceID, topic,
-		{Name: "Config", Required: true, MaxLen: maxConfigNameLen},
-		{Name: "Value", Required: true, MaxLen: maxConfigValLen},
-	}, s.updateTopicConfig))
-	g.Add(kafkaAction("BatchDeleteTopics", []Param{instanceID,
-		{Name: "Topics", Kind: JSON, Required: true, MaxLen: maxTopicsDocLen},
-	}, s.batchDeleteTopics))
-	g.Add(kafkaAction("QueryMessage", []Param{instanceID, topic,
-		{Name: "QueryType", Required: true, Enum: []string{queryByOffset, queryByTimestamp}},
-		{Name: "Partition", Kind: Integer, Min: 0, Max: math.MaxInt32},
-		{Name: "Offset", Kind: Integer, Min: 0, Max: math.MaxInt64},
-		{Name: "BeginTime", Kind: Integer, Min: 0, Max: math.MaxInt64},
-	}, s.queryMessage))
+	g.Add(kafkaAction(Action{
+		Name: "UpdateTopicConfig", RAMAction: "alikafka:UpdateTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{instanceID, topic,
+			{Name: "Config", Required: true, MaxLen: maxConfigNameLen},
+			{Name: "Value", Required: true, MaxLen: maxConfigValLen},
+		},
+		Handler: s.updateTopicConfig,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "BatchDeleteTopics", RAMAction: "alikafka:DeleteTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{instanceID,
+			{Name: "Topics", Kind: JSON, Required: true, MaxLen: maxTopicsDocLen},
+		},
+		Handler: s.batchDeleteTopics,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "QueryMessage", RAMAction: "alikafka:QueryMessage", Resource: instanceARN, QPS: 10,
+		Params: []Param{instanceID, topic,
+			{Name: "QueryType", Required: true, Enum: []string{queryByOffset, queryByTimestamp}},
+			{Name: "Partition", Kind: Integer, Min: 0, Max: math.MaxInt32},
+			{Name: "Offset", Kind: Integer, Min: 0, Max: math.MaxInt64},
+			{Name: "BeginTime", Kind: Integer, Min: 0, Max: math.MaxInt64},
+		},
+		Handler: s.queryMessage,
+	}))
 }
 
 // serving loads the caller's instance and requires its brokers to serve
@@ -76,7 +87,7 @@ func (s *Instances) updateTopicConfig(ctx context.Context, r *Request) (Object, 
 	}
 	name, key, value := r.String("Topic"), r.String("Config"), r.String("Value")
 	now, err := s.Runtime.SetTopicConfig(ctx, inst.ID, name, key, value)
-	if errors.Is(err, broker.ErrInvalidConfig) {
+	if errors.Is(err, kafkaplane.ErrInvalidConfig) {
 		return nil, apierr.Invalid("Config", "The brokers do not accept "+key+"="+value+" as a topic config.")
 	}
 	if err != nil {
@@ -104,7 +115,7 @@ func (s *Instances) removeTopic(ctx context.Context, inst *kafkaplane.Instance, 
 		return recErr
 	}
 	brErr := s.Runtime.DeleteTopic(ctx, inst.ID, name)
-	if brErr != nil && !errors.Is(brErr, broker.ErrTopicNotFound) {
+	if brErr != nil && !errors.Is(brErr, kafkaplane.ErrTopicNotFound) {
 		return brokerError(inst, name, brErr)
 	}
 	if recErr != nil && brErr != nil {
@@ -177,7 +188,7 @@ func (s *Instances) batchDeleteTopics(ctx context.Context, r *Request) (Object, 
 // or after BeginTime. The parameters of the other query type are refused
 // rather than ignored.
 func (s *Instances) queryMessage(ctx context.Context, r *Request) (Object, error) {
-	q := broker.RecordQuery{Topic: r.String("Topic"), Max: queryMaxRecords}
+	q := kafkaplane.RecordQuery{Topic: r.String("Topic"), Max: queryMaxRecords}
 	switch r.String("QueryType") {
 	case queryByOffset:
 		for _, p := range []string{"Partition", "Offset"} {
@@ -268,7 +279,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // recordChecksum is the checksum Kafka's Java consumer reports for a record
 // of the v2 format, which has no checksum of its own: CRC-32C of the
 // timestamp and the serialized key and value sizes.
-func recordChecksum(rec broker.Record) uint32 {
+func recordChecksum(rec kafkaplane.Record) uint32 {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[0:], uint64(rec.Timestamp.UnixMilli()))
 	binary.BigEndian.PutUint32(b[8:], uint32(int32(serializedSize(rec.Key))))

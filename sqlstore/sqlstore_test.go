@@ -102,6 +102,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"AccessKeyLimitConcurrent", testAccessKeyLimitConcurrent},
 		{"DeleteUserRacesAccessKey", testDeleteUserRacesAccessKey},
 		{"RootAccessKeys", testRootAccessKeys},
+		{"Bootstrap", testBootstrap},
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
