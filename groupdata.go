@@ -134,4 +134,3 @@ type Observations struct {
 	// bounds, so older clients or rebalances may be missing.
 	Forgotten bool
 }
-
