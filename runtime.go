@@ -93,6 +93,9 @@ var (
 	// ErrGroupActive reports a consumer group with members, whose offsets
 	// only its members may change.
 	ErrGroupActive = errors.New("broker: consumer group is active")
+	// ErrUnsupported reports a call the runtime cannot carry out (the
+	// strimzi runtime reads no records, groups or client addresses).
+	ErrUnsupported = errors.New("broker: the runtime does not support this call")
 )
 
 // Runtime runs the Kafka brokers behind instances; the broker package
@@ -180,4 +183,27 @@ type Runtime interface {
 	Topics(ctx context.Context, instanceID string) ([]TopicState, error)
 	// Close stops every instance's brokers and keeps their data.
 	Close() error
+}
+
+// UpgradeFinalizer is a Runtime whose upgrades end with work of their own
+// after the last broker rolled (Strimzi's metadata version bump). The
+// upgrade's FINALIZE_UPDATE step calls it, with retries, before it
+// records the new version; runtimes without it finish at once.
+type UpgradeFinalizer interface {
+	FinalizeUpgrade(ctx context.Context, instanceID, version string) error
+}
+
+// EndpointReporter is a Runtime whose instances' endpoints are not the
+// instance's broker ports on the advertised host but what the runtime
+// last observed (Strimzi's listener status). Endpoint must not block.
+type EndpointReporter interface {
+	Endpoint(instanceID string) (bootstrap string, ok bool)
+}
+
+// FaultInjector is a Runtime whose RestartBroker really restarts a broker
+// that already runs the version asked for, cutting its clients off, so
+// that FailoverTest can take a broker down. Runtimes without it refuse
+// FailoverTest rather than report a fault that did not happen.
+type FaultInjector interface {
+	InjectsFaults()
 }

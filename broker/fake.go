@@ -490,3 +490,7 @@ func (f *Fake) DiskUsed(_ context.Context, id string) (int64, error) {
 		return err
 	})
 }
+
+// InjectsFaults marks Fake as a FaultInjector, as the runtime it stands
+// in for.
+func (f *Fake) InjectsFaults() {}

@@ -211,3 +211,7 @@ func (k *Kafka) DiskUsed(ctx context.Context, instanceID string) (int64, error) 
 	})
 	return used, err
 }
+
+// InjectsFaults marks Kafka as a FaultInjector: RestartBroker restarts a
+// broker whatever version it runs.
+func (k *Kafka) InjectsFaults() {}

@@ -17,6 +17,13 @@ type (
 	TopicState = kafkaplane.TopicState
 	// PartitionState is one partition's log.
 	PartitionState = kafkaplane.PartitionState
+	// UpgradeFinalizer is a Runtime with work of its own after the last
+	// broker rolled.
+	UpgradeFinalizer = kafkaplane.UpgradeFinalizer
+	// EndpointReporter is a Runtime that observes its instances' endpoints.
+	EndpointReporter = kafkaplane.EndpointReporter
+	// FaultInjector is a Runtime whose restarts are real faults.
+	FaultInjector = kafkaplane.FaultInjector
 )
 
 // Errors of the runtime's calls.
@@ -28,6 +35,7 @@ var (
 	ErrInvalidSecurity = kafkaplane.ErrInvalidSecurity
 	ErrInvalidConfig   = kafkaplane.ErrInvalidConfig
 	ErrGroupActive     = kafkaplane.ErrGroupActive
+	ErrUnsupported     = kafkaplane.ErrUnsupported
 )
 
 // The data of the topic, group and observation calls.

@@ -77,6 +77,9 @@ func (s *Instances) failoverTest(ctx context.Context, r *Request) (Object, error
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := s.Runtime.(kafkaplane.FaultInjector); !ok {
+		return nil, apierr.RuntimeUnsupported.Errorf("The broker runtime of instance %s cannot take a broker down on its own version.", inst.ID)
+	}
 	order, err := s.Runtime.RollOrder(ctx, inst.ID)
 	if err != nil || len(order) == 0 {
 		return nil, errors.Join(brokerError(inst, "", err), apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID))

@@ -548,6 +548,12 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	if len(inst.BrokerPorts) == 0 || inst.ServiceStatus == kafkaplane.ServiceStatusPending {
 		return ""
 	}
+	// A runtime that reports its own endpoints (Strimzi's listener
+	// status) is the source for both EndPoint and DomainEndpoint.
+	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
+		bs, _ := er.Endpoint(inst.ID)
+		return bs
+	}
 	addrs := make([]string, len(inst.BrokerPorts))
 	for i, p := range inst.BrokerPorts {
 		addrs[i] = net.JoinHostPort(host, strconv.Itoa(p))

@@ -142,6 +142,8 @@ func brokerError(inst *kafkaplane.Instance, topic string, err error) error {
 		return apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
 	case errors.Is(err, kafkaplane.ErrNotStarted):
 		return apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID)
+	case errors.Is(err, kafkaplane.ErrUnsupported):
+		return apierr.RuntimeUnsupported.Errorf("The broker runtime of instance %s does not support this action: %v", inst.ID, err)
 	}
 	return err
 }
