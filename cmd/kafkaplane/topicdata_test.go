@@ -334,3 +334,97 @@ func withParams(base map[string]string, kv ...string) map[string]string {
 	}
 	return out
 }
+
+// TestRiskListPartitionQuota: partitions at 80 % of GetQuotaTip's
+// partition quota are a risk, named with the figures GetQuotaTip shows.
+func TestRiskListPartitionQuota(t *testing.T) {
+	m := startMain(t) // the fake runtime holds many partitions cheaply
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	tea := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	riskNames := func() string {
+		r := tea.call(t, "2019-09-16", "GetRiskList", map[string]string{"InstanceId": id, "PageSize": "10", "StartIndex": "0"})
+		if r.status != 200 {
+			t.Fatalf("GetRiskList: %d %s %s", r.status, r.code, r.msg)
+		}
+		return fmt.Sprint(r.body["Data"])
+	}
+	if got := riskNames(); !strings.Contains(got, "Total:0") {
+		t.Fatalf("GetRiskList of an empty instance: %s", got)
+	}
+	for i := 0; i < 3; i++ { // 1080 partitions of a quota of 1000
+		ct := alikafka.CreateCreateTopicRequest()
+		ct.InstanceId, ct.Topic, ct.Remark, ct.PartitionNum = id, fmt.Sprintf("wide-%d", i), "wide", "360"
+		if _, err := c.CreateTopic(ct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := riskNames()
+	if !strings.Contains(got, "Name:PartitionQuota") || !strings.Contains(got, "Value:1080") || !strings.Contains(got, "ReportValue:1000") {
+		t.Errorf("GetRiskList at 1080 of 1000 partitions: %s", got)
+	}
+	r := tea.call(t, "2019-09-16", "GetRiskList", map[string]string{"InstanceId": id, "StartIndex": "1"})
+	if got := fmt.Sprint(r.body["Data"]); !strings.Contains(got, "RiskList:[]") || !strings.Contains(got, "Total:1") {
+		t.Errorf("GetRiskList from index 1: %s", got)
+	}
+}
+
+// TestTopicDataRefusals: a parameter the data actions cannot honour is
+// refused with its Invalid or Missing code, never ignored.
+func TestTopicDataRefusals(t *testing.T) {
+	m := startMain(t)
+	c := kafkaClient(t, m.ListenAddr())
+	id := createRunning(t, c, "2.2.0")
+	ct := alikafka.CreateCreateTopicRequest()
+	ct.InstanceId, ct.Topic, ct.Remark = id, "events", "events"
+	if _, err := c.CreateTopic(ct); err != nil {
+		t.Fatal(err)
+	}
+	cg := alikafka.CreateCreateConsumerGroupRequest()
+	cg.InstanceId, cg.ConsumerId = id, "billing"
+	if _, err := c.CreateConsumerGroup(cg); err != nil {
+		t.Fatal(err)
+	}
+	tea := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	now := fmt.Sprint(time.Now().UnixMilli())
+	base := map[string]string{"InstanceId": id}
+	for _, tc := range []struct {
+		action string
+		params map[string]string
+		code   string
+	}{
+		{"QueryMessage", withParams(base, "Topic", "events", "QueryType", "byOffset", "Offset", "0"), "MissingPartition"},
+		{"QueryMessage", withParams(base, "Topic", "events", "QueryType", "byOffset", "Partition", "0", "Offset", "0", "BeginTime", now), "InvalidBeginTime"},
+		{"QueryMessage", withParams(base, "Topic", "events", "QueryType", "byKey"), "InvalidQueryType"},
+		{"QueryMessage", withParams(base, "Topic", "ghost-topic", "QueryType", "byTimestamp", "BeginTime", now), "BIZ_TOPIC_NOT_FOUND"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "billing", "Topic", "events", "ResetType", "offset", "Time", "-1", "Offsets", `[{"Partition":0,"Offset":0}]`), "InvalidTime"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "billing", "ResetType", "offset", "Offsets", `[{"Partition":0,"Offset":0}]`), "InvalidTopic"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "billing", "Topic", "events", "ResetType", "offset", "Offsets", `[{"Partition":0}]`), "InvalidOffsets"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "billing", "Topic", "events", "Time", "-3"), "InvalidTime"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "billing", "Topic", "events"), "MissingTime"},
+		{"UpdateConsumerOffset", withParams(base, "ConsumerId", "nobody-group", "Topic", "events", "Time", "-1"), "BIZ_SUBSCRIPTION_NOT_FOUND"},
+		{"GetConsumerProgress", withParams(base, "ConsumerId", "nobody-group"), "BIZ_SUBSCRIPTION_NOT_FOUND"},
+		{"GetKafkaClientIp", withParams(base, "Type", "consumer", "StartTime", "0", "EndTime", now), "InvalidEndTime"},
+		{"GetKafkaClientIp", withParams(base, "Type", "admin", "StartTime", now, "EndTime", now), "InvalidType"},
+		{"GetKafkaClientIp", withParams(base, "Type", "producer", "Group", "billing", "StartTime", now, "EndTime", now), "InvalidGroup"},
+		{"BatchDeleteTopics", withParams(base, "Topics", `{"events":true}`), "InvalidTopics"},
+		{"BatchDeleteTopics", withParams(base, "Topics", `["events","events"]`), "InvalidTopics"},
+		{"UpdateTopicConfig", withParams(base, "Topic", "events", "Config", "unclean.leader.election.enable", "Value", "true"), "InvalidConfig"},
+		{"FailoverTest", withParams(base, "ExecuteTime", now), "InvalidExecuteTime"},
+		{"FailoverTest", withParams(base, "Type", "zone"), "InvalidType"},
+		{"GetRiskList", withParams(base, "PageSize", "1000"), "InvalidPageSize"},
+	} {
+		r := tea.call(t, "2019-09-16", tc.action, tc.params)
+		if r.status != 400 || r.code != tc.code {
+			t.Errorf("%s %v: %d %s (%s), want 400 %s", tc.action, tc.params, r.status, r.code, r.msg, tc.code)
+		}
+	}
+	// Nothing changed: the topic is there and no operation was started.
+	if _, ok := topicList(t, c, id)["events"]; !ok {
+		t.Error("a refused BatchDeleteTopics deleted the topic")
+	}
+	ops := tea.call(t, "2019-09-16", "ListInstanceOperations", map[string]string{"InstanceId": id})
+	if n := len(lcArray(ops.body, "Operations", "OperationVO")); n != 1 {
+		t.Errorf("%d operations after refused FailoverTests, want the start only", n)
+	}
+}
