@@ -242,11 +242,19 @@ func (k *Kafka) ConsumedTimes(ctx context.Context, instanceID string, offsets []
 		return out, nil
 	}
 	err := k.withClient(ctx, instanceID, []kgo.Opt{kgo.ConsumePartitions(want)}, func(_ *instance, cl *kgo.Client) error {
+		seen := map[TopicPartition]bool{}
 		return pollUntil(ctx, cl, func(r *kgo.Record) bool {
 			tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
-			if _, seen := out[tp]; !seen {
+			if seen[tp] {
+				return left == 0
+			}
+			// The first record read is the one before the committed
+			// offset, or a later one when compaction removed it: then
+			// the group's last record is unknown and left out.
+			seen[tp] = true
+			left--
+			if r.Offset == want[r.Topic][r.Partition].EpochOffset().Offset {
 				out[tp] = r.Timestamp
-				left--
 			}
 			return left == 0
 		})
@@ -470,17 +478,23 @@ func (k *Kafka) ReadRecords(ctx context.Context, instanceID string, q RecordQuer
 	var out []Record
 	left := len(from)
 	err = k.withClient(ctx, instanceID, []kgo.Opt{kgo.ConsumePartitions(want)}, func(_ *instance, cl *kgo.Client) error {
+		done := map[int32]bool{}
 		return pollUntil(ctx, cl, func(r *kgo.Record) bool {
 			end, ok := until[r.Partition]
-			if !ok || r.Offset >= end || r.Offset < from[r.Partition] {
+			if !ok || done[r.Partition] || r.Offset < from[r.Partition] {
 				return left == 0
 			}
-			out = append(out, Record{
-				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
-				Timestamp: r.Timestamp, LogAppendTime: r.Attrs.TimestampType() == 1,
-				Key: r.Key, Value: r.Value,
-			})
-			if r.Offset == end-1 {
+			if r.Offset < end {
+				out = append(out, Record{
+					Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+					Timestamp: r.Timestamp, LogAppendTime: r.Attrs.TimestampType() == 1,
+					Key: r.Key, Value: r.Value,
+				})
+			}
+			// The partition is read once its last wanted offset, or a
+			// later one (compaction may have removed that record), came.
+			if r.Offset >= end-1 {
+				done[r.Partition] = true
 				left--
 			}
 			return left == 0
