@@ -284,6 +284,9 @@ type proxyConn struct {
 	// doomed connections arrived while the broker stopped: they are
 	// closed after their first answer (see serve).
 	doomed bool
+	// lastSample is when observeProduce last looked into a request; only
+	// the read loop uses it.
+	lastSample time.Time
 	session
 }
 

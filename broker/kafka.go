@@ -133,6 +133,8 @@ type instance struct {
 	// autoTopics and autoPartitions are AllConfig's automatic topic
 	// creation, read by the fronts on every Metadata request so that a
 	// change applies without a restart.
+	// seen is what the fronts observe of the instance's clients.
+	seen           *observer
 	autoTopics     atomic.Bool
 	autoPartitions atomic.Int32
 	// sec is the instance's compiled Security (see ApplySecurity).
@@ -314,7 +316,7 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	_, statErr := os.Stat(filepath.Join(dir, "kfake"))
 	existing := statErr == nil
 	start := time.Now()
-	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{}), drainTimeout: k.cfg.DrainTimeout}
+	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{}), drainTimeout: k.cfg.DrainTimeout, seen: newObserver()}
 	// Storage never creates topics on its own: the fronts do, with the
 	// instance's partition count, while AllConfig allows it.
 	inst.setAutoCreate(spec.Config)

@@ -192,6 +192,9 @@ func (s *Instances) Register(g *Registry) {
 	s.registerTags(g)
 	s.registerSpec(g)
 	s.registerTopics(g)
+	s.registerTopicData(g)
+	s.registerGroupData(g)
+	s.registerObservations(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their
