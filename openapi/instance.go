@@ -196,6 +196,9 @@ func (s *Instances) Register(g *Registry) {
 	s.registerResourceGroup(g)
 	s.registerScaling(g)
 	s.registerOrders(g)
+	s.registerTopicData(g)
+	s.registerGroupData(g)
+	s.registerObservations(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their
