@@ -180,7 +180,7 @@ func emptyLists(t reflect.Type, v any, path string) []string {
 // field at its zero value without a word). Actions this build does not
 // serve are skipped; TestEveryActionServed names them.
 func TestLegacySDKTypedClient(t *testing.T) {
-	m := startMain(t, func(m *Main) {
+	m := startMain(t, withKafka(t), func(m *Main) {
 		// Room above the 2/s actions' limits for a test that calls them
 		// in quick succession.
 		m.QPS = map[string]float64{}
@@ -270,16 +270,28 @@ func TestLegacySDKTypedClient(t *testing.T) {
 		"VpcId": "vpc-1", "VSwitchId": "vsw-1", "ZoneId": "zonea", "ServiceVersion": "2.2.0"}}}, calls...)
 
 	var driven []string
+	queryPartition := "0" // a partition that holds records, once produced
 	for _, lc := range calls {
 		driven = append(driven, lc.action)
 		t.Run(lc.action, func(t *testing.T) {
 			if _, err := reg.Lookup("2019-09-16", lc.action); err != nil {
 				t.Skipf("%s is not served by this build", lc.action)
 			}
-			switch lc.action {
-			case "UpgradeInstanceVersion", "StopInstance", "ReopenInstance", "ReleaseInstance", "DeleteInstance", "UpgradePostPayOrder":
-				// Each of these needs the instance settled from the one before.
-				waitSettled(t, c, id)
+			// Each call needs the instance settled from the one before (an
+			// upgrade, a specification change, a stop).
+			waitSettled(t, c, id)
+			if lc.action == "GetConsumerProgress" {
+				// Records to find and a group that consumed and committed
+				// some, so that the lists of messages and progress have
+				// items whose fields are checked too.
+				endpoint := describe(t, c, id).EndPoint
+				produce(t, kgoClient(t, endpoint), "orders", "order", 20, false)
+				cl, got := groupConsumer(t, endpoint, "billing", "orders", 20)
+				cl.Close()
+				queryPartition = strconv.Itoa(int(got[0].Partition))
+			}
+			if lc.action == "QueryMessage" {
+				lc.params["Partition"] = queryPartition
 			}
 			resp, err := invokeLegacy(t, c, lc)
 			if err != nil {
