@@ -176,7 +176,8 @@ func emptyLists(t reflect.Type, v any, path string) []string {
 // TestLegacySDKTypedClient drives every action of the legacy Go SDK's
 // typed client against a running server, in an order that gives each
 // answer something to list, and checks that the answer carries every
-// field of the action's response model (the SDK itself leaves a missing
+// field of the action's response model, in the legacy SDK and in the
+// newest one (the SDK itself leaves a missing
 // field at its zero value without a word). Actions this build does not
 // serve are skipped; TestEveryActionServed names them.
 func TestLegacySDKTypedClient(t *testing.T) {
@@ -191,6 +192,7 @@ func TestLegacySDKTypedClient(t *testing.T) {
 	})
 	c := kafkaClient(t, m.ListenAddr())
 	reg := m.Server.Registry()
+	models := newestModels(t)
 
 	// The instance under test and a second one for the subscription
 	// actions are made through the same client.
@@ -305,6 +307,9 @@ func TestLegacySDKTypedClient(t *testing.T) {
 			rt := reflect.TypeOf(resp)
 			if missing := missingFields(rt, body, lc.action); len(missing) > 0 {
 				t.Errorf("the answer lacks fields of the SDK's model: %s\n%s", strings.Join(missing, ", "), raw)
+			}
+			if missing := missingNewest(models[lc.action], body, lc.action); len(missing) > 0 {
+				t.Errorf("the answer lacks fields of the newest SDK's model: %s\n%s", strings.Join(missing, ", "), raw)
 			}
 			if empty := emptyLists(rt, body, lc.action); len(empty) > 0 {
 				t.Logf("lists with no items, whose item fields went unchecked: %s", strings.Join(empty, ", "))

@@ -24,6 +24,7 @@ func TestOrderActions(t *testing.T) {
 	})
 	c := kafkaClient(t, m.ListenAddr())
 	v3 := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	models := newestModels(t)
 	call := func(action string, p map[string]string) result {
 		t.Helper()
 		return v3.call(t, "2019-09-16", action, p)
@@ -33,6 +34,9 @@ func TestOrderActions(t *testing.T) {
 		r := call(action, p)
 		if r.code != "" {
 			t.Fatalf("%s: %s %s", action, r.code, r.msg)
+		}
+		if missing := missingNewest(models[action], r.body, action); len(missing) > 0 {
+			t.Errorf("the answer lacks fields of the newest SDK's model: %s", strings.Join(missing, ", "))
 		}
 		return r.body
 	}

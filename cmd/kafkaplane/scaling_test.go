@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ func TestScheduledScalingRules(t *testing.T) {
 	c := kafkaClient(t, m.ListenAddr())
 	id := createRunning(t, c, "2.2.0")
 	v3 := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	models := newestModels(t)
 	call := func(action string, p map[string]string) result {
 		t.Helper()
 		p["InstanceId"] = id
@@ -49,6 +51,9 @@ func TestScheduledScalingRules(t *testing.T) {
 		r := call(action, p)
 		if r.code != "" {
 			t.Fatalf("%s: %s %s", action, r.code, r.msg)
+		}
+		if missing := missingNewest(models[action], r.body, action); len(missing) > 0 {
+			t.Errorf("the answer lacks fields of the newest SDK's model: %s", strings.Join(missing, ", "))
 		}
 		return r.body
 	}
