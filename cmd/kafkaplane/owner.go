@@ -108,13 +108,20 @@ func (o *dataPlaneOwner) tryAcquire(ctx context.Context) {
 	addr := o.addr
 	o.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, dataPlaneRenew)
+	defer cancel()
+	o.mu.Lock()
+	owning := o.owning
+	o.mu.Unlock()
+	// A process taking the lease needs to know whose it was (promote).
+	var prev sqlstore.DataPlaneLease
+	if !owning {
+		prev, _ = o.m.DB.DataPlane(cctx)
+	}
 	l, ok, err := o.m.DB.AcquireDataPlane(cctx, o.id, addr, start, dataPlaneLeaseTTL)
-	cancel()
 	if ctx.Err() != nil {
 		return
 	}
 	o.mu.Lock()
-	owning := o.owning
 	if err == nil {
 		o.lease = l
 	}
@@ -130,7 +137,7 @@ func (o *dataPlaneOwner) tryAcquire(ctx context.Context) {
 			o.demote("the lease could not be renewed before it ends")
 		}
 	case ok && !owning:
-		o.promote(ctx)
+		o.promote(ctx, prev)
 	case !ok && owning:
 		o.demote("replica " + l.Holder + " holds the lease")
 	}
@@ -138,9 +145,18 @@ func (o *dataPlaneOwner) tryAcquire(ctx context.Context) {
 
 // promote starts the data plane: brokers of every serving instance first
 // (rolled ones on their target version), then the keeper and the worker.
-func (o *dataPlaneOwner) promote(ctx context.Context) {
+// prev is the lease as last seen before this one was taken. When another
+// process held it, that process stopped its worker before its lease ended
+// (or died), so the operation leases it left are released for this
+// worker to resume now rather than when they expire.
+func (o *dataPlaneOwner) promote(ctx context.Context, prev sqlstore.DataPlaneLease) {
 	o.gate.Lock()
 	defer o.gate.Unlock()
+	if prev.Holder != "" && prev.Holder != o.id {
+		if _, err := jobs.ReleaseLeases(ctx, o.m.DB, prev.Holder, o.m.Now(), o.log); err != nil {
+			o.log.Error("data plane takeover: release the former owner's operation leases", "former_owner", prev.Holder, "err", err)
+		}
+	}
 	rt := o.m.Runtime
 	keeper := &dataPlaneKeeper{instances: o.m.DB, operations: o.m.DB, runtime: rt,
 		log: o.m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
