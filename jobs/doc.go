@@ -48,9 +48,10 @@
 //
 // A step that still fails after its retries fails the operation: the step
 // and the operation become FAILED with ErrorCode and ErrorMessage, and the
-// instance goes back to serving on its old version with ViewStatus 102
-// (upgrade failed), or for a start to ServiceStatus 0 with ViewStatus 101
-// (deploy failed). A lost compare-and-set on the operation means another
+// instance takes the failed state of the domain's transition table
+// (Instance.Finish): serving on its old version with ViewStatus 102
+// (upgrade failed), or for a start ServiceStatus 0 with ViewStatus 101
+// (deploy failed). The worker never writes a status pair itself. A lost compare-and-set on the operation means another
 // worker took it over after our lease expired; the worker then stops
 // without writing anything more.
 //

@@ -17,9 +17,6 @@ type RAM struct {
 	Now func() time.Time
 }
 
-// ramVersion is RAM's API version.
-const ramVersion = "2015-05-01"
-
 // RAM's resource templates (help.aliyun.com, "RAM authorization" of each
 // api-ram-2015-05-01-* page): users and policies are named by ARN, list
 // actions apply to the whole account.
@@ -37,20 +34,6 @@ const ramQPS = 20
 // maxAccessKeysPerUser is RAM's limit on AccessKeys per principal.
 const maxAccessKeysPerUser = 2
 
-// ramAction declares one RAM action.
-func ramAction(name, resource string, params []Param, h Handler) *Action {
-	return &Action{
-		Name:      name,
-		Product:   "ram",
-		Version:   ramVersion,
-		Params:    params,
-		RAMAction: "ram:" + name,
-		Resource:  resource,
-		QPS:       ramQPS,
-		Handler:   h,
-	}
-}
-
 // Register adds the RAM actions to g.
 func (s *RAM) Register(g *Registry) {
 	// Lengths and ranges are RAM's (docs/limits.md); the registry answers
@@ -61,45 +44,113 @@ func (s *RAM) Register(g *Registry) {
 	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: apierr.RAMPolicyType}
 	paging := ramPaging
 
-	g.Add(ramAction("CreateUser", ramUserARN, []Param{
-		userName,
-		{Name: "DisplayName", MaxLen: 128, OutOfRange: apierr.RAMDisplayNameLength},
-		{Name: "MobilePhone", MaxLen: 32, OutOfRange: apierr.RAMMobilePhoneFormat},
-		{Name: "Email", MaxLen: 128, OutOfRange: apierr.RAMEmailFormat},
-		{Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength},
-	}, s.createUser))
-	g.Add(ramAction("GetUser", ramUserARN, []Param{userName}, s.getUser))
-	g.Add(ramAction("UpdateUser", ramUserARN, []Param{
-		userName,
-		{Name: "NewUserName", MaxLen: 64, OutOfRange: apierr.RAMNewUserNameLength},
-		{Name: "NewDisplayName", MaxLen: 128, OutOfRange: apierr.RAMNewDisplayNameLen},
-		{Name: "NewMobilePhone", MaxLen: 32, OutOfRange: apierr.RAMNewMobilePhoneFmt},
-		{Name: "NewEmail", MaxLen: 128, OutOfRange: apierr.RAMNewEmailFormat},
-		{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
-	}, s.updateUser))
-	g.Add(ramAction("ListUsers", ramAccountARN, paging, s.listUsers))
-	g.Add(ramAction("DeleteUser", ramUserARN, []Param{userName}, s.deleteUser))
+	g.Add(ramAction(Action{
+		Name: "CreateUser", RAMAction: "ram:CreateUser", Resource: ramUserARN, QPS: ramQPS,
+		Params: []Param{
+			userName,
+			{Name: "DisplayName", MaxLen: 128, OutOfRange: apierr.RAMDisplayNameLength},
+			{Name: "MobilePhone", MaxLen: 32, OutOfRange: apierr.RAMMobilePhoneFormat},
+			{Name: "Email", MaxLen: 128, OutOfRange: apierr.RAMEmailFormat},
+			{Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength},
+		},
+		Handler: s.createUser,
+	}))
+	g.Add(ramAction(Action{
+		Name: "GetUser", RAMAction: "ram:GetUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName},
+		Handler: s.getUser,
+	}))
+	g.Add(ramAction(Action{
+		Name: "UpdateUser", RAMAction: "ram:UpdateUser", Resource: ramUserARN, QPS: ramQPS,
+		Params: []Param{
+			userName,
+			{Name: "NewUserName", MaxLen: 64, OutOfRange: apierr.RAMNewUserNameLength},
+			{Name: "NewDisplayName", MaxLen: 128, OutOfRange: apierr.RAMNewDisplayNameLen},
+			{Name: "NewMobilePhone", MaxLen: 32, OutOfRange: apierr.RAMNewMobilePhoneFmt},
+			{Name: "NewEmail", MaxLen: 128, OutOfRange: apierr.RAMNewEmailFormat},
+			{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
+		},
+		Handler: s.updateUser,
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListUsers", RAMAction: "ram:ListUsers", Resource: ramAccountARN, QPS: ramQPS,
+		Params:  paging,
+		Handler: s.listUsers,
+	}))
+	g.Add(ramAction(Action{
+		Name: "DeleteUser", RAMAction: "ram:DeleteUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName},
+		Handler: s.deleteUser,
+	}))
 
-	g.Add(keyAction(ramAction("CreateAccessKey", ramUserARN, []Param{optUserName}, s.createAccessKey)))
-	g.Add(keyAction(ramAction("UpdateAccessKey", ramUserARN, []Param{
-		optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}, {Name: "Status", Required: true, MaxLen: 16, OutOfRange: apierr.RAMStatus},
-	}, s.updateAccessKey)))
-	g.Add(keyAction(ramAction("ListAccessKeys", ramUserARN, []Param{optUserName}, s.listAccessKeys)))
-	g.Add(keyAction(ramAction("DeleteAccessKey", ramUserARN, []Param{optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}}, s.deleteAccessKey)))
+	g.Add(keyAction(ramAction(Action{
+		Name: "CreateAccessKey", RAMAction: "ram:CreateAccessKey", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{optUserName},
+		Handler: s.createAccessKey,
+	})))
+	g.Add(keyAction(ramAction(Action{
+		Name: "UpdateAccessKey", RAMAction: "ram:UpdateAccessKey", Resource: ramUserARN, QPS: ramQPS,
+		Params: []Param{
+			optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}, {Name: "Status", Required: true, MaxLen: 16, OutOfRange: apierr.RAMStatus},
+		},
+		Handler: s.updateAccessKey,
+	})))
+	g.Add(keyAction(ramAction(Action{
+		Name: "ListAccessKeys", RAMAction: "ram:ListAccessKeys", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{optUserName},
+		Handler: s.listAccessKeys,
+	})))
+	g.Add(keyAction(ramAction(Action{
+		Name: "DeleteAccessKey", RAMAction: "ram:DeleteAccessKey", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{optUserName, {Name: "UserAccessKeyId", Required: true, MaxLen: 64}},
+		Handler: s.deleteAccessKey,
+	})))
 
-	g.Add(ramAction("CreatePolicy", ramPolicyARN, []Param{
-		policyName,
-		{Name: "PolicyDocument", Required: true, MaxLen: policy.MaxDocumentLength, OutOfRange: apierr.RAMPolicyDocLength},
-		{Name: "Description", MaxLen: 1024, OutOfRange: apierr.RAMDescriptionLength},
-	}, s.createPolicy))
-	g.Add(ramAction("GetPolicy", ramPolicyARN, []Param{policyName, policyType}, s.getPolicy))
-	g.Add(ramAction("ListPolicies", ramAccountARN, append([]Param{{Name: "PolicyType", MaxLen: 16, OutOfRange: apierr.RAMPolicyType}}, paging...), s.listPolicies))
-	g.Add(ramAction("DeletePolicy", ramPolicyARN, []Param{policyName}, s.deletePolicy))
+	g.Add(ramAction(Action{
+		Name: "CreatePolicy", RAMAction: "ram:CreatePolicy", Resource: ramPolicyARN, QPS: ramQPS,
+		Params: []Param{
+			policyName,
+			{Name: "PolicyDocument", Required: true, MaxLen: policy.MaxDocumentLength, OutOfRange: apierr.RAMPolicyDocLength},
+			{Name: "Description", MaxLen: 1024, OutOfRange: apierr.RAMDescriptionLength},
+		},
+		Handler: s.createPolicy,
+	}))
+	g.Add(ramAction(Action{
+		Name: "GetPolicy", RAMAction: "ram:GetPolicy", Resource: ramPolicyARN, QPS: ramQPS,
+		Params:  []Param{policyName, policyType},
+		Handler: s.getPolicy,
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListPolicies", RAMAction: "ram:ListPolicies", Resource: ramAccountARN, QPS: ramQPS,
+		Params:  append([]Param{{Name: "PolicyType", MaxLen: 16, OutOfRange: apierr.RAMPolicyType}}, paging...),
+		Handler: s.listPolicies,
+	}))
+	g.Add(ramAction(Action{
+		Name: "DeletePolicy", RAMAction: "ram:DeletePolicy", Resource: ramPolicyARN, QPS: ramQPS,
+		Params:  []Param{policyName},
+		Handler: s.deletePolicy,
+	}))
 
-	g.Add(ramAction("AttachPolicyToUser", ramUserARN, []Param{userName, policyName, policyType}, s.attachPolicy(false, apierr.RAMUserPolicyExists)))
-	g.Add(ramAction("DetachPolicyFromUser", ramUserARN, []Param{userName, policyName, policyType}, s.detachPolicy(false, apierr.RAMUserPolicyNotExist)))
-	g.Add(ramAction("ListPoliciesForUser", ramUserARN, []Param{userName}, s.listPoliciesFor(false)))
-	g.Add(ramAction("ListEntitiesForPolicy", ramPolicyARN, []Param{policyName, policyType}, s.listEntitiesForPolicy))
+	g.Add(ramAction(Action{
+		Name: "AttachPolicyToUser", RAMAction: "ram:AttachPolicyToUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName, policyName, policyType},
+		Handler: s.attachPolicy(false, apierr.RAMUserPolicyExists),
+	}))
+	g.Add(ramAction(Action{
+		Name: "DetachPolicyFromUser", RAMAction: "ram:DetachPolicyFromUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName, policyName, policyType},
+		Handler: s.detachPolicy(false, apierr.RAMUserPolicyNotExist),
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListPoliciesForUser", RAMAction: "ram:ListPoliciesForUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName},
+		Handler: s.listPoliciesFor(false),
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListEntitiesForPolicy", RAMAction: "ram:ListEntitiesForPolicy", Resource: ramPolicyARN, QPS: ramQPS,
+		Params:  []Param{policyName, policyType},
+		Handler: s.listEntitiesForPolicy,
+	}))
 
 	s.registerGroups(g)
 }

@@ -68,6 +68,11 @@ type dataPlaneOwner struct {
 	log *slog.Logger
 	// newWorker builds the operations worker that runs on rt.
 	newWorker func(rt broker.Runtime) *jobs.Worker
+	// shared is set when the brokers run outside every replica (Strimzi
+	// on Kubernetes): each replica then serves the data plane and runs a
+	// worker, operation leases keep each operation to one worker, and no
+	// data plane lease is taken.
+	shared bool
 
 	// gate is held for reading by every API call into the runtime and for
 	// writing while ownership changes, so a demotion waits for such calls
@@ -103,6 +108,15 @@ func (o *dataPlaneOwner) standbyError() error {
 // promote when newly held, demote when lost, or when it could not be
 // renewed for so long that a standby may take it soon.
 func (o *dataPlaneOwner) tryAcquire(ctx context.Context) {
+	if o.shared {
+		o.mu.Lock()
+		owning := o.owning
+		o.mu.Unlock()
+		if !owning {
+			o.promote(ctx, sqlstore.DataPlaneLease{})
+		}
+		return
+	}
 	start := o.m.Now()
 	o.mu.Lock()
 	addr := o.addr
@@ -252,7 +266,7 @@ func (o *dataPlaneOwner) close() error {
 	defer o.gate.Unlock()
 	was := o.stopDuties()
 	err := o.m.Runtime.Close()
-	if was {
+	if was && !o.shared {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = errors.Join(err, o.m.DB.ReleaseDataPlane(ctx, o.id))
 		cancel()
@@ -276,8 +290,14 @@ func (o *dataPlaneOwner) wake() {
 func (o *dataPlaneOwner) status() (line string, down []string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.keeper != nil {
+		down = o.keeper.downReport()
+	}
+	if o.shared {
+		return "data plane: shared (brokers run outside the replicas; every replica serves them)", down
+	}
 	if o.owning {
-		return "data plane: owner " + o.id, o.keeper.downReport()
+		return "data plane: owner " + o.id, down
 	}
 	l := o.lease
 	if !l.Held(o.m.Now()) {
@@ -336,6 +356,17 @@ func lockDataDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
 	}
 	return f, nil
+}
+
+// apiRuntime is the runtime the API handlers get. In shared mode the
+// runtime is never replaced, and handlers use it as it is (with its
+// optional interfaces, such as Strimzi's endpoints); otherwise they go
+// through currentRuntime.
+func (o *dataPlaneOwner) apiRuntime() broker.Runtime {
+	if o.shared {
+		return o.m.Runtime
+	}
+	return currentRuntime{o.m}
 }
 
 // currentRuntime is the runtime the API handlers call: whichever runtime
