@@ -358,6 +358,13 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// runtime is the process's runtime now (a demotion replaces it).
+func (o *dataPlaneOwner) runtime() broker.Runtime {
+	o.gate.RLock()
+	defer o.gate.RUnlock()
+	return o.m.Runtime
+}
+
 // apiRuntime is the runtime the API handlers get. In shared mode the
 // runtime is never replaced, and handlers use it as it is (with its
 // optional interfaces, such as Strimzi's endpoints); otherwise they go

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kafkaplane/kafkaplane/openapi"
+	"github.com/kafkaplane/kafkaplane/sqlstore"
 )
 
 // TestDataDirInUse: a second process on a data dir in use refuses to start
@@ -46,5 +49,60 @@ func TestStandbyActionsRegistered(t *testing.T) {
 		if !known[name] {
 			t.Errorf("standbyActions lists %s, which is not an alikafka action", name)
 		}
+	}
+}
+
+// TestDataPlaneLeaseLost: a process whose data plane lease another process
+// took stops its brokers and worker and refuses data plane work as a
+// standby; once the lease is free again it takes it back and starts the
+// brokers from the store.
+func TestDataPlaneLeaseLost(t *testing.T) {
+	m := startMain(t)
+	la := legacyClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}
+	id := createRunning(t, kafkaClient(t, m.ListenAddr()), "2.2.0")
+	other, err := sqlstore.Open(context.Background(), filepath.Join(m.DataDir, "kafkaplane.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// Another process takes the lease, as after a renewal that did not
+	// reach the store in time.
+	if _, ok, err := other.AcquireDataPlane(context.Background(), "worker-other", "127.0.0.1:1", time.Now().Add(time.Hour), time.Hour); err != nil || !ok {
+		t.Fatalf("take the lease: %v %v", ok, err)
+	}
+	waitHealth := func(prefix string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, body := httpGet(t, m.URL()+"/healthz")
+			if strings.Contains(body, "\n"+prefix) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/healthz %q, want a line %q…", body, prefix)
+			}
+		}
+	}
+	waitHealth("data plane: standby (owner worker-other at 127.0.0.1:1, lease until ")
+	if st, err := m.owner.runtime().Status(context.Background(), id); err != nil || len(st) != 0 {
+		t.Fatalf("brokers of a demoted process: %v %v", st, err)
+	}
+	topic := map[string]string{"InstanceId": id, "Topic": "orders", "Remark": "orders", "PartitionNum": "3"}
+	if res := la.call(t, "2019-09-16", "CreateTopic", topic); res.status != 503 || res.code != "ServiceUnavailable" || !strings.Contains(res.msg, "worker-other") {
+		t.Fatalf("CreateTopic on a standby: %d %s %q", res.status, res.code, res.msg)
+	}
+	if res := la.call(t, "2019-09-16", "GetInstanceList", nil); res.status != 200 {
+		t.Fatalf("GetInstanceList on a standby: %d %s", res.status, res.code)
+	}
+	// The lease is released: the process takes it back and restores the
+	// brokers before it serves data plane work again.
+	if err := other.ReleaseDataPlane(context.Background(), "worker-other"); err != nil {
+		t.Fatal(err)
+	}
+	waitHealth("data plane: owner " + m.WorkerID)
+	if st, err := m.owner.runtime().Status(context.Background(), id); err != nil || len(st) != 3 {
+		t.Fatalf("brokers after taking the lease back: %v %v", st, err)
+	}
+	if res := la.call(t, "2019-09-16", "CreateTopic", topic); res.status != 200 {
+		t.Fatalf("CreateTopic on the owner again: %d %s %s", res.status, res.code, res.msg)
 	}
 }
