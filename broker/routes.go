@@ -37,6 +37,11 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 		if h.version < 3 {
 			return pc.legacyProduce(h, body)
 		}
+		if rec := pc.b.inst.recovered; rec != nil {
+			if p, send, out, ok := pc.answerDuplicates(h, body, rec); ok {
+				return p, send, out
+			}
+		}
 		p.upstream = produceAcks(body, h.version) != 0
 		p.produce = p.upstream
 		return p, true, nil
