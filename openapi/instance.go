@@ -563,7 +563,7 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	}
 	// A runtime that reports its own endpoints (Strimzi's listener
 	// status) is the source for both EndPoint and DomainEndpoint.
-	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
+	if er, ok := kafkaplane.As[kafkaplane.EndpointReporter](s.Runtime); ok {
 		bs, _ := er.Endpoint(inst.ID)
 		return bs
 	}
@@ -583,7 +583,8 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance, q quota) Object {
 	}
 	// Current SDKs read UpgradeServiceDetailInfo.Current2OpenSourceVersion,
 	// older ones UpgradeServiceDetailInfo.UpgradeServiceDetailInfoVO[]; the
-	// legacy Go SDK accepts an object with both (reference §2.2).
+	// legacy Go SDK accepts an object with both (docs/wire.md, Response shapes
+	// the SDKs decode).
 	upgrade := Object{
 		{"Current2OpenSourceVersion", inst.Version},
 		{"UpgradeServiceDetailInfoVO", []Object{{{"Current2OpenSourceVersion", inst.Version}}}},
@@ -744,7 +745,8 @@ func (s *Instances) getInstanceList(ctx context.Context, r *Request) (Object, er
 }
 
 // getAllInstanceIDList answers an object keyed by region: the legacy Go SDK
-// decodes InstanceIds as a map and fails on an array (reference §5.2).
+// decodes InstanceIds as a map and fails on an array (docs/wire.md,
+// Response shapes the SDKs decode).
 func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Object, error) {
 	list, err := s.Store.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: r.Caller.AccountID})
 	if err != nil {

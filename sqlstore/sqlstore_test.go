@@ -116,6 +116,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"GCRA", testGCRA},
 		{"StatementCacheBounded", testStatementCacheBounded},
 		{"SecretsSealed", testSecretsSealed},
+		{"DataPlaneLease", testDataPlaneLease},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

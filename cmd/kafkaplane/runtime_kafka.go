@@ -10,7 +10,7 @@ import (
 // brokers listen on their stored ports with data under DataDir/brokers.
 func (m *Main) openKafkaRuntime() error {
 	k, err := broker.NewKafka(broker.KafkaConfig{
-		DataDir:        filepath.Join(m.DataDir, "brokers"),
+		DataDir:        m.brokerDataDir(),
 		AdvertisedHost: m.AdvertisedHost,
 		Logger:         m.Logger.With("component", "broker"),
 	})
@@ -26,4 +26,12 @@ func (m *Main) openKafkaRuntime() error {
 	m.Logger.Info("data plane CA certificate for SASL_SSL clients", "path", ca)
 	m.Runtime = k
 	return nil
+}
+
+// brokerDataDir is --broker-data-dir, or DataDir/brokers.
+func (m *Main) brokerDataDir() string {
+	if m.BrokerDataDir != "" {
+		return m.BrokerDataDir
+	}
+	return filepath.Join(m.DataDir, "brokers")
 }
