@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
@@ -437,6 +438,39 @@ func (c currentRuntime) AddPartitions(ctx context.Context, instanceID, topic str
 func (c currentRuntime) Topics(ctx context.Context, instanceID string) ([]broker.TopicState, error) {
 	return c.m.Runtime.Topics(ctx, instanceID)
 }
+
+func (c currentRuntime) SetTopicConfig(ctx context.Context, instanceID, topic, name, value string) (string, error) {
+	return c.m.Runtime.SetTopicConfig(ctx, instanceID, topic, name, value)
+}
+
+func (c currentRuntime) Groups(ctx context.Context, instanceID string) ([]kafkaplane.GroupState, error) {
+	return c.m.Runtime.Groups(ctx, instanceID)
+}
+
+func (c currentRuntime) ConsumedTimes(ctx context.Context, instanceID string, offsets []kafkaplane.GroupOffset) (map[kafkaplane.TopicPartition]time.Time, error) {
+	return c.m.Runtime.ConsumedTimes(ctx, instanceID, offsets)
+}
+
+func (c currentRuntime) ResetOffsets(ctx context.Context, instanceID, group string, r kafkaplane.OffsetReset) ([]kafkaplane.GroupOffset, error) {
+	return c.m.Runtime.ResetOffsets(ctx, instanceID, group, r)
+}
+
+func (c currentRuntime) ReadRecords(ctx context.Context, instanceID string, q kafkaplane.RecordQuery) ([]kafkaplane.Record, error) {
+	return c.m.Runtime.ReadRecords(ctx, instanceID, q)
+}
+
+func (c currentRuntime) Observed(ctx context.Context, instanceID string) (kafkaplane.Observations, error) {
+	return c.m.Runtime.Observed(ctx, instanceID)
+}
+
+func (c currentRuntime) DiskUsed(ctx context.Context, instanceID string) (int64, error) {
+	return c.m.Runtime.DiskUsed(ctx, instanceID)
+}
+
+// InjectsFaults: currentRuntime stands for the embedded runtimes only
+// (the kafka and fake runtimes, both FaultInjectors); shared runtimes
+// such as Strimzi reach the handlers unwrapped.
+func (c currentRuntime) InjectsFaults() {}
 
 // Close is the process's business (dataPlaneOwner.close), not the API's.
 func (c currentRuntime) Close() error { return nil }
