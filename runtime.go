@@ -207,29 +207,3 @@ type EndpointReporter interface {
 type FaultInjector interface {
 	InjectsFaults()
 }
-
-// Forwarder is a Runtime that forwards every call to another runtime,
-// which may change over its life (a replica's runtime is replaced when it
-// stops owning the data plane). Capability checks look through it (As).
-type Forwarder interface {
-	Current() Runtime
-}
-
-// As finds capability T (FaultInjector, EndpointReporter, …) in rt or in
-// the runtime a Forwarder forwards to now. Every optional-interface check
-// of a runtime goes through it, so that wrapping a runtime never hides
-// what it can do.
-func As[T any](rt Runtime) (T, bool) {
-	for range 8 {
-		if v, ok := rt.(T); ok {
-			return v, true
-		}
-		f, ok := rt.(Forwarder)
-		if !ok {
-			break
-		}
-		rt = f.Current()
-	}
-	var zero T
-	return zero, false
-}

@@ -285,7 +285,7 @@ func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (wo
 		// Its work is the finishing transaction itself, preceded by the
 		// runtime's own finishing work when it has some (Strimzi's
 		// metadata version bump).
-		f, ok := kafkaplane.As[broker.UpgradeFinalizer](rt)
+		f, ok := rt.(broker.UpgradeFinalizer)
 		if !ok {
 			return nil, nil, nil
 		}

@@ -563,7 +563,7 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	}
 	// A runtime that reports its own endpoints (Strimzi's listener
 	// status) is the source for both EndPoint and DomainEndpoint.
-	if er, ok := kafkaplane.As[kafkaplane.EndpointReporter](s.Runtime); ok {
+	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
 		bs, _ := er.Endpoint(inst.ID)
 		return bs
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
@@ -447,23 +448,23 @@ func (c currentRuntime) SetTopicConfig(ctx context.Context, instanceID, topic, n
 	return c.m.Runtime.SetTopicConfig(ctx, instanceID, topic, name, value)
 }
 
-func (c currentRuntime) Groups(ctx context.Context, instanceID string) ([]broker.GroupState, error) {
+func (c currentRuntime) Groups(ctx context.Context, instanceID string) ([]kafkaplane.GroupState, error) {
 	return c.m.Runtime.Groups(ctx, instanceID)
 }
 
-func (c currentRuntime) ConsumedTimes(ctx context.Context, instanceID string, offsets []broker.GroupOffset) (map[broker.TopicPartition]time.Time, error) {
+func (c currentRuntime) ConsumedTimes(ctx context.Context, instanceID string, offsets []kafkaplane.GroupOffset) (map[kafkaplane.TopicPartition]time.Time, error) {
 	return c.m.Runtime.ConsumedTimes(ctx, instanceID, offsets)
 }
 
-func (c currentRuntime) ResetOffsets(ctx context.Context, instanceID, group string, r broker.OffsetReset) ([]broker.GroupOffset, error) {
+func (c currentRuntime) ResetOffsets(ctx context.Context, instanceID, group string, r kafkaplane.OffsetReset) ([]kafkaplane.GroupOffset, error) {
 	return c.m.Runtime.ResetOffsets(ctx, instanceID, group, r)
 }
 
-func (c currentRuntime) ReadRecords(ctx context.Context, instanceID string, q broker.RecordQuery) ([]broker.Record, error) {
+func (c currentRuntime) ReadRecords(ctx context.Context, instanceID string, q kafkaplane.RecordQuery) ([]kafkaplane.Record, error) {
 	return c.m.Runtime.ReadRecords(ctx, instanceID, q)
 }
 
-func (c currentRuntime) Observed(ctx context.Context, instanceID string) (broker.Observations, error) {
+func (c currentRuntime) Observed(ctx context.Context, instanceID string) (kafkaplane.Observations, error) {
 	return c.m.Runtime.Observed(ctx, instanceID)
 }
 
@@ -471,9 +472,10 @@ func (c currentRuntime) DiskUsed(ctx context.Context, instanceID string) (int64,
 	return c.m.Runtime.DiskUsed(ctx, instanceID)
 }
 
-// Current is the runtime calls go to now, for capability checks
-// (kafkaplane.As).
-func (c currentRuntime) Current() broker.Runtime { return c.m.Runtime }
+// InjectsFaults: currentRuntime stands for the embedded runtimes only
+// (the kafka and fake runtimes, both FaultInjectors); shared runtimes
+// such as Strimzi reach the handlers unwrapped.
+func (c currentRuntime) InjectsFaults() {}
 
 // Close is the process's business (dataPlaneOwner.close), not the API's.
 func (c currentRuntime) Close() error { return nil }
