@@ -92,6 +92,8 @@ func cloneInstances(list []*kafkaplane.Instance) []*kafkaplane.Instance {
 		c.Tags = slices.Clone(inst.Tags)
 		c.Config = maps.Clone(inst.Config)
 		c.BrokerPorts = slices.Clone(inst.BrokerPorts)
+		c.SaslPorts = slices.Clone(inst.SaslPorts)
+		c.SslPorts = slices.Clone(inst.SslPorts)
 		out[i] = &c
 	}
 	return out

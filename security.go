@@ -1,0 +1,87 @@
+package kafkaplane
+
+import (
+	"context"
+	"time"
+)
+
+// SaslUser is one SASL user of an instance (CreateSaslUser). A user is
+// identified by its instance, Type and Username: a plain and a scram user
+// may share a name, and the brokers then accept either login.
+type SaslUser struct {
+	InstanceID string
+	Username   string
+	// Type is "plain" or "scram"; Mechanism is SCRAM-SHA-256 or
+	// SCRAM-SHA-512 for scram users and empty for plain ones.
+	Type      string
+	Mechanism string
+	// Password is the password in clear. alikafka returns it from
+	// DescribeSaslUsers, so it is kept, sealed at rest like AccessKey
+	// secrets.
+	Password string
+	// Credentials are the salted verifiers the brokers check logins
+	// against, derived once when the user is created, as opaque JSON text.
+	Credentials string
+	CreateTime  time.Time
+}
+
+// ACL is one Kafka ACL of an instance (CreateAcl), in the enumerations
+// alikafka's API takes: ResourceType Topic, Group, Cluster or
+// TransactionalId; PatternType LITERAL or PREFIXED; Operation Read, Write,
+// IdempotentWrite…; Permission ALLOW or DENY; Host "*" or one address.
+// Every field but CreateTime is part of its identity.
+type ACL struct {
+	InstanceID   string
+	Username     string
+	ResourceType string
+	ResourceName string
+	PatternType  string
+	Operation    string
+	Permission   string
+	Host         string
+	CreateTime   time.Time
+}
+
+// AllowedIP is one entry of an instance's allowlists (UpdateAllowedIp):
+// ListType vpc or internet, the endpoint's PortRange (9092/9092…), and an
+// address or CIDR block.
+type AllowedIP struct {
+	InstanceID  string
+	ListType    string
+	PortRange   string
+	IP          string
+	Description string
+	CreateTime  time.Time
+}
+
+// SecurityService stores the SASL users, ACLs and allowlists of instances.
+// A limit above zero caps the rows of the kind per instance (per list for
+// allowlists): CodeLimitExceeded, decided atomically with the insert.
+type SecurityService interface {
+	// PutSaslUser creates the user, or replaces the password, mechanism
+	// and credentials of the one with the same instance, type and name.
+	PutSaslUser(ctx context.Context, u *SaslUser, limit int) error
+	// DeleteSaslUser removes a user, or returns CodeNotFound.
+	DeleteSaslUser(ctx context.Context, instanceID, typ, username string) error
+	// ListSaslUsers lists an instance's users by name and type.
+	ListSaslUsers(ctx context.Context, instanceID string) ([]*SaslUser, error)
+
+	// CreateACL stores an ACL; CodeAlreadyExists when the same one is
+	// there.
+	CreateACL(ctx context.Context, a *ACL, limit int) error
+	// DeleteACL removes the ACL equal to a in every field but CreateTime,
+	// or returns CodeNotFound.
+	DeleteACL(ctx context.Context, a *ACL) error
+	// ListACLs lists an instance's ACLs, oldest first.
+	ListACLs(ctx context.Context, instanceID string) ([]*ACL, error)
+
+	// AddAllowedIPs adds entries to one list of an instance (all of the
+	// same InstanceID, ListType and PortRange); entries already there keep
+	// their description. The limit counts the list's entries afterwards.
+	AddAllowedIPs(ctx context.Context, entries []AllowedIP, limit int) error
+	// DeleteAllowedIPs removes entries from one list; entries not there
+	// are ignored.
+	DeleteAllowedIPs(ctx context.Context, instanceID, listType, portRange string, ips []string) error
+	// ListAllowedIPs lists an instance's allowlist entries, oldest first.
+	ListAllowedIPs(ctx context.Context, instanceID string) ([]*AllowedIP, error)
+}
