@@ -105,7 +105,8 @@ func NewUpgradeOperation(inst *kafkaplane.Instance, plan kafkaplane.UpgradePlan,
 }
 
 // SpecFor returns the broker.Spec that brings back inst's brokers as they
-// last ran: Version, Minor, Ports and Config from the instance, and
+// last ran: Version, Minor, the ports of every listener and Config from the
+// instance (Security is added by SecureRuntime on every Start), and
 // BrokerVersions for brokers that an unfinished or failed upgrade already
 // rolled onto its target version. The server calls it at start-up (see
 // Worker.RestoreRunning) and INITIALIZE_UPDATE calls it before rolling, so
@@ -125,6 +126,8 @@ func SpecFor(inst *kafkaplane.Instance, ops []*kafkaplane.Operation) broker.Spec
 		Version:    inst.Version,
 		Minor:      inst.MinorVersion,
 		Ports:      slices.Clone(inst.BrokerPorts),
+		SaslPorts:  slices.Clone(inst.SaslPorts),
+		SslPorts:   slices.Clone(inst.SslPorts),
 		Config:     maps.Clone(inst.Config),
 	}
 	var ups []*kafkaplane.Operation

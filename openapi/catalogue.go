@@ -59,6 +59,20 @@ var alikafkaCatalogue = map[string]ramEntry{
 	"DeleteConsumerGroup": {"alikafka:DeleteGroup", instanceARN, 40},
 	"GetConsumerList":     {"alikafka:ListGroup", instanceARN, 100},
 
+	// SASL users, ACLs and allowlists: RAM actions and QPS as
+	// alikafka-actions.md lists them; DeleteSaslUser's QPS is unpublished
+	// (10, as CreateSaslUser's), and DescribeAclResourceName's RAM action
+	// is unpublished (ListAcl, as DescribeAcls').
+	"CreateSaslUser":          {"alikafka:CreateSaslUser", instanceARN, 10},
+	"DeleteSaslUser":          {"alikafka:DeleteSaslUser", instanceARN, 10},
+	"DescribeSaslUsers":       {"alikafka:ListSaslUser", instanceARN, 40},
+	"CreateAcl":               {"alikafka:CreateAcl", instanceARN, 10},
+	"DeleteAcl":               {"alikafka:DeleteAcl", instanceARN, 10},
+	"DescribeAcls":            {"alikafka:ListAcl", instanceARN, 80},
+	"DescribeAclResourceName": {"alikafka:ListAcl", instanceARN, 100},
+	"UpdateAllowedIp":         {"alikafka:UpdateInstance", instanceARN, 40},
+	"GetAllowedIpList":        {"alikafka:ListInstance", instanceARN, 100},
+
 	// kafkaplane extensions: operations and upgrade targets are read-only
 	// views of an instance. DescribeInstanceOperation derives the instance
 	// from its OperationId.

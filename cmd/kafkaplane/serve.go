@@ -252,20 +252,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openRuntime(); err != nil {
 		return err
 	}
+	// Every Start goes through secure, which adds the instance's stored
+	// SASL users, ACLs and allowlists to the spec.
+	secure := &jobs.SecureRuntime{Runtime: m.Runtime, Store: m.DB}
 
 	workerCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.Worker = jobs.New(jobs.Config{
 		Instances:  m.DB,
 		Operations: m.DB,
-		Runtime:    m.Runtime,
+		Runtime:    secure,
 		Catalogue:  m.Catalogue,
 		Owner:      m.WorkerID,
 		Logger:     m.Logger,
 	})
 	// Brokers are restored before the worker runs, so that a resumed
 	// upgrade finds them up; the keeper then retries those that failed.
-	m.keeper = &dataPlaneKeeper{instances: m.DB, operations: m.DB, runtime: m.Runtime,
+	m.keeper = &dataPlaneKeeper{instances: m.DB, operations: m.DB, runtime: secure,
 		log: m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
 	m.keeper.pass(ctx)
 	m.workerWG.Add(2)
@@ -291,8 +294,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Store:          m.DB,
 		Operations:     m.DB,
 		Catalogue:      m.Catalogue,
-		Runtime:        m.Runtime,
+		Runtime:        secure,
 		Topics:         m.DB,
+		Security:       m.DB,
 		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts()},
 		Wake:           m.Worker.Wake,
 		AdvertisedHost: m.AdvertisedHost,
