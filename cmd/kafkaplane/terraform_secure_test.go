@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -171,5 +173,38 @@ func TestTerraformSecureResources(t *testing.T) {
 	if r := p.call("DescribeAcls", map[string]string{"InstanceId": id, "Username": "tf-user", "AclResourceType": "Topic",
 		"AclResourceName": "orders"}); r.code != "BIZ_INSTANCE_STATUS_ERROR" {
 		t.Errorf("DescribeAcls of a released instance: %q", r.code)
+	}
+}
+
+// TestSaslPasswordsAtRest creates SASL users through StartInstance and
+// CreateSaslUser and reads the data dir and the log as bytes: the
+// passwords are in neither, while DescribeSaslUsers still returns them.
+func TestSaslPasswordsAtRest(t *testing.T) {
+	dataDir := t.TempDir()
+	var logs bytes.Buffer
+	m := startMain(t, tfFastQPS, func(m *Main) {
+		m.DataDir = dataDir
+		m.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	p := newTFProvider(t, m)
+	order := p.must("CreatePostPayOrder", map[string]string{"DeployType": "4", "DiskType": "1", "DiskSize": "500",
+		"IoMaxSpec": "alikafka.hw.2xlarge", "EipMax": "3"})
+	id := lcStr(lcArray(p.must("GetInstanceList", map[string]string{"OrderId": lcStr(order, "OrderId")}), "InstanceList", "InstanceVO")[0], "InstanceId")
+	const first, second = "first-pw-5c1e7a", "second-pw-9b04d2"
+	p.must("StartInstance", map[string]string{"InstanceId": id, "VSwitchId": "vsw-1", "VpcId": "vpc-1", "ZoneId": "zonei",
+		"IsSetUserAndPassword": "true", "Username": "admin", "Password": first})
+	p.waitInstance(id, "ServiceStatus", "5")
+	p.must("CreateSaslUser", map[string]string{"InstanceId": id, "Username": "alice", "Password": second, "Type": "scram"})
+	if a, b := p.tfSaslUser(id, "admin"), p.tfSaslUser(id, "alice"); lcStr(a, "Password") != first || lcStr(b, "Password") != second {
+		t.Fatalf("DescribeSaslUsers: %v %v", a, b)
+	}
+	m.Close()
+	for _, pw := range []string{first, second} {
+		if files := dataDirHolds(t, dataDir, pw); len(files) > 0 {
+			t.Errorf("a SASL password is readable in %q", files)
+		}
+		if strings.Contains(logs.String(), pw) {
+			t.Errorf("a SASL password is in the log")
+		}
 	}
 }
