@@ -35,13 +35,21 @@ type AccessKey struct {
 // NewAccessKeyPair returns a fresh AccessKey id and secret in Alibaba's
 // shapes: "LTAI" and 20 letters or digits, and a 30-character secret.
 func NewAccessKeyPair() (id, secret string) {
-	return "LTAI" + randomString(alnum, 20), randomString(alnum, 30)
+	return "LTAI" + RandomString(AlphaNum, 20), RandomString(AlphaNum, 30)
 }
 
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+// Alphabets of the random ids the service hands out.
+const (
+	AlphaNum      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	LowerAlnum    = "abcdefghijklmnopqrstuvwxyz0123456789"
+	Digits        = "0123456789"
+	NonZeroDigits = "123456789"
+)
 
-// randomString draws n characters of alphabet from crypto/rand.
-func randomString(alphabet string, n int) string {
+// RandomString draws n characters of alphabet from crypto/rand. It is the
+// one source of the random ids the service hands out (AccessKeys, user
+// and group ids, worker ids).
+func RandomString(alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
 		x, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))

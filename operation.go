@@ -8,8 +8,14 @@ import (
 // OperationType names what an operation does.
 type OperationType string
 
-// Operation types.
+// Operation types; plan.go gives each its steps and the instance events
+// that finish it.
 const (
+	// OperationStartInstance deploys the brokers of an instance that
+	// StartInstance accepted (Deploying).
+	OperationStartInstance OperationType = "START_INSTANCE"
+	// OperationUpgradeInstanceVersion rolls every broker of an instance
+	// onto a new version or minor version (Upgrading).
 	OperationUpgradeInstanceVersion OperationType = "UPGRADE_INSTANCE_VERSION"
 )
 

@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// SaslUser is one SASL user of an instance (CreateSaslUser). A user is
+// SaslUserRecord is one SASL user of an instance as the API keeps it
+// (CreateSaslUser); the brokers get it as a SaslUser. A user is
 // identified by its instance, Type and Username: a plain and a scram user
 // may share a name, and the brokers then accept either login.
-type SaslUser struct {
+type SaslUserRecord struct {
 	InstanceID string
 	Username   string
 	// Type is "plain" or "scram"; Mechanism is SCRAM-SHA-256 or
@@ -25,12 +26,12 @@ type SaslUser struct {
 	CreateTime  time.Time
 }
 
-// ACL is one Kafka ACL of an instance (CreateAcl), in the enumerations
+// ACLRecord is one Kafka ACL of an instance (CreateAcl), in the enumerations
 // alikafka's API takes: ResourceType Topic, Group, Cluster or
 // TransactionalId; PatternType LITERAL or PREFIXED; Operation Read, Write,
 // IdempotentWrite…; Permission ALLOW or DENY; Host "*" or one address.
 // Every field but CreateTime is part of its identity.
-type ACL struct {
+type ACLRecord struct {
 	InstanceID   string
 	Username     string
 	ResourceType string
@@ -60,20 +61,20 @@ type AllowedIP struct {
 type SecurityService interface {
 	// PutSaslUser creates the user, or replaces the password, mechanism
 	// and credentials of the one with the same instance, type and name.
-	PutSaslUser(ctx context.Context, u *SaslUser, limit int) error
+	PutSaslUser(ctx context.Context, u *SaslUserRecord, limit int) error
 	// DeleteSaslUser removes a user, or returns CodeNotFound.
 	DeleteSaslUser(ctx context.Context, instanceID, typ, username string) error
 	// ListSaslUsers lists an instance's users by name and type.
-	ListSaslUsers(ctx context.Context, instanceID string) ([]*SaslUser, error)
+	ListSaslUsers(ctx context.Context, instanceID string) ([]*SaslUserRecord, error)
 
 	// CreateACL stores an ACL; CodeAlreadyExists when the same one is
 	// there.
-	CreateACL(ctx context.Context, a *ACL, limit int) error
+	CreateACL(ctx context.Context, a *ACLRecord, limit int) error
 	// DeleteACL removes the ACL equal to a in every field but CreateTime,
 	// or returns CodeNotFound.
-	DeleteACL(ctx context.Context, a *ACL) error
+	DeleteACL(ctx context.Context, a *ACLRecord) error
 	// ListACLs lists an instance's ACLs, oldest first.
-	ListACLs(ctx context.Context, instanceID string) ([]*ACL, error)
+	ListACLs(ctx context.Context, instanceID string) ([]*ACLRecord, error)
 
 	// AddAllowedIPs adds entries to one list of an instance (all of the
 	// same InstanceID, ListType and PortRange); entries already there keep

@@ -11,7 +11,8 @@ import (
 // state.
 type InstanceState int
 
-// Instance states. The list is append-only.
+// Instance states. The list is append-only. A new Instance value (status
+// pair 0/0) is Pending.
 const (
 	StatePending       InstanceState = iota // bought, waiting for StartInstance
 	StateDeploying                          // StartInstance accepted, brokers coming up
@@ -33,7 +34,10 @@ type StatusPair struct {
 // stateInfo is one row of the state table.
 type stateInfo struct {
 	name string
-	pair StatusPair
+	// phrase is how refusals describe the state to a client, in the
+	// words of its ServiceStatus.
+	phrase string
+	pair   StatusPair
 }
 
 // states gives every state its name and wire pair. Stopped and released
@@ -42,15 +46,15 @@ type stateInfo struct {
 // released). ServiceStatus 10 is shown only for a deleted instance, which
 // no list shows: clients such as Terraform read 10 as "gone".
 var states = map[InstanceState]stateInfo{
-	StatePending:       {"Pending", StatusPair{ServiceStatusPending, ViewStatusPending}},
-	StateDeploying:     {"Deploying", StatusPair{ServiceStatusDeploying, ViewStatusDeploying}},
-	StateDeployFailed:  {"DeployFailed", StatusPair{ServiceStatusPending, ViewStatusDeployFailed}},
-	StateRunning:       {"Running", StatusPair{ServiceStatusRunning, ViewStatusRunning}},
-	StateUpgrading:     {"Upgrading", StatusPair{ServiceStatusUpgrading, ViewStatusUpgrading}},
-	StateUpgradeFailed: {"UpgradeFailed", StatusPair{ServiceStatusRunning, ViewStatusUpgradeFailed}},
-	StateStopped:       {"Stopped", StatusPair{ServiceStatusStopped, ViewStatusStopped}},
-	StateReleased:      {"Released", StatusPair{ServiceStatusStopped, ViewStatusReleased}},
-	StateDeleted:       {"Deleted", StatusPair{ServiceStatusReleased, ViewStatusReleased}},
+	StatePending:       {"Pending", "pending deployment", StatusPair{ServiceStatusPending, ViewStatusPending}},
+	StateDeploying:     {"Deploying", "deploying", StatusPair{ServiceStatusDeploying, ViewStatusDeploying}},
+	StateDeployFailed:  {"DeployFailed", "pending deployment", StatusPair{ServiceStatusPending, ViewStatusDeployFailed}},
+	StateRunning:       {"Running", "running", StatusPair{ServiceStatusRunning, ViewStatusRunning}},
+	StateUpgrading:     {"Upgrading", "upgrading", StatusPair{ServiceStatusUpgrading, ViewStatusUpgrading}},
+	StateUpgradeFailed: {"UpgradeFailed", "running", StatusPair{ServiceStatusRunning, ViewStatusUpgradeFailed}},
+	StateStopped:       {"Stopped", "stopped", StatusPair{ServiceStatusStopped, ViewStatusStopped}},
+	StateReleased:      {"Released", "released", StatusPair{ServiceStatusStopped, ViewStatusReleased}},
+	StateDeleted:       {"Deleted", "deleted", StatusPair{ServiceStatusReleased, ViewStatusReleased}},
 }
 
 // String returns the state's name.
@@ -59,6 +63,15 @@ func (s InstanceState) String() string {
 		return i.name
 	}
 	return fmt.Sprintf("InstanceState(%d)", int(s))
+}
+
+// Phrase returns how a refusal describes the state to a client
+// ("running", "pending deployment", …).
+func (s InstanceState) Phrase() string {
+	if i, ok := states[s]; ok {
+		return i.phrase
+	}
+	return "unknown"
 }
 
 // Pair returns the state's ServiceStatus and ViewInstanceStatusCode.

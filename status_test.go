@@ -55,3 +55,35 @@ func TestApply(t *testing.T) {
 		t.Fatalf("delete: %v, %d", err, inst.ServiceStatus)
 	}
 }
+
+// TestFinish checks that the end of each operation type moves the
+// instance it ran on as the table says, and nothing else.
+func TestFinish(t *testing.T) {
+	for _, c := range []struct {
+		typ       OperationType
+		from      InstanceState
+		succeeded bool
+		want      InstanceState
+	}{
+		{OperationStartInstance, StateDeploying, true, StateRunning},
+		{OperationStartInstance, StateDeploying, false, StateDeployFailed},
+		{OperationUpgradeInstanceVersion, StateUpgrading, true, StateRunning},
+		{OperationUpgradeInstanceVersion, StateUpgrading, false, StateUpgradeFailed},
+	} {
+		p := c.from.Pair()
+		inst := &Instance{ID: "i", ServiceStatus: p.Service, ViewStatus: p.View}
+		if err := inst.Finish(c.typ, c.succeeded); err != nil || inst.State() != c.want {
+			t.Errorf("%s from %v (succeeded %v): %v, %v; want %v", c.typ, c.from, c.succeeded, inst.State(), err, c.want)
+		}
+	}
+	// An instance that left the operation's state (released meanwhile)
+	// keeps its state.
+	p := StateReleased.Pair()
+	inst := &Instance{ID: "i", ServiceStatus: p.Service, ViewStatus: p.View}
+	if err := inst.Finish(OperationUpgradeInstanceVersion, true); ErrorCode(err) != CodeInstanceStatus || inst.State() != StateReleased {
+		t.Errorf("finish on a released instance: %v, %v", err, inst.State())
+	}
+	if err := inst.Finish("NO_SUCH_TYPE", true); ErrorCode(err) != CodeUnsupportedOperation {
+		t.Errorf("unknown type: %v", err)
+	}
+}

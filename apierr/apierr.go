@@ -112,6 +112,19 @@ var (
 	TagsPerResource = def("QuotaExceed.TagsPerResource", 400, "A resource may carry at most 20 tags.")
 )
 
+// Console errors (README "Console"): the web console's own endpoints answer
+// in the same envelope as the API.
+var (
+	// ConsoleNotSignedIn: a console endpoint without a live session.
+	ConsoleNotSignedIn = def("Console.NotSignedIn", 401, "Sign in to the console first; the session is missing or has expired.")
+	// ConsoleInvalidCredentials: console sign-in with an AccessKey that does not authenticate.
+	ConsoleInvalidCredentials = def("Console.InvalidCredentials", 401, "The AccessKey ID or AccessKey secret is not valid.")
+	// ConsoleInvalidCSRFToken: a console POST without the session's CSRF token.
+	ConsoleInvalidCSRFToken = def("Console.InvalidCSRFToken", 403, "The request carries no valid CSRF token for this session.")
+	// ConsoleSignInThrottled: too many console sign-in attempts from one address or for one AccessKey id.
+	ConsoleSignInThrottled = def("Throttling.SignIn", 429, "Too many sign-in attempts; wait a minute and try again.")
+)
+
 var table = map[string]Def{}
 
 // def adds an entry to the catalogue. Entries are defined only in this

@@ -4,72 +4,53 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
-// ResourceType is what a Kafka ACL is about.
-type ResourceType string
+// The ACL types belong to the domain (package kafkaplane); these names
+// keep the broker package's spelling.
+type (
+	// ResourceType is what a Kafka ACL is about.
+	ResourceType = kafkaplane.ResourceType
+	// PatternType says how an ACL's resource name matches.
+	PatternType = kafkaplane.PatternType
+	// Operation is a Kafka ACL operation.
+	Operation = kafkaplane.ACLOperation
+	// Permission is ALLOW or DENY.
+	Permission = kafkaplane.Permission
+	// ACL is one Kafka ACL.
+	ACL = kafkaplane.ACL
+)
 
-// Resource types, spelt as alikafka's CreateAcl takes them.
+// Resource types, pattern types, operations and permissions.
 const (
-	ResourceTopic           ResourceType = "Topic"
-	ResourceGroup           ResourceType = "Group"
-	ResourceCluster         ResourceType = "Cluster"
-	ResourceTransactionalID ResourceType = "TransactionalId"
+	ResourceTopic           = kafkaplane.ResourceTopic
+	ResourceGroup           = kafkaplane.ResourceGroup
+	ResourceCluster         = kafkaplane.ResourceCluster
+	ResourceTransactionalID = kafkaplane.ResourceTransactionalID
+
+	PatternLiteral  = kafkaplane.PatternLiteral
+	PatternPrefixed = kafkaplane.PatternPrefixed
+
+	OpAll             = kafkaplane.OpAll
+	OpRead            = kafkaplane.OpRead
+	OpWrite           = kafkaplane.OpWrite
+	OpCreate          = kafkaplane.OpCreate
+	OpDelete          = kafkaplane.OpDelete
+	OpAlter           = kafkaplane.OpAlter
+	OpDescribe        = kafkaplane.OpDescribe
+	OpClusterAction   = kafkaplane.OpClusterAction
+	OpDescribeConfigs = kafkaplane.OpDescribeConfigs
+	OpAlterConfigs    = kafkaplane.OpAlterConfigs
+	OpIdempotentWrite = kafkaplane.OpIdempotentWrite
+
+	Allow = kafkaplane.PermissionAllow
+	Deny  = kafkaplane.PermissionDeny
 )
 
 // clusterName is the name of the one Cluster resource, as in Kafka.
 const clusterName = "kafka-cluster"
-
-// PatternType says how an ACL's resource name matches.
-type PatternType string
-
-// Pattern types: LITERAL matches the name exactly ("*" matches every
-// name), PREFIXED every name that starts with it.
-const (
-	PatternLiteral  PatternType = "LITERAL"
-	PatternPrefixed PatternType = "PREFIXED"
-)
-
-// Operation is a Kafka ACL operation.
-type Operation string
-
-// Operations, as Kafka names them.
-const (
-	OpAll             Operation = "All"
-	OpRead            Operation = "Read"
-	OpWrite           Operation = "Write"
-	OpCreate          Operation = "Create"
-	OpDelete          Operation = "Delete"
-	OpAlter           Operation = "Alter"
-	OpDescribe        Operation = "Describe"
-	OpClusterAction   Operation = "ClusterAction"
-	OpDescribeConfigs Operation = "DescribeConfigs"
-	OpAlterConfigs    Operation = "AlterConfigs"
-	OpIdempotentWrite Operation = "IdempotentWrite"
-)
-
-// Permission is ALLOW or DENY.
-type Permission string
-
-// Permissions.
-const (
-	Allow Permission = "ALLOW"
-	Deny  Permission = "DENY"
-)
-
-// ACL is one Kafka ACL. Principal is "User:<name>" or "User:*"; Host is
-// "*" or one client address. Enumerations are matched without regard to
-// case or underscores, so "IDEMPOTENT_WRITE", "TOPIC" and "literal" are
-// read as IdempotentWrite, Topic and LITERAL.
-type ACL struct {
-	Principal    string
-	ResourceType ResourceType
-	ResourceName string
-	PatternType  PatternType
-	Operation    Operation
-	Permission   Permission
-	Host         string
-}
 
 func normEnum(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
 

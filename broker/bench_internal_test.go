@@ -164,7 +164,7 @@ func BenchmarkUpgrade(b *testing.B) {
 		b.StopTimer()
 		k.Stop(ctx, "bench-up")
 		start = time.Now()
-		if _, err := k.Start(ctx, Spec{InstanceID: "bench-up", Version: "2.2.0", Ports: []int{st[0].port(), st[1].port(), st[2].port()}}); err != nil {
+		if _, err := k.Start(ctx, Spec{InstanceID: "bench-up", Version: "2.2.0", Ports: []int{statusPort(st[0]), statusPort(st[1]), statusPort(st[2])}}); err != nil {
 			b.Fatal(err)
 		}
 		reload := time.Since(start)
@@ -176,7 +176,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	}
 }
 
-func (s BrokerStatus) port() int {
+func statusPort(s BrokerStatus) int {
 	_, p, _ := net.SplitHostPort(s.Addr)
 	n, _ := strconv.Atoi(p)
 	return n

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // frontBroker is one broker as clients see it: a listener on the
@@ -403,7 +405,7 @@ func (pc *proxyConn) readLoop() {
 			return
 		}
 		p, send, out := pc.routeAuthorized(h, frame)
-		p.handshake = h.key == 18 // ApiVersions
+		p.handshake = h.key == kmsg.ApiVersions.Int16()
 		if p.produce {
 			pc.b.produceInFlight.Add(1)
 		}

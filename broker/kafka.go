@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -158,7 +160,7 @@ func (i *instance) upstreamAddr(id int32) string { return i.upstream[id] }
 func (i *instance) mixedLeaderEpochs() bool {
 	with, without := false, false
 	for _, b := range i.brokers {
-		if b.ver.Load().maxVersion(3) >= 7 {
+		if b.ver.Load().maxVersion(kmsg.Metadata.Int16()) >= 7 {
 			with = true
 		} else {
 			without = true
@@ -693,7 +695,7 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
 	res.ResourceType = kmsg.ConfigResourceTypeBroker
 	res.ResourceName = "" // cluster-wide default, so every broker gets it
-	for _, name := range slices.Sorted(mapsKeys(bcfg)) {
+	for _, name := range slices.Sorted(maps.Keys(bcfg)) {
 		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
 		c.Name = name
 		c.Op = kmsg.IncrementalAlterConfigOpSet
@@ -708,20 +710,10 @@ func (k *Kafka) ApplyConfig(ctx context.Context, instanceID string, config map[s
 	}
 	for _, r := range resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
 		if r.ErrorCode != 0 {
-			return fmt.Errorf("broker: apply config: error %d: %s", r.ErrorCode, deref(r.ErrorMessage))
+			return fmt.Errorf("broker: apply config: %w: %s", kerr.ErrorForCode(r.ErrorCode), deref(r.ErrorMessage))
 		}
 	}
 	return nil
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // RollOrder returns the brokers lightest first: fewest group coordinators,

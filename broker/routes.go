@@ -19,8 +19,8 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 	v := pc.ver
 	body := frame[h.bodyAt:]
 
-	if h.key == 18 { // ApiVersions is answered from the broker's own table
-		if h.version > v.maxVersion(18) || h.version < 0 {
+	if h.key == kmsg.ApiVersions.Int16() { // answered from the broker's own table
+		if h.version > v.maxVersion(h.key) || h.version < 0 {
 			p.local = unsupportedApiVersionsBody()
 		} else {
 			p.local = v.apiVersionsBody(h.version)
@@ -33,25 +33,25 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 	}
 
 	switch h.key {
-	case 0: // Produce
+	case kmsg.Produce.Int16():
 		if h.version < 3 {
 			return pc.legacyProduce(h, body)
 		}
 		p.upstream = produceAcks(body, h.version) != 0
 		p.produce = p.upstream
 		return p, true, nil
-	case 1: // Fetch
+	case kmsg.Fetch.Int16():
 		if h.version < 4 {
 			return pc.legacyFetch(h, body)
 		}
-	case 3: // Metadata: brokers must be the front's addresses
+	case kmsg.Metadata.Int16(): // brokers must be the front's addresses
 		if pc.b.inst.autoTopics.Load() {
 			pc.autoCreateTopics(h, body)
 		}
 		p.convert = pc.rewriteMetadata(h.version)
-	case 10: // FindCoordinator: same
+	case kmsg.FindCoordinator.Int16(): // same
 		p.convert = pc.rewriteFindCoordinator(h.version)
-	case 23: // OffsetForLeaderEpoch: the storage engine only knows v3+
+	case kmsg.OffsetForLeaderEpoch.Int16(): // the storage engine only knows v3+
 		return pc.offsetForLeaderEpoch(h, body)
 	}
 	p.upstream = true
@@ -339,7 +339,7 @@ func (pc *proxyConn) offsetForLeaderEpoch(h requestHeader, body []byte) (pending
 	}
 	req.Version = 3
 	req.ReplicaID = -1
-	out := appendRequestFrame(nil, 23, 3, h.corr, h.clientID, req.AppendTo(nil))
+	out := appendRequestFrame(nil, req.Key(), req.Version, h.corr, h.clientID, req.AppendTo(nil))
 	clientVersion := h.version
 	cluster := pc.b.inst.cluster
 	p.upstream = true
@@ -406,7 +406,7 @@ func (pc *proxyConn) autoCreateTopics(h requestHeader, body []byte) {
 	for _, addr := range inst.upstream {
 		resp, err := roundTrip(ctx, addr, create)
 		if err != nil {
-			inst.log.Warn("automatic topic creation failed", "error", err)
+			inst.log.Warn("automatic topic creation failed", "err", err)
 			return
 		}
 		notController := false

@@ -14,6 +14,8 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
 // SASL mechanisms the brokers offer, in the order SaslHandshake lists them.
@@ -29,31 +31,16 @@ var saslMechanisms = []string{MechanismPlain, MechanismScramSHA256, MechanismScr
 // the least Kafka accepts for SCRAM.
 const scramIterations = 4096
 
-// SaslUser is one SASL user with salted credentials for each mechanism it
-// may use; no plaintext password is kept.
-type SaslUser struct {
-	Name string
-	// Plain verifies PLAIN logins; nil when the user may not use PLAIN.
-	Plain *PlainCredential
-	// Scram holds SCRAM credentials by mechanism (SCRAM-SHA-256,
-	// SCRAM-SHA-512).
-	Scram map[string]ScramCredential
-}
-
-// PlainCredential is a salted PBKDF2-HMAC-SHA-256 hash of a PLAIN password.
-type PlainCredential struct {
-	Salt       []byte
-	Iterations int
-	Hash       []byte
-}
-
-// ScramCredential is a SCRAM credential as RFC 5802 defines it.
-type ScramCredential struct {
-	Salt       []byte
-	Iterations int
-	StoredKey  []byte
-	ServerKey  []byte
-}
+// The SASL user types belong to the domain (package kafkaplane); these
+// names keep the broker package's spelling.
+type (
+	// SaslUser is one SASL user with salted credentials.
+	SaslUser = kafkaplane.SaslUser
+	// PlainCredential is a salted hash of a PLAIN password.
+	PlainCredential = kafkaplane.PlainCredential
+	// ScramCredential is a SCRAM credential as RFC 5802 defines it.
+	ScramCredential = kafkaplane.ScramCredential
+)
 
 func scramHash(mechanism string) func() hash.Hash {
 	switch mechanism {
@@ -122,7 +109,8 @@ func hmacSum(h func() hash.Hash, key, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
-func (u *SaslUser) validate() error {
+// validateUser checks that u's credentials are well formed.
+func validateUser(u *SaslUser) error {
 	if u.Plain != nil && (len(u.Plain.Salt) == 0 || u.Plain.Iterations <= 0 || len(u.Plain.Hash) != sha256.Size) {
 		return invalid("SASL user %q: malformed PLAIN credential", u.Name)
 	}

@@ -7,58 +7,30 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/kafkaplane/kafkaplane"
 )
 
-// Listener is a kind of endpoint every broker of an instance may have,
-// laid out as alikafka lays out an instance's endpoints.
-type Listener string
+// The data-plane security types belong to the domain (package
+// kafkaplane); these names keep the broker package's spelling.
+type (
+	// Listener is a kind of endpoint every broker of an instance may have.
+	Listener = kafkaplane.Listener
+	// Security is an instance's data-plane security.
+	Security = kafkaplane.Security
+	// TLSCert is a PEM-encoded certificate chain and its private key.
+	TLSCert = kafkaplane.TLSCert
+)
 
+// Listener kinds.
 const (
-	// ListenerPlaintext is the default VPC endpoint: no authentication,
-	// guarded only by its allowlist. ACLs do not apply to it.
-	ListenerPlaintext Listener = "PLAINTEXT"
-	// ListenerSasl is the VPC SASL endpoint (SASL_PLAINTEXT). It takes
-	// connections only while the instance has ACLs enabled.
-	ListenerSasl Listener = "SASL_PLAINTEXT"
-	// ListenerSaslSSL is the internet endpoint: TLS, then SASL.
-	ListenerSaslSSL Listener = "SASL_SSL"
+	ListenerPlaintext = kafkaplane.ListenerPlaintext
+	ListenerSasl      = kafkaplane.ListenerSasl
+	ListenerSaslSSL   = kafkaplane.ListenerSaslSSL
 )
 
 // Listeners lists every listener kind.
-var Listeners = []Listener{ListenerPlaintext, ListenerSasl, ListenerSaslSSL}
-
-// Security is an instance's data-plane security: who may connect to which
-// endpoint, who they are, and what they may do. It is per instance, not per
-// broker, so it survives broker restarts; the control plane passes it in
-// Spec on Start and changes it live with Runtime.ApplySecurity.
-type Security struct {
-	// ACLEnabled turns on the SASL_PLAINTEXT endpoint and ACL
-	// enforcement for SASL principals on every SASL endpoint.
-	ACLEnabled bool
-	// Users are the SASL users with their salted credentials.
-	Users []SaslUser
-	// ACLs are the instance's Kafka ACLs.
-	ACLs []ACL
-	// Allowlists holds, per listener, the CIDRs (or single addresses)
-	// whose connections are accepted. A listener absent from the map
-	// accepts every source (0.0.0.0/0, alikafka's default for internet
-	// instances); a listener present with an empty list accepts none.
-	// Changes apply to new connections; open ones stay open.
-	Allowlists map[Listener][]string
-	// TLS is the certificate the SASL_SSL endpoint presents. When nil,
-	// the runtime issues one from its installation CA.
-	TLS *TLSCert
-}
-
-// TLSCert is a PEM-encoded certificate chain and its private key.
-type TLSCert struct {
-	CertPEM []byte
-	KeyPEM  []byte
-}
-
-// ErrInvalidSecurity wraps every reason a Security value is refused; the
-// running instance keeps its previous security then.
-var ErrInvalidSecurity = errors.New("broker: invalid security")
+var Listeners = kafkaplane.Listeners
 
 // security is a Security compiled for the data plane's per-connection and
 // per-request checks. It is immutable once built and swapped atomically.
@@ -92,7 +64,7 @@ func compileSecurity(s Security, cert *tls.Certificate) (*security, error) {
 		if _, dup := out.users[u.Name]; dup {
 			return nil, invalid("SASL user %q appears twice", u.Name)
 		}
-		if err := u.validate(); err != nil {
+		if err := validateUser(&u); err != nil {
 			return nil, err
 		}
 		out.users[u.Name] = &u

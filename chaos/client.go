@@ -3,8 +3,6 @@ package chaos
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -69,12 +67,6 @@ type answer struct {
 	out    outcome
 }
 
-func newNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // build signs r for endpoint (host:port) at now.
 func (r request) build(ctx context.Context, endpoint string, now time.Time) (*http.Request, error) {
 	version := kafkaVersion
@@ -109,7 +101,7 @@ func (r request) build(ctx context.Context, endpoint string, now time.Time) (*ht
 		if body != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		if err := rpcsig.SignV3(req, body, r.as.id, r.as.secret, now, newNonce()); err != nil {
+		if err := rpcsig.SignV3(req, body, r.as.id, r.as.secret, now, rpcsig.NewNonce()); err != nil {
 			return nil, err
 		}
 		if r.mutate != nil {
@@ -130,7 +122,7 @@ func (r request) build(ctx context.Context, endpoint string, now time.Time) (*ht
 		for k, vs := range r.body {
 			all[k] = append(all[k], vs...)
 		}
-		rpcsig.SignV1(http.MethodPost, all, r.as.id, r.as.secret, now, newNonce())
+		rpcsig.SignV1(http.MethodPost, all, r.as.id, r.as.secret, now, rpcsig.NewNonce())
 		for k := range r.body {
 			delete(all, k)
 		}

@@ -19,9 +19,11 @@
 //	FINALIZE_UPDATE           operation COMPLETE + instance version, minor, 5 / 2
 //
 // and a start has the single step DEPLOY_BROKERS (Start, then CheckBroker of
-// every broker). Brokers roll one at a time with the controller last, as
-// Strimzi's KafkaRoller does, and each is checked as a client would see it
-// before the next one goes down, so at most one broker is away at a time.
+// every broker). Brokers roll one at a time in the runtime's RollOrder,
+// which sorts them by coordinator load: the brokers coordinating the
+// fewest groups first, the controller last among equals. Each is checked
+// as a client would see it before the next one goes down, so at most one
+// broker is away at a time.
 // A minor upgrade rolls the same way onto the same open-source version.
 //
 // # Running a step
@@ -39,16 +41,17 @@
 // IN_PROGRESS, and the next claim runs it again. Steps are therefore
 // idempotent: Start leaves running brokers alone, RestartBroker onto the
 // version a broker already runs is harmless, CheckBroker only reads. Steps
-// recorded COMPLETE are never run again. After a restart the server calls
-// Worker.RestoreRunning first, which starts every serving instance's
-// brokers from SpecFor, so brokers that an interrupted roll had already
-// upgraded come back on the new version.
+// recorded COMPLETE are never run again. After a restart the service
+// starts every serving instance's brokers from SpecFor before the worker
+// runs, so brokers that an interrupted roll had already upgraded come back
+// on the new version.
 //
 // A step that still fails after its retries fails the operation: the step
 // and the operation become FAILED with ErrorCode and ErrorMessage, and the
-// instance goes back to serving on its old version with ViewStatus 102
-// (upgrade failed), or for a start to ServiceStatus 0 with ViewStatus 101
-// (deploy failed). A lost compare-and-set on the operation means another
+// instance takes the failed state of the domain's transition table
+// (Instance.Finish): serving on its old version with ViewStatus 102
+// (upgrade failed), or for a start ServiceStatus 0 with ViewStatus 101
+// (deploy failed). The worker never writes a status pair itself. A lost compare-and-set on the operation means another
 // worker took it over after our lease expired; the worker then stops
 // without writing anything more.
 //

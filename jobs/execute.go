@@ -81,7 +81,7 @@ func (x *execution) run(ctx context.Context) error {
 		return err
 	}
 	x.inst = inst
-	if (op.Type != TypeStartInstance && op.Type != TypeUpgradeInstanceVersion) || len(op.Steps) == 0 {
+	if !op.Type.Known() || len(op.Steps) == 0 {
 		return x.fail(ctx, -1, kafkaplane.Errorf(kafkaplane.CodeUnsupportedOperation, "This worker cannot run operation type %q with %d steps.", op.Type, len(op.Steps)))
 	}
 	for {
@@ -370,23 +370,19 @@ func (x *execution) succeed(ctx context.Context, i int) error {
 	op.FinishedAt, op.UpdatedAt = now, now
 	op.LeaseUntil = time.Time{}
 	err := x.finish(ctx, func(inst *kafkaplane.Instance) {
+		from := inst.State()
+		if err := inst.Finish(op.Type, true); err != nil {
+			x.log.Warn("instance left the state the operation moves it from; not changing it", "state", from, "err", err)
+			return
+		}
 		switch op.Type {
 		case TypeStartInstance:
-			if inst.ServiceStatus != kafkaplane.ServiceStatusPending && inst.ServiceStatus != kafkaplane.ServiceStatusDeploying {
-				x.log.Warn("instance left its deploying status during the operation; not changing it", "status", inst.ServiceStatus)
-				return
-			}
 			if op.TargetVersion != "" {
 				inst.Version, inst.MinorVersion = op.TargetVersion, x.startMinor()
 			}
 		case TypeUpgradeInstanceVersion:
-			if inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
-				x.log.Warn("instance left its upgrading status during the operation; not changing it", "status", inst.ServiceStatus)
-				return
-			}
 			inst.Version, inst.MinorVersion = op.TargetVersion, op.TargetMinor
 		}
-		inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusRunning
 	})
 	if err != nil {
 		return err
@@ -434,11 +430,9 @@ func (x *execution) fail(ctx context.Context, i int, cause error) error {
 		cancel()
 	}
 	err := x.finish(ctx, func(inst *kafkaplane.Instance) {
-		switch {
-		case op.Type == TypeStartInstance && (inst.ServiceStatus == kafkaplane.ServiceStatusPending || inst.ServiceStatus == kafkaplane.ServiceStatusDeploying):
-			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusPending, kafkaplane.ViewStatusDeployFailed
-		case op.Type == TypeUpgradeInstanceVersion && inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading:
-			inst.ServiceStatus, inst.ViewStatus = kafkaplane.ServiceStatusRunning, kafkaplane.ViewStatusUpgradeFailed
+		from := inst.State()
+		if err := inst.Finish(op.Type, false); err != nil {
+			x.log.Warn("instance left the state the operation moves it from; not changing it", "state", from, "err", err)
 		}
 	})
 	if err != nil {

@@ -91,15 +91,17 @@ type Config struct {
 	AttemptBackoff    time.Duration
 	AttemptBackoffMax time.Duration
 
-	// Logger receives the worker's logs (default slog.Default()).
+	// Logger receives the worker's logs (default: discarded, as in the
+	// other components; the service passes its own).
 	Logger *slog.Logger
 	// Now is the clock for claims, leases and step timestamps (default
 	// time.Now). Tests inject it to expire leases without waiting.
 	Now func() time.Time
 	// Observer, when set, is called after each step is recorded COMPLETE or
 	// FAILED, with a copy of the operation as stored and the step. The
-	// server logs and counts steps with it. It runs on the worker's
-	// goroutine and should return quickly.
+	// service counts finished steps with it in a metric (the worker logs
+	// them itself). It runs on the worker's goroutine and should return
+	// quickly.
 	Observer func(op *kafkaplane.Operation, step kafkaplane.OperationStep)
 }
 
@@ -162,7 +164,7 @@ func New(cfg Config) *Worker {
 	}
 	cfg.AttemptBackoffMax = max(cfg.AttemptBackoffMax, cfg.AttemptBackoff)
 	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -300,54 +302,6 @@ func (w *Worker) reclaimOwn(ctx context.Context) error {
 		default:
 			return fmt.Errorf("jobs: release own lease of %s: %w", op.ID, err)
 		}
-	}
-	return nil
-}
-
-// RestoreRunning starts the brokers of every instance that should be
-// serving (ServiceStatus 5, or 8 while an upgrade runs), each with
-// SpecFor, so that after a restart every broker comes back on the version
-// it ran. The server calls it before Run, so that a resumed upgrade finds
-// its brokers up. It starts as many as it can and returns the failures
-// joined.
-//
-// The InstanceService contract lists instances of one account only, so
-// the accounts are gathered from the operations table: an instance reaches
-// ServiceStatus 5 only through a start operation, so every instance that
-// needs its brokers has at least one operation. An unfiltered FindInstances
-// is asked too, so a store that reads an empty AccountID as "every account"
-// is used directly.
-func (w *Worker) RestoreRunning(ctx context.Context) error {
-	// An empty account filter lists the instances of every account.
-	insts, err := w.cfg.Instances.FindInstances(ctx, kafkaplane.InstanceFilter{})
-	if err != nil {
-		return fmt.Errorf("jobs: list instances: %w", err)
-	}
-	var errs []error
-	for _, inst := range insts {
-		if inst.ServiceStatus != kafkaplane.ServiceStatusRunning && inst.ServiceStatus != kafkaplane.ServiceStatusUpgrading {
-			continue
-		}
-		if len(inst.BrokerPorts) == 0 {
-			w.log.Warn("running instance has no brokers", "instance", inst.ID)
-			continue
-		}
-		ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{
-			AccountID: inst.AccountID, RegionID: inst.RegionID, InstanceID: inst.ID,
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("instance %s: %w", inst.ID, err))
-			continue
-		}
-		spec := SpecFor(inst, ops)
-		if _, err := w.cfg.Runtime.Start(ctx, spec); err != nil {
-			errs = append(errs, fmt.Errorf("instance %s: start brokers: %w", inst.ID, err))
-			continue
-		}
-		w.log.Info("restored brokers", "instance", inst.ID, "version", spec.Version, "rolled", len(spec.BrokerVersions))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("jobs: restore running instances: %w", errors.Join(errs...))
 	}
 	return nil
 }

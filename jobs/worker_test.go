@@ -381,7 +381,8 @@ func testResume(t *testing.T, id string, crash bool, cutCall string, cutObserved
 	}
 
 	// Second life. After a crash the process restarts: a new runtime with
-	// no brokers, RestoreRunning, and a worker with the same Owner whose
+	// no brokers, started from SpecFor as the service does at start, and a
+	// worker with the same Owner whose
 	// clock has not moved, so only reclaiming its own lease lets it in.
 	// After a stop any worker may continue on the running brokers.
 	fake2, owner := fake1, "node-b"
@@ -394,8 +395,12 @@ func testResume(t *testing.T, id string, crash bool, cutCall string, cutObserved
 	w2 := New(cfg2)
 	before := len(fake2.Calls())
 	if crash {
-		if err := w2.RestoreRunning(ctx); err != nil {
-			t.Fatalf("RestoreRunning: %v", err)
+		ops, err := db.FindOperations(ctx, kafkaplane.OperationFilter{InstanceID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fake2.Start(ctx, SpecFor(reload(t, db, inst), ops)); err != nil {
+			t.Fatalf("start brokers: %v", err)
 		}
 		wantVersions := map[int32]string{0: "0.10.2", 1: "0.10.2", 2: "0.10.2"}
 		if kept.Done() {
@@ -552,48 +557,6 @@ func TestLostLease(t *testing.T) {
 	}
 	if in := reload(t, db, inst); in.ServiceStatus != 8 {
 		t.Errorf("instance status %d, want it still upgrading under node-b", in.ServiceStatus)
-	}
-}
-
-func TestRestoreRunning(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t, dbPath(t))
-	fake1 := broker.NewFake()
-	w := start(t, config(t, db, fake1, "node-a"))
-
-	a := create(t, db, newInstance("alikafka_post-cn-a", "acct1", "2.2.0", "2.2.0-1.1.0", 2), 0, 0)
-	b := create(t, db, newInstance("alikafka_post-cn-b", "acct2", "0.10.2", "0.10.2-1.1.0", 3), 0, 0)
-	waitDone(t, db, "acct1", acceptStart(t, db, a, "op-a", time.Now()).ID)
-	waitDone(t, db, "acct2", acceptStart(t, db, b, "op-b", time.Now()).ID)
-	w.stop()
-	// Never started, and stopped: nothing to bring back.
-	create(t, db, newInstance("alikafka_post-cn-c", "acct1", "2.2.0", "2.2.0-1.1.0", 1), 0, 0)
-	create(t, db, newInstance("alikafka_post-cn-d", "acct2", "2.2.0", "2.2.0-1.1.0", 1), 15, 3)
-
-	// b is mid-upgrade on a node that died after rolling broker 0.
-	up := acceptUpgrade(t, db, b, "2.2.0", "op-b2", time.Now().Add(time.Second))
-	o, err := db.ClaimOperation(ctx, "dead", time.Now(), time.Hour)
-	if err != nil || o == nil || o.ID != up.ID {
-		t.Fatalf("claim: %v %v", o, err)
-	}
-	o.Steps[0].Status, o.Steps[1].Status = kafkaplane.StepComplete, kafkaplane.StepComplete
-	if err := db.UpdateOperation(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-
-	fake2 := broker.NewFake()
-	if err := New(config(t, db, fake2, "node-a")).RestoreRunning(ctx); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"start alikafka_post-cn-a", "start alikafka_post-cn-b"}
-	if diff := cmp.Diff(want, fake2.Calls()); diff != "" {
-		t.Errorf("started (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[int32]string{0: "2.2.0", 1: "2.2.0"}, fake2.BrokerVersions("alikafka_post-cn-a")); diff != "" {
-		t.Errorf("a (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[int32]string{0: "2.2.0", 1: "0.10.2", 2: "0.10.2"}, fake2.BrokerVersions("alikafka_post-cn-b")); diff != "" {
-		t.Errorf("b (-want +got):\n%s", diff)
 	}
 }
 

@@ -80,18 +80,34 @@ func (s *Instances) registerACLs(g *Registry) {
 			enumParam("AclOperationType", required, aclOperations), ops,
 			enumParam("AclPermissionType", false, aclPermissions), host}
 	}
-	g.Add(kafkaAction("CreateAcl", full(true), s.createACL))
-	g.Add(kafkaAction("DeleteAcl", full(true), s.deleteACL))
-	g.Add(kafkaAction("DescribeAcls", full(false), s.describeACLs))
-	g.Add(kafkaAction("DescribeAclResourceName", []Param{instanceID,
-		enumParam("AclResourceType", true, aclResourceTypes),
-		enumParam("AclResourcePatternType", true, aclPatternTypes)}, s.describeACLResourceName))
+	g.Add(kafkaAction(Action{
+		Name: "CreateAcl", RAMAction: "alikafka:CreateAcl", Resource: instanceARN, QPS: 10,
+		Params:  full(true),
+		Handler: s.createACL,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteAcl", RAMAction: "alikafka:DeleteAcl", Resource: instanceARN, QPS: 10,
+		Params:  full(true),
+		Handler: s.deleteACL,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DescribeAcls", RAMAction: "alikafka:ListAcl", Resource: instanceARN, QPS: 80,
+		Params:  full(false),
+		Handler: s.describeACLs,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DescribeAclResourceName", RAMAction: "alikafka:ListAcl", Resource: instanceARN, QPS: 100,
+		Params: []Param{instanceID,
+			enumParam("AclResourceType", true, aclResourceTypes),
+			enumParam("AclResourcePatternType", true, aclPatternTypes)},
+		Handler: s.describeACLResourceName,
+	}))
 }
 
 // aclFilter is the request's ACL fields in canonical form; an empty field
 // matches any value.
-func aclFilter(r *Request) (kafkaplane.ACL, []string) {
-	f := kafkaplane.ACL{
+func aclFilter(r *Request) (kafkaplane.ACLRecord, []string) {
+	f := kafkaplane.ACLRecord{
 		Username:     r.String("Username"),
 		ResourceType: aclEnum(r.String("AclResourceType"), aclResourceTypes),
 		ResourceName: r.String("AclResourceName"),
@@ -116,7 +132,7 @@ func aclFilter(r *Request) (kafkaplane.ACL, []string) {
 
 // aclMatches reports whether a passes the filter f and ops (no ops: any
 // operation).
-func aclMatches(f kafkaplane.ACL, ops []string, a *kafkaplane.ACL) bool {
+func aclMatches(f kafkaplane.ACLRecord, ops []string, a *kafkaplane.ACLRecord) bool {
 	eq := func(want, have string) bool { return want == "" || want == have }
 	return eq(f.Username, a.Username) && eq(f.ResourceType, a.ResourceType) && eq(f.ResourceName, a.ResourceName) &&
 		eq(f.PatternType, a.PatternType) && eq(f.Permission, a.Permission) && eq(f.Host, a.Host) &&
@@ -191,7 +207,7 @@ func (s *Instances) deleteACL(ctx context.Context, r *Request) (Object, error) {
 	return Object{}, s.syncSecurity(ctx, inst)
 }
 
-func aclVO(a *kafkaplane.ACL) Object {
+func aclVO(a *kafkaplane.ACLRecord) Object {
 	return Object{
 		{"Username", a.Username},
 		{"AclResourceType", a.ResourceType},

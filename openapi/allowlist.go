@@ -21,14 +21,22 @@ func (s *Instances) registerAllowlists(g *Registry) {
 	for _, ep := range jobs.AllowlistEndpoints {
 		ranges = append(ranges, ep.PortRange)
 	}
-	g.Add(kafkaAction("UpdateAllowedIp", []Param{instanceID,
-		{Name: "AllowedListType", Required: true, Enum: []string{"vpc", "internet"}},
-		{Name: "PortRange", Required: true, Enum: ranges},
-		{Name: "AllowedListIp", Required: true, MaxLen: 4096, Validate: validAllowedIPs},
-		{Name: "UpdateType", Required: true, Enum: []string{"add", "delete"}},
-		{Name: "Description", MaxLen: 256},
-	}, s.updateAllowedIP))
-	g.Add(kafkaAction("GetAllowedIpList", []Param{instanceID}, s.getAllowedIPList))
+	g.Add(kafkaAction(Action{
+		Name: "UpdateAllowedIp", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 40,
+		Params: []Param{instanceID,
+			{Name: "AllowedListType", Required: true, Enum: []string{"vpc", "internet"}},
+			{Name: "PortRange", Required: true, Enum: ranges},
+			{Name: "AllowedListIp", Required: true, MaxLen: 4096, Validate: validAllowedIPs},
+			{Name: "UpdateType", Required: true, Enum: []string{"add", "delete"}},
+			{Name: "Description", MaxLen: 256},
+		},
+		Handler: s.updateAllowedIP,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetAllowedIpList", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100,
+		Params:  []Param{instanceID},
+		Handler: s.getAllowedIPList,
+	}))
 }
 
 // splitAllowedIPs reads AllowedListIp: addresses or CIDR blocks separated

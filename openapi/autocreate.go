@@ -37,16 +37,26 @@ func defaultPartitionNum(inst *kafkaplane.Instance) int {
 // EnableAutoGroupCreation.
 func (s *Instances) registerAutoCreate(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true}
-	g.Add(kafkaAction("EnableAutoTopicCreation", []Param{
-		instanceID,
-		{Name: "Operate", Required: true, Enum: []string{"enable", "disable", "updatePartition"}},
-		{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
-		{Name: "UpdatePartition", Kind: Boolean},
-	}, s.enableAutoTopicCreation))
-	g.Add(kafkaAction("EnableAutoGroupCreation", []Param{
-		instanceID,
-		{Name: "Enable", Kind: Boolean, Required: true},
-	}, s.enableAutoGroupCreation))
+	// The RAM actions are unpublished and follow the product's naming
+	// (docs/alikafka-actions.md); 20/s as published.
+	g.Add(kafkaAction(Action{
+		Name: "EnableAutoTopicCreation", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 20,
+		Params: []Param{
+			instanceID,
+			{Name: "Operate", Required: true, Enum: []string{"enable", "disable", "updatePartition"}},
+			{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
+			{Name: "UpdatePartition", Kind: Boolean},
+		},
+		Handler: s.enableAutoTopicCreation,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "EnableAutoGroupCreation", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 20,
+		Params: []Param{
+			instanceID,
+			{Name: "Enable", Kind: Boolean, Required: true},
+		},
+		Handler: s.enableAutoGroupCreation,
+	}))
 }
 
 // enableAutoTopicCreation switches automatic topic creation on or off, or

@@ -18,8 +18,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // PortAllocator hands out the loopback ports of a new instance's brokers.
@@ -33,13 +31,13 @@ type Instances struct {
 	Store      kafkaplane.InstanceService
 	Operations kafkaplane.OperationService
 	Catalogue  *kafkaplane.VersionCatalogue
-	Runtime    broker.Runtime
+	Runtime    kafkaplane.Runtime
 	Ports      PortAllocator
 	// Topics keeps the topics and consumer groups made through the API;
 	// without it the topic actions are not offered.
 	Topics kafkaplane.TopicService
-	// Security keeps SASL users, ACLs and allowlists; without it the
-	// security actions are not offered.
+	// Security keeps SASL users, ACLs and allowlists; the security
+	// actions need it.
 	Security kafkaplane.SecurityService
 	// DefaultAllowedIP is the entry the VPC allowlists of a new instance
 	// start with, standing in for alikafka's vSwitch CIDR block
@@ -79,60 +77,126 @@ func (s *Instances) Register(g *Registry) {
 		{Name: "ResourceGroupId", MaxLen: maxIDLen},
 		{Name: "Tag", Kind: TagList},
 	}
-	g.Add(kafkaAction("CreatePostPayOrder", orderParams, s.createOrder(1)))
-	g.Add(kafkaAction("CreatePrePayOrder", append(slices.Clone(orderParams), Param{Name: "Duration", Kind: Integer, Min: 1, Max: maxDurationMonths}), s.createOrder(0)))
-	g.Add(kafkaAction("StartInstance", []Param{
-		instanceID,
-		{Name: "VpcId", Required: true, MaxLen: maxIDLen},
-		// VSwitchId or VSwitchIds.N: Terraform sends VSwitchId even when
-		// empty, with the vSwitches in VSwitchIds.
-		{Name: "VSwitchId", MaxLen: maxIDLen},
-		{Name: "VSwitchIds", Kind: RepeatList, MaxLen: maxIDLen},
-		{Name: "ZoneId", MaxLen: maxIDLen},
-		{Name: "Name", Validate: validName},
-		{Name: "ServiceVersion", Validate: s.knownVersion},
-		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
-		{Name: "SecurityGroup", MaxLen: maxIDLen},
-		{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
-		{Name: "IsEipInner", Kind: Boolean},
-		{Name: "CrossZone", Kind: Boolean},
-		{Name: "IsForceSelectedZones", Kind: Boolean},
-		{Name: "KMSKeyId"},
-		{Name: "SelectedZones", MaxLen: 1024, Validate: validSelectedZones},
-		// IsSetUserAndPassword creates the instance's first SASL user
-		// (plain) from Username and Password. Notifications are not
-		// served: those are refused rather than dropped.
-		{Name: "IsSetUserAndPassword", Kind: Boolean},
-		{Name: "Username", MaxLen: maxSaslNameLen, Validate: validSaslName},
-		{Name: "Password", MaxLen: maxSaslPasswordLen},
-		{Name: "Notifier", Validate: notServed("notifications are not served")},
-		{Name: "UserPhoneNum", Validate: notServed("notifications are not served")},
-	}, s.startInstance))
-	g.Add(kafkaAction("GetInstanceList", []Param{
-		{Name: "InstanceId", Kind: RepeatList, MaxLen: maxIDLen},
-		{Name: "OrderId", MaxLen: maxIDLen},
-		{Name: "ResourceGroupId", MaxLen: maxIDLen},
-		{Name: "Tag", Kind: TagList},
-		{Name: "Series", Enum: []string{"v2", "v3", "confluent"}},
-	}, s.getInstanceList))
-	g.Add(kafkaAction("GetAllInstanceIdList", nil, s.getAllInstanceIDList))
-	g.Add(kafkaAction("ModifyInstanceName", []Param{instanceID, {Name: "InstanceName", Required: true, Validate: validName}}, s.modifyInstanceName))
-	g.Add(kafkaAction("StopInstance", []Param{instanceID}, s.stopInstance))
-	g.Add(kafkaAction("ReopenInstance", []Param{instanceID}, s.reopenInstance))
-	g.Add(kafkaAction("ReleaseInstance", []Param{instanceID, {Name: "ReleaseIgnoreTime", Kind: Boolean}, {Name: "ForceDeleteInstance", Kind: Boolean}}, s.releaseInstance))
-	g.Add(kafkaAction("DeleteInstance", []Param{instanceID}, s.deleteInstance))
-	g.Add(kafkaAction("UpdateInstanceConfig", []Param{instanceID, {Name: "Config", Kind: JSON, Required: true, MaxLen: maxConfigLen}}, s.updateInstanceConfig))
-	g.Add(kafkaAction("UpgradeInstanceVersion", []Param{instanceID, {Name: "TargetVersion", Required: true, MaxLen: maxIDLen}}, s.upgradeInstanceVersion))
+	g.Add(kafkaAction(Action{
+		Name: "CreatePostPayOrder", RAMAction: "alikafka:CreatePostPayOrder", Resource: accountARN, QPS: 2,
+		Params:  orderParams,
+		Handler: s.createOrder(1),
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "CreatePrePayOrder", RAMAction: "alikafka:CreatePrePayOrder", Resource: accountARN, QPS: 2,
+		Params:  append(slices.Clone(orderParams), Param{Name: "Duration", Kind: Integer, Min: 1, Max: maxDurationMonths}),
+		Handler: s.createOrder(0),
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "StartInstance", RAMAction: "alikafka:StartInstance", Resource: instanceARN, QPS: 2,
+		Params: []Param{
+			instanceID,
+			{Name: "VpcId", Required: true, MaxLen: maxIDLen},
+			// VSwitchId or VSwitchIds.N: Terraform sends VSwitchId even when
+			// empty, with the vSwitches in VSwitchIds.
+			{Name: "VSwitchId", MaxLen: maxIDLen},
+			{Name: "VSwitchIds", Kind: RepeatList, MaxLen: maxIDLen},
+			{Name: "ZoneId", MaxLen: maxIDLen},
+			{Name: "Name", Validate: validName},
+			{Name: "ServiceVersion", Validate: s.knownVersion},
+			{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
+			{Name: "SecurityGroup", MaxLen: maxIDLen},
+			{Name: "DeployModule", Enum: []string{"vpc", "eip"}},
+			{Name: "IsEipInner", Kind: Boolean},
+			{Name: "CrossZone", Kind: Boolean},
+			{Name: "IsForceSelectedZones", Kind: Boolean},
+			{Name: "KMSKeyId"},
+			{Name: "SelectedZones", MaxLen: 1024, Validate: validSelectedZones},
+			// IsSetUserAndPassword creates the instance's first SASL user
+			// (plain) from Username and Password. Notifications are not
+			// served: those are refused rather than dropped.
+			{Name: "IsSetUserAndPassword", Kind: Boolean},
+			{Name: "Username", MaxLen: maxSaslNameLen, Validate: validSaslName},
+			{Name: "Password", MaxLen: maxSaslPasswordLen},
+			{Name: "Notifier", Validate: notServed("notifications are not served")},
+			{Name: "UserPhoneNum", Validate: notServed("notifications are not served")},
+		},
+		Handler: s.startInstance,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetInstanceList", RAMAction: "alikafka:ListInstance", Resource: accountARN, QPS: 100,
+		Params: []Param{
+			{Name: "InstanceId", Kind: RepeatList, MaxLen: maxIDLen},
+			{Name: "OrderId", MaxLen: maxIDLen},
+			{Name: "ResourceGroupId", MaxLen: maxIDLen},
+			{Name: "Tag", Kind: TagList},
+			{Name: "Series", Enum: []string{"v2", "v3", "confluent"}},
+		},
+		Handler: s.getInstanceList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetAllInstanceIdList", RAMAction: "alikafka:ListInstance", Resource: accountARN, QPS: 100,
+		Handler: s.getAllInstanceIDList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ModifyInstanceName", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, {Name: "InstanceName", Required: true, Validate: validName}},
+		Handler: s.modifyInstanceName,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "StopInstance", RAMAction: "alikafka:ReleaseInstance", Resource: instanceARN, QPS: 20,
+		Params:  []Param{instanceID},
+		Handler: s.stopInstance,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ReopenInstance", RAMAction: "alikafka:UpdateInstanceReopen", Resource: instanceARN, QPS: 20,
+		Params:  []Param{instanceID},
+		Handler: s.reopenInstance,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ReleaseInstance", RAMAction: "alikafka:ReleaseInstance", Resource: instanceARN, QPS: 2,
+		Params:  []Param{instanceID, {Name: "ReleaseIgnoreTime", Kind: Boolean}, {Name: "ForceDeleteInstance", Kind: Boolean}},
+		Handler: s.releaseInstance,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteInstance", RAMAction: "alikafka:ReleaseInstance", Resource: instanceARN, QPS: 20,
+		Params:  []Param{instanceID},
+		Handler: s.deleteInstance,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "UpdateInstanceConfig", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 2,
+		Params:  []Param{instanceID, {Name: "Config", Kind: JSON, Required: true, MaxLen: maxConfigLen}},
+		Handler: s.updateInstanceConfig,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "UpgradeInstanceVersion", RAMAction: "alikafka:UpdateInstance", Resource: instanceARN, QPS: 2,
+		Params:  []Param{instanceID, {Name: "TargetVersion", Required: true, MaxLen: maxIDLen}},
+		Handler: s.upgradeInstanceVersion,
+	}))
 
-	ext := func(a *Action) *Action { a.Extension = true; return a }
-	g.Add(ext(kafkaAction("ListInstanceOperations", []Param{instanceID}, s.listInstanceOperations)))
-	describeOp := ext(kafkaAction("DescribeInstanceOperation", []Param{{Name: "OperationId", Required: true, MaxLen: maxIDLen}}, s.describeInstanceOperation))
-	describeOp.Derive = map[string]func(context.Context, *Request) (string, error){"InstanceId": s.operationInstance}
-	g.Add(describeOp)
-	g.Add(ext(kafkaAction("GetUpgradableVersions", []Param{instanceID}, s.getUpgradableVersions)))
+	// kafkaplane's extensions: read-only views of an instance's operations
+	// and upgrade targets, governed by alikafka:ListInstance.
+	g.Add(kafkaAction(Action{
+		Name: "ListInstanceOperations", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100, Extension: true,
+		Params:  []Param{instanceID},
+		Handler: s.listInstanceOperations,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DescribeInstanceOperation", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100, Extension: true,
+		Params: []Param{{Name: "OperationId", Required: true, MaxLen: maxIDLen}},
+		// The instance is the operation's.
+		Derive:  map[string]func(context.Context, *Request) (string, error){"InstanceId": s.operationInstance},
+		Handler: s.describeInstanceOperation,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetUpgradableVersions", RAMAction: "alikafka:ListInstance", Resource: instanceARN, QPS: 100, Extension: true,
+		Params:  []Param{instanceID},
+		Handler: s.getUpgradableVersions,
+	}))
 
 	s.registerAutoCreate(g)
-	g.Add(kafkaAction("GetQuotaTip", []Param{instanceID}, s.getQuotaTip))
+	// GetQuotaTip: 80/s is the lower of the two figures alikafka has
+	// published (docs/quotas.md).
+	g.Add(kafkaAction(Action{
+		Name: "GetQuotaTip", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 80,
+		Params:  []Param{instanceID},
+		Handler: s.getQuotaTip,
+	}))
 	s.registerTags(g)
 	s.registerSpec(g)
 	s.registerTopics(g)
@@ -239,26 +303,7 @@ func (s *Instances) find(ctx context.Context, r *Request) (*kafkaplane.Instance,
 
 func statusError(inst *kafkaplane.Instance, action string) error {
 	return apierr.InstanceStatus.Errorf("The instance %s is in status %d (%s) and cannot be the target of %s now.",
-		inst.ID, inst.ServiceStatus, statusName(inst.State()), action)
-}
-
-// statusName is how status errors name a state.
-func statusName(s kafkaplane.InstanceState) string {
-	switch s {
-	case kafkaplane.StatePending, kafkaplane.StateDeployFailed:
-		return "pending deployment"
-	case kafkaplane.StateDeploying:
-		return "deploying"
-	case kafkaplane.StateRunning, kafkaplane.StateUpgradeFailed:
-		return "running"
-	case kafkaplane.StateUpgrading:
-		return "upgrading"
-	case kafkaplane.StateStopped:
-		return "stopped"
-	case kafkaplane.StateReleased:
-		return "released"
-	}
-	return "unknown"
+		inst.ID, inst.ServiceStatus, inst.State().Phrase(), action)
 }
 
 // randomID returns n characters of lower-case letters and digits, the
@@ -310,8 +355,6 @@ func (s *Instances) createOrder(paidType int) Handler {
 			PartitionNum:    r.Int("PartitionNum", 0),
 			ResourceGroupID: r.String("ResourceGroupId"),
 			Tags:            tags,
-			ServiceStatus:   kafkaplane.ServiceStatusPending,
-			ViewStatus:      kafkaplane.ViewStatusPending,
 			Config:          map[string]string{},
 			CreateTime:      now,
 		}
@@ -425,7 +468,7 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 			return nil, err
 		}
 	}
-	op := jobs.NewStartOperation(inst, newOperationID(), s.now())
+	op := kafkaplane.NewStartOperation(inst, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "StartInstance")
 	}
@@ -757,7 +800,7 @@ func (s *Instances) reopenInstance(ctx context.Context, r *Request) (Object, err
 	}
 	ops, err := s.Operations.FindOperations(ctx, kafkaplane.OperationFilter{AccountID: inst.AccountID, InstanceID: inst.ID})
 	if err == nil {
-		_, err = s.Runtime.Start(ctx, jobs.SpecFor(inst, ops))
+		_, err = s.Runtime.Start(ctx, kafkaplane.SpecFor(inst, ops))
 	}
 	if err != nil {
 		_, _ = s.change(ctx, r, func(inst *kafkaplane.Instance) error {
@@ -900,7 +943,7 @@ func (s *Instances) upgradeInstanceVersion(ctx context.Context, r *Request) (Obj
 	if err := inst.Apply(kafkaplane.EventUpgrade); err != nil {
 		return nil, err
 	}
-	op := jobs.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
+	op := kafkaplane.NewUpgradeOperation(inst, plan, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "UpgradeInstanceVersion")
 	}

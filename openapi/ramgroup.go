@@ -2,8 +2,6 @@ package openapi
 
 import (
 	"context"
-	"regexp"
-	"unicode/utf8"
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
@@ -11,10 +9,6 @@ import (
 
 // ramGroupARN names a group the way RAM's group actions are authorized.
 const ramGroupARN = "acs:ram:*:{AccountId}:group/{GroupName}"
-
-// Group names are 1–64 letters, digits, periods, underscores and hyphens
-// (api-ram-2015-05-01-creategroup).
-var ramGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // registerGroups adds the group actions to g.
 func (s *RAM) registerGroups(g *Registry) {
@@ -24,43 +18,71 @@ func (s *RAM) registerGroups(g *Registry) {
 	policyType := Param{Name: "PolicyType", Required: true, MaxLen: 16, OutOfRange: apierr.RAMPolicyType}
 	paging := ramPaging
 
-	g.Add(ramAction("CreateGroup", ramGroupARN, []Param{groupName, {Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength}}, s.createGroup))
-	g.Add(ramAction("GetGroup", ramGroupARN, []Param{groupName}, s.getGroup))
-	g.Add(ramAction("UpdateGroup", ramGroupARN, []Param{groupName,
-		{Name: "NewGroupName", MaxLen: 64, OutOfRange: apierr.RAMNewGroupNameLength},
-		{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
-	}, s.updateGroup))
-	g.Add(ramAction("ListGroups", ramAccountARN, paging, s.listGroups))
-	g.Add(ramAction("DeleteGroup", ramGroupARN, []Param{groupName}, s.deleteGroup))
+	g.Add(ramAction(Action{
+		Name: "CreateGroup", RAMAction: "ram:CreateGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName, {Name: "Comments", MaxLen: 128, OutOfRange: apierr.RAMCommentsLength}},
+		Handler: s.createGroup,
+	}))
+	g.Add(ramAction(Action{
+		Name: "GetGroup", RAMAction: "ram:GetGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName},
+		Handler: s.getGroup,
+	}))
+	g.Add(ramAction(Action{
+		Name: "UpdateGroup", RAMAction: "ram:UpdateGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params: []Param{groupName,
+			{Name: "NewGroupName", MaxLen: 64, OutOfRange: apierr.RAMNewGroupNameLength},
+			{Name: "NewComments", MaxLen: 128, OutOfRange: apierr.RAMNewCommentsLength},
+		},
+		Handler: s.updateGroup,
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListGroups", RAMAction: "ram:ListGroups", Resource: ramAccountARN, QPS: ramQPS,
+		Params:  paging,
+		Handler: s.listGroups,
+	}))
+	g.Add(ramAction(Action{
+		Name: "DeleteGroup", RAMAction: "ram:DeleteGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName},
+		Handler: s.deleteGroup,
+	}))
 
-	g.Add(ramAction("AddUserToGroup", ramGroupARN, []Param{groupName, userName}, s.addUserToGroup))
-	g.Add(ramAction("RemoveUserFromGroup", ramGroupARN, []Param{groupName, userName}, s.removeUserFromGroup))
-	g.Add(ramAction("ListGroupsForUser", ramUserARN, []Param{userName}, s.listGroupsForUser))
-	g.Add(ramAction("ListUsersForGroup", ramGroupARN, append([]Param{groupName}, paging...), s.listUsersForGroup))
+	g.Add(ramAction(Action{
+		Name: "AddUserToGroup", RAMAction: "ram:AddUserToGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName, userName},
+		Handler: s.addUserToGroup,
+	}))
+	g.Add(ramAction(Action{
+		Name: "RemoveUserFromGroup", RAMAction: "ram:RemoveUserFromGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName, userName},
+		Handler: s.removeUserFromGroup,
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListGroupsForUser", RAMAction: "ram:ListGroupsForUser", Resource: ramUserARN, QPS: ramQPS,
+		Params:  []Param{userName},
+		Handler: s.listGroupsForUser,
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListUsersForGroup", RAMAction: "ram:ListUsersForGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  append([]Param{groupName}, paging...),
+		Handler: s.listUsersForGroup,
+	}))
 
-	g.Add(ramAction("AttachPolicyToGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.attachPolicy(true, apierr.RAMGroupPolicyExists)))
-	g.Add(ramAction("DetachPolicyFromGroup", ramGroupARN, []Param{groupName, policyName, policyType}, s.detachPolicy(true, apierr.RAMGroupPolicyMissing)))
-	g.Add(ramAction("ListPoliciesForGroup", ramGroupARN, []Param{groupName}, s.listPoliciesFor(true)))
-}
-
-func ramCheckGroupName(v string, chars, length apierr.Def) error {
-	if n := utf8.RuneCountInString(v); n < 1 || n > 64 {
-		return length.New()
-	}
-	if !ramGroupNameRE.MatchString(v) {
-		return chars.New()
-	}
-	return nil
-}
-
-func ramGroupObject(g *kafkaplane.Group) Object {
-	return Object{
-		{"GroupId", g.GroupID},
-		{"GroupName", g.GroupName},
-		{"Comments", g.Comments},
-		{"CreateDate", ramTime(g.CreateDate)},
-		{"UpdateDate", ramTime(g.UpdateDate)},
-	}
+	g.Add(ramAction(Action{
+		Name: "AttachPolicyToGroup", RAMAction: "ram:AttachPolicyToGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName, policyName, policyType},
+		Handler: s.attachPolicy(true, apierr.RAMGroupPolicyExists),
+	}))
+	g.Add(ramAction(Action{
+		Name: "DetachPolicyFromGroup", RAMAction: "ram:DetachPolicyFromGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName, policyName, policyType},
+		Handler: s.detachPolicy(true, apierr.RAMGroupPolicyMissing),
+	}))
+	g.Add(ramAction(Action{
+		Name: "ListPoliciesForGroup", RAMAction: "ram:ListPoliciesForGroup", Resource: ramGroupARN, QPS: ramQPS,
+		Params:  []Param{groupName},
+		Handler: s.listPoliciesFor(true),
+	}))
 }
 
 func (s *RAM) findGroup(ctx context.Context, r *Request, name string) (*kafkaplane.Group, error) {

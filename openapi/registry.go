@@ -97,7 +97,11 @@ type Action struct {
 	Regional bool
 	// Envelope adds Code: 200, Message and Success to successful responses,
 	// as alikafka does; RAM answers with RequestId and its payload only.
+	// kafkaAction and ramAction set it from the product and Bare.
 	Envelope bool
+	// Bare declares an alikafka action that answers without the envelope
+	// (the tag actions: RequestId and their payload only).
+	Bare bool
 	// Extension marks kafkaplane's own actions, which the official SDKs do
 	// not know.
 	Extension bool

@@ -61,7 +61,8 @@ func TestRegistryRefusesUnboundedIntegers(t *testing.T) {
 					t.Errorf("%+v: registered (%v), want a panic", p, r)
 				}
 			}()
-			NewRegistry().Add(kafkaAction("CreateTopic", []Param{{Name: "InstanceId", Required: true, MaxLen: 64}, p}, h))
+			NewRegistry().Add(kafkaAction(Action{Name: "CreateTopic", RAMAction: "alikafka:CreateTopic", Resource: instanceARN, QPS: 20,
+				Params: []Param{{Name: "InstanceId", Required: true, MaxLen: 64}, p}, Handler: h}))
 		}()
 	}
 }

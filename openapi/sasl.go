@@ -37,20 +37,28 @@ func validSaslName(v string) string {
 	return ""
 }
 
-// registerSecurity adds the SASL user, ACL and allowlist actions; they are
-// offered only when the server has a store for them.
+// registerSecurity adds the SASL user, ACL and allowlist actions.
 func (s *Instances) registerSecurity(g *Registry) {
-	if s.Security == nil {
-		return
-	}
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	username := Param{Name: "Username", Required: true, MaxLen: maxSaslNameLen, Validate: validSaslName}
 	saslType := Param{Name: "Type", Enum: []string{"plain", "scram"}}
 	mechanism := Param{Name: "Mechanism", Enum: []string{broker.MechanismScramSHA256, broker.MechanismScramSHA512}}
-	g.Add(kafkaAction("CreateSaslUser", []Param{instanceID, username,
-		{Name: "Password", Required: true, MaxLen: maxSaslPasswordLen}, saslType, mechanism}, s.createSaslUser))
-	g.Add(kafkaAction("DescribeSaslUsers", []Param{instanceID}, s.describeSaslUsers))
-	g.Add(kafkaAction("DeleteSaslUser", []Param{instanceID, username, saslType, mechanism}, s.deleteSaslUser))
+	g.Add(kafkaAction(Action{
+		Name: "CreateSaslUser", RAMAction: "alikafka:CreateSaslUser", Resource: instanceARN, QPS: 10,
+		Params: []Param{instanceID, username,
+			{Name: "Password", Required: true, MaxLen: maxSaslPasswordLen}, saslType, mechanism},
+		Handler: s.createSaslUser,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DescribeSaslUsers", RAMAction: "alikafka:ListSaslUser", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID},
+		Handler: s.describeSaslUsers,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteSaslUser", RAMAction: "alikafka:DeleteSaslUser", Resource: instanceARN, QPS: 10,
+		Params:  []Param{instanceID, username, saslType, mechanism},
+		Handler: s.deleteSaslUser,
+	}))
 	s.registerACLs(g)
 	s.registerAllowlists(g)
 }
@@ -112,7 +120,7 @@ func (s *Instances) lockApply(instanceID string) func() {
 // newSaslUser builds the stored user for r's Type and Mechanism (plain
 // when Type is left out; SCRAM-SHA-256 when a scram user names no
 // mechanism) with its salted credentials.
-func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane.SaslUser, error) {
+func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane.SaslUserRecord, error) {
 	if typ == "" {
 		typ = "plain"
 	}
@@ -130,7 +138,7 @@ func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane
 	if err != nil {
 		return nil, err
 	}
-	return &kafkaplane.SaslUser{InstanceID: instanceID, Username: name, Type: typ, Mechanism: mechanism,
+	return &kafkaplane.SaslUserRecord{InstanceID: instanceID, Username: name, Type: typ, Mechanism: mechanism,
 		Password: password, Credentials: cred}, nil
 }
 

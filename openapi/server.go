@@ -454,7 +454,7 @@ func (s *Server) toWire(r *http.Request, c *call, err error) (int, string, []byt
 	var e *kafkaplane.Error
 	if !errors.As(err, &e) {
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("error", err.Error()))
+			slog.String("request_id", c.id), slog.String("action", c.action), slog.String("err", err.Error()))
 		e = apierr.InternalError.New()
 	}
 	d, ok := apierr.Lookup(e.Code)

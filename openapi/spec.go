@@ -12,19 +12,23 @@ import (
 // registerSpec adds UpgradePostPayOrder, the specification change of a
 // pay-as-you-go instance.
 func (s *Instances) registerSpec(g *Registry) {
-	g.Add(kafkaAction("UpgradePostPayOrder", []Param{
-		{Name: "InstanceId", Required: true, MaxLen: maxIDLen},
-		{Name: "DiskSize", Kind: Integer, Min: minDiskSize, Max: maxDiskSize},
-		{Name: "IoMax", Kind: Integer, Min: minIoMax, Max: maxIoMax},
-		{Name: "IoMaxSpec"},
-		{Name: "SpecType", Enum: []string{"normal", "professional", "professionalForHighRead"}},
-		{Name: "EipModel", Kind: Boolean},
-		{Name: "EipMax", Kind: Integer, Min: 0, Max: maxIoMax},
-		{Name: "PartitionNum", Kind: Integer, Min: 0, Max: maxPartitionQuota},
-		{Name: "TopicQuota", Kind: Integer, Min: minTopicQuota, Max: maxTopicQuota},
-		// Serverless instances are not served.
-		{Name: "ServerlessConfig", Validate: notServed("Serverless instances are not served")},
-	}, s.upgradePostPayOrder))
+	g.Add(kafkaAction(Action{
+		Name: "UpgradePostPayOrder", RAMAction: "alikafka:UpgradePostPayOrder", Resource: instanceARN, QPS: 2,
+		Params: []Param{
+			{Name: "InstanceId", Required: true, MaxLen: maxIDLen},
+			{Name: "DiskSize", Kind: Integer, Min: minDiskSize, Max: maxDiskSize},
+			{Name: "IoMax", Kind: Integer, Min: minIoMax, Max: maxIoMax},
+			{Name: "IoMaxSpec"},
+			{Name: "SpecType", Enum: []string{"normal", "professional", "professionalForHighRead"}},
+			{Name: "EipModel", Kind: Boolean},
+			{Name: "EipMax", Kind: Integer, Min: 0, Max: maxIoMax},
+			{Name: "PartitionNum", Kind: Integer, Min: 0, Max: maxPartitionQuota},
+			{Name: "TopicQuota", Kind: Integer, Min: minTopicQuota, Max: maxTopicQuota},
+			// Serverless instances are not served.
+			{Name: "ServerlessConfig", Validate: notServed("Serverless instances are not served")},
+		},
+		Handler: s.upgradePostPayOrder,
+	}))
 }
 
 // upgradePostPayOrder changes a running pay-as-you-go instance's

@@ -78,31 +78,43 @@ func parseResourceID(typ, id string) (tagTarget, bool) {
 
 func (s *Instances) registerTags(g *Registry) {
 	resourceType := Param{Name: "ResourceType", Required: true, Validate: validTagType}
-	tag := func(a *Action) *Action {
-		// Tag answers carry RequestId only (and NextToken, TagResources),
-		// not the Code/Success envelope of other alikafka actions.
-		a.Envelope = false
-		a.Derive = map[string]func(context.Context, *Request) (string, error){"InstanceId": tagInstance}
-		return a
-	}
-	g.Add(tag(kafkaAction("TagResources", []Param{
-		resourceType,
-		{Name: "ResourceId", Kind: RepeatList, Required: true},
-		{Name: "InstanceId"},
-		{Name: "Tag", Kind: TagList},
-	}, s.tagResources)))
-	g.Add(tag(kafkaAction("UntagResources", []Param{
-		resourceType,
-		{Name: "ResourceId", Kind: RepeatList, Required: true},
-		{Name: "TagKey", Kind: RepeatList},
-		{Name: "All", Kind: Boolean},
-	}, s.untagResources)))
-	g.Add(tag(kafkaAction("ListTagResources", []Param{
-		resourceType,
-		{Name: "ResourceId", Kind: RepeatList},
-		{Name: "Tag", Kind: TagList},
-		{Name: "NextToken"},
-	}, s.listTagResources)))
+	// Tag answers carry RequestId only (and NextToken, TagResources), not
+	// the Code/Success envelope of other alikafka actions. A tag request is
+	// authorized on the one instance its resources belong to (tagInstance).
+	// RAM actions are unpublished and follow the product's naming;
+	// ListTagResources 100/s and UntagResources 40/s as published,
+	// TagResources 20/s (none published).
+	tagDerive := map[string]func(context.Context, *Request) (string, error){"InstanceId": tagInstance}
+	g.Add(kafkaAction(Action{
+		Name: "TagResources", RAMAction: "alikafka:TagResources", Resource: instanceARN, QPS: 20, Bare: true, Derive: tagDerive,
+		Params: []Param{
+			resourceType,
+			{Name: "ResourceId", Kind: RepeatList, Required: true},
+			{Name: "InstanceId"},
+			{Name: "Tag", Kind: TagList},
+		},
+		Handler: s.tagResources,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "UntagResources", RAMAction: "alikafka:UntagResources", Resource: instanceARN, QPS: 40, Bare: true, Derive: tagDerive,
+		Params: []Param{
+			resourceType,
+			{Name: "ResourceId", Kind: RepeatList, Required: true},
+			{Name: "TagKey", Kind: RepeatList},
+			{Name: "All", Kind: Boolean},
+		},
+		Handler: s.untagResources,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ListTagResources", RAMAction: "alikafka:ListTagResources", Resource: instanceARN, QPS: 100, Bare: true, Derive: tagDerive,
+		Params: []Param{
+			resourceType,
+			{Name: "ResourceId", Kind: RepeatList},
+			{Name: "Tag", Kind: TagList},
+			{Name: "NextToken"},
+		},
+		Handler: s.listTagResources,
+	}))
 }
 
 // tagInstance is the instance a tag request acts on, for authorization:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // Topic attributes alikafka documents for CreateTopic: 1–360 partitions,
@@ -61,27 +60,63 @@ func (s *Instances) registerTopics(g *Registry) {
 	}
 	required := func(p Param) Param { p.Required = true; return p }
 
-	g.Add(kafkaAction("CreateTopic", []Param{
-		instanceID, topic,
-		required(remark),
-		{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
-		{Name: "CompactTopic", Kind: Boolean},
-		{Name: "LocalTopic", Kind: Boolean},
-		{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
-		{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
-		{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
-		{Name: "Tag", Kind: TagList},
-	}, s.createTopic))
-	g.Add(kafkaAction("GetTopicList", append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...), s.getTopicList))
-	g.Add(kafkaAction("GetTopicStatus", []Param{instanceID, topic}, s.getTopicStatus))
-	g.Add(kafkaAction("ModifyTopicRemark", []Param{instanceID, topic, required(remark)}, s.modifyTopicRemark))
-	g.Add(kafkaAction("ModifyPartitionNum", []Param{instanceID, topic,
-		{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}}, s.modifyPartitionNum))
-	g.Add(kafkaAction("DeleteTopic", []Param{instanceID, topic}, s.deleteTopic))
+	g.Add(kafkaAction(Action{
+		Name: "CreateTopic", RAMAction: "alikafka:CreateTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{
+			instanceID, topic,
+			required(remark),
+			{Name: "PartitionNum", Kind: Integer, Min: 1, Max: maxPartitions},
+			{Name: "CompactTopic", Kind: Boolean},
+			{Name: "LocalTopic", Kind: Boolean},
+			{Name: "ReplicationFactor", Kind: Integer, Min: 1, Max: maxReplicas},
+			{Name: "MinInsyncReplicas", Kind: Integer, Min: 1, Max: maxReplicas},
+			{Name: "Config", Kind: JSON, MaxLen: maxConfigLen},
+			{Name: "Tag", Kind: TagList},
+		},
+		Handler: s.createTopic,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetTopicList", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 100,
+		Params:  append([]Param{instanceID, {Name: "Topic", MaxLen: 64}}, paging...),
+		Handler: s.getTopicList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetTopicStatus", RAMAction: "alikafka:ListTopic", Resource: instanceARN, QPS: 100,
+		Params:  []Param{instanceID, topic},
+		Handler: s.getTopicStatus,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ModifyTopicRemark", RAMAction: "alikafka:UpdateTopic", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, topic, required(remark)},
+		Handler: s.modifyTopicRemark,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "ModifyPartitionNum", RAMAction: "alikafka:UpdateTopic", Resource: instanceARN, QPS: 20,
+		Params: []Param{instanceID, topic,
+			{Name: "AddPartitionNum", Kind: Integer, Required: true, Min: 1, Max: maxPartitions}},
+		Handler: s.modifyPartitionNum,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteTopic", RAMAction: "alikafka:DeleteTopic", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, topic},
+		Handler: s.deleteTopic,
+	}))
 
-	g.Add(kafkaAction("CreateConsumerGroup", []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}}, s.createConsumerGroup))
-	g.Add(kafkaAction("GetConsumerList", append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...), s.getConsumerList))
-	g.Add(kafkaAction("DeleteConsumerGroup", []Param{instanceID, consumerID}, s.deleteConsumerGroup))
+	g.Add(kafkaAction(Action{
+		Name: "CreateConsumerGroup", RAMAction: "alikafka:CreateGroup", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, consumerID, remark, {Name: "Tag", Kind: TagList}},
+		Handler: s.createConsumerGroup,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "GetConsumerList", RAMAction: "alikafka:ListGroup", Resource: instanceARN, QPS: 100,
+		Params:  append([]Param{instanceID, {Name: "ConsumerId", MaxLen: 64}}, paging...),
+		Handler: s.getConsumerList,
+	}))
+	g.Add(kafkaAction(Action{
+		Name: "DeleteConsumerGroup", RAMAction: "alikafka:DeleteGroup", Resource: instanceARN, QPS: 40,
+		Params:  []Param{instanceID, consumerID},
+		Handler: s.deleteConsumerGroup,
+	}))
 }
 
 // running loads the caller's instance and requires it to serve: topics
@@ -100,11 +135,11 @@ func (s *Instances) running(ctx context.Context, r *Request) (*kafkaplane.Instan
 // brokerError maps a runtime failure of a topic call onto the wire.
 func brokerError(inst *kafkaplane.Instance, topic string, err error) error {
 	switch {
-	case errors.Is(err, broker.ErrTopicExists):
+	case errors.Is(err, kafkaplane.ErrTopicExists):
 		return apierr.TopicExisted.Errorf("The topic %s already exists on instance %s.", topic, inst.ID)
-	case errors.Is(err, broker.ErrTopicNotFound):
+	case errors.Is(err, kafkaplane.ErrTopicNotFound):
 		return apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
-	case errors.Is(err, broker.ErrNotStarted):
+	case errors.Is(err, kafkaplane.ErrNotStarted):
 		return apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID)
 	}
 	return err
@@ -150,7 +185,7 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 	}
 	// The brokers first: a topic there that the store does not know (made
 	// by a Kafka client) must be refused, not recorded twice.
-	if err := s.Runtime.CreateTopic(ctx, inst.ID, broker.TopicSpec{Name: t.Name, Partitions: t.PartitionNum, Configs: configs}); err != nil {
+	if err := s.Runtime.CreateTopic(ctx, inst.ID, kafkaplane.TopicSpec{Name: t.Name, Partitions: t.PartitionNum, Configs: configs}); err != nil {
 		return nil, brokerError(inst, t.Name, err)
 	}
 	if err := s.Topics.CreateTopic(ctx, t, topicLimit(inst)); err != nil {
@@ -162,7 +197,7 @@ func (s *Instances) createTopic(ctx context.Context, r *Request) (Object, error)
 		}
 		// The record is what makes the topic the API's; without it the
 		// topic goes again rather than linger half-made.
-		if derr := s.Runtime.DeleteTopic(ctx, inst.ID, t.Name); derr != nil && !errors.Is(derr, broker.ErrTopicNotFound) {
+		if derr := s.Runtime.DeleteTopic(ctx, inst.ID, t.Name); derr != nil && !errors.Is(derr, kafkaplane.ErrTopicNotFound) {
 			return nil, errors.Join(err, derr)
 		}
 		return nil, err
@@ -201,7 +236,7 @@ func topicConfigs(doc string) (map[string]string, error) {
 // topic was made through the API, joined with what the brokers hold.
 type topicView struct {
 	rec   *kafkaplane.Topic
-	state *broker.TopicState
+	state *kafkaplane.TopicState
 }
 
 // topicViews lists an instance's topics: recorded ones, and ones Kafka
@@ -212,14 +247,14 @@ func (s *Instances) topicViews(ctx context.Context, inst *kafkaplane.Instance) (
 	if err != nil {
 		return nil, err
 	}
-	var states []broker.TopicState
+	var states []kafkaplane.TopicState
 	if inst.ServiceStatus == kafkaplane.ServiceStatusRunning || inst.ServiceStatus == kafkaplane.ServiceStatusUpgrading {
 		states, err = s.Runtime.Topics(ctx, inst.ID)
-		if err != nil && !errors.Is(err, broker.ErrNotStarted) {
+		if err != nil && !errors.Is(err, kafkaplane.ErrNotStarted) {
 			return nil, err
 		}
 	}
-	byName := map[string]*broker.TopicState{}
+	byName := map[string]*kafkaplane.TopicState{}
 	for i := range states {
 		byName[states[i].Name] = &states[i]
 	}
@@ -327,7 +362,7 @@ func (s *Instances) getTopicList(ctx context.Context, r *Request) (Object, error
 }
 
 // brokerTopic finds a topic on the instance's brokers.
-func (s *Instances) brokerTopic(ctx context.Context, inst *kafkaplane.Instance, name string) (*broker.TopicState, error) {
+func (s *Instances) brokerTopic(ctx context.Context, inst *kafkaplane.Instance, name string) (*kafkaplane.TopicState, error) {
 	states, err := s.Runtime.Topics(ctx, inst.ID)
 	if err != nil {
 		return nil, brokerError(inst, name, err)
@@ -437,7 +472,7 @@ func (s *Instances) modifyPartitionNum(ctx context.Context, r *Request) (Object,
 	name := r.String("Topic")
 	add := int32(r.Int("AddPartitionNum", 0)) // 1..maxPartitions by its declaration
 	total, err := s.Runtime.AddPartitions(ctx, inst.ID, name, add, maxPartitions)
-	if errors.Is(err, broker.ErrPartitionLimit) {
+	if errors.Is(err, kafkaplane.ErrPartitionLimit) {
 		return nil, apierr.Invalid("AddPartitionNum", "A topic may have at most "+strconv.Itoa(maxPartitions)+" partitions.")
 	}
 	if err != nil {
@@ -462,7 +497,7 @@ func (s *Instances) deleteTopic(ctx context.Context, r *Request) (Object, error)
 		return nil, recErr
 	}
 	brErr := s.Runtime.DeleteTopic(ctx, inst.ID, name)
-	if brErr != nil && !errors.Is(brErr, broker.ErrTopicNotFound) {
+	if brErr != nil && !errors.Is(brErr, kafkaplane.ErrTopicNotFound) {
 		return nil, brokerError(inst, name, brErr)
 	}
 	if recErr != nil && brErr != nil {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need
-# (PostgreSQL for the second store engine, kcat for the Kafka client tests),
+# (PostgreSQL for the second store engine, kcat for the Kafka client tests,
+# Chromium for the console's browser tests),
 # starts a throwaway PostgreSQL, then runs go vet and go test ./...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -225,20 +225,7 @@ func (db *DB) FindInstances(ctx context.Context, f kafkaplane.InstanceFilter) ([
 
 // loadInstances runs an instance query and scans every row.
 func (db *DB) loadInstances(ctx context.Context, query string, args []any) ([]*kafkaplane.Instance, error) {
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*kafkaplane.Instance
-	for rows.Next() {
-		inst, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inst)
-	}
-	return out, rows.Err()
+	return scanAll("find instances", scanInstance)(db.query(ctx, query, args...))
 }
 
 // matchTags reports whether have carries every wanted tag; an empty wanted

@@ -169,20 +169,7 @@ func (db *DB) FindOperations(ctx context.Context, f kafkaplane.OperationFilter) 
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := db.query(ctx, q+` ORDER BY created_at DESC, id DESC`, args...)
-	if err != nil {
-		return nil, wrap("find operations", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.Operation
-	for rows.Next() {
-		op, err := scanOperation(rows)
-		if err != nil {
-			return nil, wrap("find operations", err)
-		}
-		out = append(out, op)
-	}
-	return out, wrap("find operations", rows.Err())
+	return scanAll("find operations", scanOperation)(db.query(ctx, q+` ORDER BY created_at DESC, id DESC`, args...))
 }
 
 // ClaimOperation leases the oldest active operation whose lease is free

@@ -63,21 +63,9 @@ func (db *DB) sealSecrets(ctx context.Context) error {
 		}
 		for _, c := range sealedColumns {
 			type row struct{ id, value string }
-			var rows []row
-			rs, err := tx.QueryContext(ctx, `SELECT `+c.id+`, `+c.column+` FROM `+c.table)
+			scanRow := func(s scanner) (r row, err error) { return r, s.Scan(&r.id, &r.value) }
+			rows, err := scanAll("read "+c.table+" secrets", scanRow)(tx.QueryContext(ctx, `SELECT `+c.id+`, `+c.column+` FROM `+c.table))
 			if err != nil {
-				return err
-			}
-			for rs.Next() {
-				var r row
-				if err := rs.Scan(&r.id, &r.value); err != nil {
-					rs.Close()
-					return err
-				}
-				rows = append(rows, r)
-			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
 				return err
 			}
 			for _, r := range rows {

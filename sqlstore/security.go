@@ -19,7 +19,7 @@ func saslUserID(instanceID, typ, username string) string {
 // of an existing user changes its password). Only a new user counts
 // against limit. The password is sealed; a zero CreateTime is set from the
 // store clock, and a replaced user keeps its creation time.
-func (db *DB) PutSaslUser(ctx context.Context, u *kafkaplane.SaslUser, limit int) error {
+func (db *DB) PutSaslUser(ctx context.Context, u *kafkaplane.SaslUserRecord, limit int) error {
 	id := saslUserID(u.InstanceID, u.Type, u.Username)
 	created := db.orNow(u.CreateTime)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -71,30 +71,25 @@ func (db *DB) DeleteSaslUser(ctx context.Context, instanceID, typ, username stri
 
 // ListSaslUsers lists an instance's users ordered by name and type, with
 // their passwords unsealed.
-func (db *DB) ListSaslUsers(ctx context.Context, instanceID string) ([]*kafkaplane.SaslUser, error) {
-	rows, err := db.query(ctx, `SELECT id, instance_id, username, type, mechanism, password, credentials, create_time
-		FROM sasl_users WHERE instance_id = $1 ORDER BY username, type`, instanceID)
-	if err != nil {
-		return nil, wrap("list SASL users", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.SaslUser
-	for rows.Next() {
+func (db *DB) ListSaslUsers(ctx context.Context, instanceID string) ([]*kafkaplane.SaslUserRecord, error) {
+	scan := func(s scanner) (*kafkaplane.SaslUserRecord, error) {
 		var (
-			u           kafkaplane.SaslUser
+			u           kafkaplane.SaslUserRecord
 			id, sealed  string
 			createdTime int64
 		)
-		if err := rows.Scan(&id, &u.InstanceID, &u.Username, &u.Type, &u.Mechanism, &sealed, &u.Credentials, &createdTime); err != nil {
-			return nil, wrap("list SASL users", err)
+		if err := s.Scan(&id, &u.InstanceID, &u.Username, &u.Type, &u.Mechanism, &sealed, &u.Credentials, &createdTime); err != nil {
+			return nil, err
 		}
+		var err error
 		if u.Password, err = db.unseal(saslUserPassword, id, sealed); err != nil {
-			return nil, wrap("list SASL users", err)
+			return nil, err
 		}
 		u.CreateTime = fromMicros(createdTime)
-		out = append(out, &u)
+		return &u, nil
 	}
-	return out, wrap("list SASL users", rows.Err())
+	return scanAll("list SASL users", scan)(db.query(ctx, `SELECT id, instance_id, username, type, mechanism, password, credentials, create_time
+		FROM sasl_users WHERE instance_id = $1 ORDER BY username, type`, instanceID))
 }
 
 // ---- ACLs ----
@@ -102,12 +97,12 @@ func (db *DB) ListSaslUsers(ctx context.Context, instanceID string) ([]*kafkapla
 const aclKey = `instance_id = $1 AND username = $2 AND resource_type = $3 AND resource_name = $4
 	AND pattern_type = $5 AND operation = $6 AND permission = $7 AND host = $8`
 
-func aclArgs(a *kafkaplane.ACL) []any {
+func aclArgs(a *kafkaplane.ACLRecord) []any {
 	return []any{a.InstanceID, a.Username, a.ResourceType, a.ResourceName, a.PatternType, a.Operation, a.Permission, a.Host}
 }
 
 // CreateACL stores an ACL; the same ACL twice is CodeAlreadyExists.
-func (db *DB) CreateACL(ctx context.Context, a *kafkaplane.ACL, limit int) error {
+func (db *DB) CreateACL(ctx context.Context, a *kafkaplane.ACLRecord, limit int) error {
 	created := db.orNow(a.CreateTime)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := db.withinLimit(ctx, tx, limit, "acls/"+a.InstanceID, "ACLs on the instance",
@@ -134,7 +129,7 @@ func (db *DB) CreateACL(ctx context.Context, a *kafkaplane.ACL, limit int) error
 }
 
 // DeleteACL removes the ACL equal to a, or returns CodeNotFound.
-func (db *DB) DeleteACL(ctx context.Context, a *kafkaplane.ACL) error {
+func (db *DB) DeleteACL(ctx context.Context, a *kafkaplane.ACLRecord) error {
 	res, err := db.exec(ctx, `DELETE FROM acls WHERE `+aclKey, aclArgs(a)...)
 	if err != nil {
 		return wrap("delete ACL", err)
@@ -149,29 +144,24 @@ func (db *DB) DeleteACL(ctx context.Context, a *kafkaplane.ACL) error {
 	return nil
 }
 
+func scanACL(s scanner) (*kafkaplane.ACLRecord, error) {
+	var (
+		a       kafkaplane.ACLRecord
+		created int64
+	)
+	if err := s.Scan(&a.InstanceID, &a.Username, &a.ResourceType, &a.ResourceName, &a.PatternType,
+		&a.Operation, &a.Permission, &a.Host, &created); err != nil {
+		return nil, err
+	}
+	a.CreateTime = fromMicros(created)
+	return &a, nil
+}
+
 // ListACLs lists an instance's ACLs, oldest first.
-func (db *DB) ListACLs(ctx context.Context, instanceID string) ([]*kafkaplane.ACL, error) {
-	rows, err := db.query(ctx, `SELECT instance_id, username, resource_type, resource_name, pattern_type,
+func (db *DB) ListACLs(ctx context.Context, instanceID string) ([]*kafkaplane.ACLRecord, error) {
+	return scanAll("list ACLs", scanACL)(db.query(ctx, `SELECT instance_id, username, resource_type, resource_name, pattern_type,
 		operation, permission, host, create_time FROM acls WHERE instance_id = $1
-		ORDER BY create_time, username, resource_type, resource_name, pattern_type, operation, permission, host`, instanceID)
-	if err != nil {
-		return nil, wrap("list ACLs", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.ACL
-	for rows.Next() {
-		var (
-			a       kafkaplane.ACL
-			created int64
-		)
-		if err := rows.Scan(&a.InstanceID, &a.Username, &a.ResourceType, &a.ResourceName, &a.PatternType,
-			&a.Operation, &a.Permission, &a.Host, &created); err != nil {
-			return nil, wrap("list ACLs", err)
-		}
-		a.CreateTime = fromMicros(created)
-		out = append(out, &a)
-	}
-	return out, wrap("list ACLs", rows.Err())
+		ORDER BY create_time, username, resource_type, resource_name, pattern_type, operation, permission, host`, instanceID))
 }
 
 // ---- allowlists ----
@@ -240,27 +230,22 @@ func (db *DB) DeleteAllowedIPs(ctx context.Context, instanceID, listType, portRa
 	}))
 }
 
+func scanAllowedIP(s scanner) (*kafkaplane.AllowedIP, error) {
+	var (
+		e       kafkaplane.AllowedIP
+		created int64
+	)
+	if err := s.Scan(&e.InstanceID, &e.ListType, &e.PortRange, &e.IP, &e.Description, &created); err != nil {
+		return nil, err
+	}
+	e.CreateTime = fromMicros(created)
+	return &e, nil
+}
+
 // ListAllowedIPs lists an instance's allowlist entries, oldest first.
 func (db *DB) ListAllowedIPs(ctx context.Context, instanceID string) ([]*kafkaplane.AllowedIP, error) {
-	rows, err := db.query(ctx, `SELECT instance_id, list_type, port_range, ip, description, create_time
-		FROM allowed_ips WHERE instance_id = $1 ORDER BY create_time, list_type, port_range, ip`, instanceID)
-	if err != nil {
-		return nil, wrap("list allowed IPs", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.AllowedIP
-	for rows.Next() {
-		var (
-			e       kafkaplane.AllowedIP
-			created int64
-		)
-		if err := rows.Scan(&e.InstanceID, &e.ListType, &e.PortRange, &e.IP, &e.Description, &created); err != nil {
-			return nil, wrap("list allowed IPs", err)
-		}
-		e.CreateTime = fromMicros(created)
-		out = append(out, &e)
-	}
-	return out, wrap("list allowed IPs", rows.Err())
+	return scanAll("list allowed IPs", scanAllowedIP)(db.query(ctx, `SELECT instance_id, list_type, port_range, ip, description, create_time
+		FROM allowed_ips WHERE instance_id = $1 ORDER BY create_time, list_type, port_range, ip`, instanceID))
 }
 
 var _ kafkaplane.SecurityService = (*DB)(nil)

@@ -421,3 +421,26 @@ func oneRow(res sql.Result) (bool, error) {
 	}
 	return n == 1, nil
 }
+
+// scanAll is the one loop that reads a query's rows: it takes the query's
+// two results, scans every row with scan, closes the rows, and names the
+// query op in errors. A list method is
+//
+//	return scanAll("list users", scanUser)(db.query(ctx, …))
+func scanAll[T any](op string, scan func(scanner) (T, error)) func(*sql.Rows, error) ([]T, error) {
+	return func(rows *sql.Rows, err error) ([]T, error) {
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		defer rows.Close()
+		var out []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return nil, wrap(op, err)
+			}
+			out = append(out, v)
+		}
+		return out, wrap(op, rows.Err())
+	}
+}

@@ -102,6 +102,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"AccessKeyLimitConcurrent", testAccessKeyLimitConcurrent},
 		{"DeleteUserRacesAccessKey", testDeleteUserRacesAccessKey},
 		{"RootAccessKeys", testRootAccessKeys},
+		{"Bootstrap", testBootstrap},
 		{"Users", testUsers},
 		{"Policies", testPolicies},
 		{"Attachments", testAttachments},
@@ -2020,11 +2021,11 @@ func testSecurity(t *testing.T, dsn string) {
 	// SASL users: put creates, a second put replaces the password, the
 	// password is sealed at rest, and the limit counts new users only.
 	const pw = "sasl-secret-83be"
-	u := &kafkaplane.SaslUser{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-256", Password: pw, Credentials: `{"v":1}`}
+	u := &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-256", Password: pw, Credentials: `{"v":1}`}
 	must(t, db.PutSaslUser(ctx, u, 2))
-	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUser{InstanceID: inst.ID, Username: "alice", Type: "plain", Password: "p2", Credentials: "{}"}, 2))
-	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUser{InstanceID: inst.ID, Username: "bob", Type: "plain", Password: "p3", Credentials: "{}"}, 2), kafkaplane.CodeLimitExceeded)
-	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUser{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-512", Password: "new", Credentials: `{"v":2}`}, 2))
+	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "plain", Password: "p2", Credentials: "{}"}, 2))
+	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "bob", Type: "plain", Password: "p3", Credentials: "{}"}, 2), kafkaplane.CodeLimitExceeded)
+	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-512", Password: "new", Credentials: `{"v":2}`}, 2))
 	var stored string
 	must(t, db.db.QueryRow(`SELECT password FROM sasl_users WHERE username = 'alice' AND type = 'scram'`).Scan(&stored))
 	if !sealer.IsSealed(stored) || strings.Contains(stored, "new") {
@@ -2032,16 +2033,16 @@ func testSecurity(t *testing.T, dsn string) {
 	}
 	users, err := db.ListSaslUsers(ctx, inst.ID)
 	must(t, err)
-	diff(t, "users", users, []*kafkaplane.SaslUser{
+	diff(t, "users", users, []*kafkaplane.SaslUserRecord{
 		{InstanceID: inst.ID, Username: "alice", Type: "plain", Password: "p2", Credentials: "{}", CreateTime: t0},
 		{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-512", Password: "new", Credentials: `{"v":2}`, CreateTime: t0},
 	})
 	must(t, db.DeleteSaslUser(ctx, inst.ID, "plain", "alice"))
 	wantCode(t, db.DeleteSaslUser(ctx, inst.ID, "plain", "alice"), kafkaplane.CodeNotFound)
-	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUser{InstanceID: "alikafka_post-cn-none", Username: "x", Type: "plain", Credentials: "{}"}, 0), kafkaplane.CodeInstanceNotFound)
+	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: "alikafka_post-cn-none", Username: "x", Type: "plain", Credentials: "{}"}, 0), kafkaplane.CodeInstanceNotFound)
 
 	// ACLs: identity is every field; duplicates and the limit are refused.
-	acl := kafkaplane.ACL{InstanceID: inst.ID, Username: "alice", ResourceType: "Topic", ResourceName: "orders",
+	acl := kafkaplane.ACLRecord{InstanceID: inst.ID, Username: "alice", ResourceType: "Topic", ResourceName: "orders",
 		PatternType: "LITERAL", Operation: "Write", Permission: "ALLOW", Host: "*"}
 	a1 := acl
 	must(t, db.CreateACL(ctx, &a1, 2))

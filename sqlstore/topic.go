@@ -127,21 +127,8 @@ func (db *DB) FindTopic(ctx context.Context, instanceID, name string) (*kafkapla
 // ListTopics lists the instance's topics, oldest first; topics created in
 // the same microsecond are ordered by name, so that pages are stable.
 func (db *DB) ListTopics(ctx context.Context, instanceID string) ([]*kafkaplane.Topic, error) {
-	rows, err := db.query(ctx, `SELECT `+topicColumns+` FROM topics
-		WHERE instance_id = $1 ORDER BY create_time, name`, instanceID)
-	if err != nil {
-		return nil, wrap("list topics", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.Topic
-	for rows.Next() {
-		t, err := scanTopic(rows)
-		if err != nil {
-			return nil, wrap("list topics", err)
-		}
-		out = append(out, t)
-	}
-	return out, wrap("list topics", rows.Err())
+	return scanAll("list topics", scanTopic)(db.query(ctx, `SELECT `+topicColumns+` FROM topics
+		WHERE instance_id = $1 ORDER BY create_time, name`, instanceID))
 }
 
 // UpdateTopic writes t's Remark, PartitionNum and Tags if the stored
@@ -270,21 +257,8 @@ func (db *DB) FindConsumerGroup(ctx context.Context, instanceID, consumerID stri
 // created in the same microsecond are ordered by id, so that pages are
 // stable.
 func (db *DB) ListConsumerGroups(ctx context.Context, instanceID string) ([]*kafkaplane.ConsumerGroup, error) {
-	rows, err := db.query(ctx, `SELECT `+consumerGroupColumns+` FROM consumer_groups
-		WHERE instance_id = $1 ORDER BY create_time, consumer_id`, instanceID)
-	if err != nil {
-		return nil, wrap("list consumer groups", err)
-	}
-	defer rows.Close()
-	var out []*kafkaplane.ConsumerGroup
-	for rows.Next() {
-		g, err := scanConsumerGroup(rows)
-		if err != nil {
-			return nil, wrap("list consumer groups", err)
-		}
-		out = append(out, g)
-	}
-	return out, wrap("list consumer groups", rows.Err())
+	return scanAll("list consumer groups", scanConsumerGroup)(db.query(ctx, `SELECT `+consumerGroupColumns+` FROM consumer_groups
+		WHERE instance_id = $1 ORDER BY create_time, consumer_id`, instanceID))
 }
 
 // UpdateConsumerGroup writes g's Remark and Tags if the stored ModifyIndex

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,12 +147,6 @@ func envOr(name, def string) string {
 	return def
 }
 
-func nonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // buildCall signs one request the way the official clients do: V1 puts
 // every parameter and the signature in the query (the legacy SDK's shape),
 // V3 sends the parameters in the query and signs headers (Darabonba's).
@@ -170,7 +162,7 @@ func buildCall(ctx context.Context, f callFlags, product, action string, params 
 		params.Set("Action", action)
 		params.Set("Version", version)
 		params.Set("Format", f.format)
-		rpcsig.SignV1(f.method, params, f.keyID, f.secret, now, nonce())
+		rpcsig.SignV1(f.method, params, f.keyID, f.secret, now, rpcsig.NewNonce())
 		base.RawQuery = params.Encode()
 		req, err := http.NewRequestWithContext(ctx, f.method, base.String(), nil)
 		if err != nil {
@@ -187,7 +179,7 @@ func buildCall(ctx context.Context, f callFlags, product, action string, params 
 		req.Header.Set("x-acs-action", action)
 		req.Header.Set("x-acs-version", version)
 		req.Header.Set("Accept", "application/json")
-		if err := rpcsig.SignV3(req, nil, f.keyID, f.secret, now, nonce()); err != nil {
+		if err := rpcsig.SignV3(req, nil, f.keyID, f.secret, now, rpcsig.NewNonce()); err != nil {
 			return nil, err
 		}
 		return req, nil

@@ -1,33 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the writer's timer goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogWriterWritesErrorsAtOnceAndEverythingOnFlush(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer
 	w := newLogWriter(&out)
 	log := slog.New(flushingHandler{slog.NewTextHandler(w, nil), w}).With("component", "test")
 	log.Info("request", "n", 1)

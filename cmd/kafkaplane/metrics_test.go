@@ -40,3 +40,20 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("unknown path answered %d", code)
 	}
 }
+
+// TestOperationStepMetric: every step the worker finishes is counted by
+// name and final status, so a start shows its one DEPLOY_BROKERS step.
+func TestOperationStepMetric(t *testing.T) {
+	w := newWorld(t)
+	w.instance()
+	resp, err := http.Get(w.m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	want := `kafkaplane_operation_steps_total{status="COMPLETE",step="DEPLOY_BROKERS"} 1`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+}

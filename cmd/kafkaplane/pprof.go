@@ -29,7 +29,7 @@ func (m *Main) startPprof() error {
 	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.pprof.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("pprof server stopped", "error", err)
+			m.Logger.Error("pprof server stopped", "err", err)
 		}
 	}()
 	m.Logger.Info("serving profiles", "addr", ln.Addr().String()+"/debug/pprof/")

@@ -61,7 +61,7 @@ func (d *dataPlaneKeeper) pass(ctx context.Context) time.Time {
 	insts, err := d.instances.FindInstances(ctx, kafkaplane.InstanceFilter{})
 	if err != nil {
 		if ctx.Err() == nil {
-			d.log.Error("data plane check: list instances", "error", err)
+			d.log.Error("data plane check: list instances", "err", err)
 		}
 		return next
 	}
@@ -114,7 +114,7 @@ func (d *dataPlaneKeeper) pass(ctx context.Context) time.Time {
 		d.mu.Unlock()
 		next = minTime(next, st.next)
 		d.log.Error("brokers of a running instance are down; retrying", "instance", inst.ID,
-			"attempt", attempts, "retry_in", wait, "error", err)
+			"attempt", attempts, "retry_in", wait, "err", err)
 	}
 	// Instances that stopped serving (deleted, failed) are no longer down.
 	d.mu.Lock()

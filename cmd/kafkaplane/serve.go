@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/broker"
+	"github.com/kafkaplane/kafkaplane/console"
 	"github.com/kafkaplane/kafkaplane/jobs"
 	"github.com/kafkaplane/kafkaplane/noncelog"
 	"github.com/kafkaplane/kafkaplane/openapi"
@@ -42,16 +42,6 @@ const DefaultMaxInstances = 50
 // DefaultAccountID is the account that owns everything when
 // KAFKAPLANE_ACCOUNT_ID is not set.
 const DefaultAccountID = "1234567890123456"
-
-// defaultRegions are the RegionIds of Alibaba Cloud's public regions.
-var defaultRegions = []string{
-	"cn-hangzhou", "cn-shanghai", "cn-qingdao", "cn-beijing", "cn-zhangjiakou",
-	"cn-huhehaote", "cn-wulanchabu", "cn-shenzhen", "cn-heyuan", "cn-guangzhou",
-	"cn-chengdu", "cn-hongkong", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1",
-	"ap-southeast-2", "ap-southeast-3", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-	"ap-south-1", "us-east-1", "us-west-1", "eu-west-1", "eu-central-1",
-	"me-east-1", "me-central-1",
-}
 
 var errHelp = errors.New("help requested")
 
@@ -86,13 +76,20 @@ type Main struct {
 	// data dir so a restarted process resumes its own work at once.
 	WorkerID string
 	LogJSON  bool
+	// Console serves the web console at /console/ (--console).
+	Console bool
 	// MaxInstances caps the live instances of the account (0: no cap).
 	MaxInstances int
 	// Gateway holds the endpoint's timeouts and connection and nonce caps.
 	Gateway GatewayLimits
 	// PprofAddr, when set, serves /debug/pprof on its own listener.
 	PprofAddr string
-	// Now is the server's clock (time.Now when nil).
+	// Now is the service's one clock (time.Now when nil). Open hands it to
+	// every component that records or judges a time: the store's default
+	// timestamps, the worker's claims, leases and steps, the instance and
+	// RAM handlers, the port allocator, request signatures, throttling and
+	// nonce expiry. Only waits (back-off timers, broker internals) run on
+	// the real clock, since they sleep rather than read the time.
 	Now func() time.Time
 
 	Stdout io.Writer
@@ -123,7 +120,7 @@ func NewMain() *Main {
 	return &Main{
 		Addr:           DefaultAddr,
 		DataDir:        "data",
-		Regions:        defaultRegions,
+		Regions:        openapi.DefaultRegions(),
 		AccountID:      DefaultAccountID,
 		BrokerRuntime:  "kafka",
 		PortMin:        19092,
@@ -131,6 +128,7 @@ func NewMain() *Main {
 		AdvertisedHost: "127.0.0.1",
 		DomainHost:     "localhost",
 		MaxInstances:   DefaultMaxInstances,
+		Console:        true,
 		Stdout:         io.Discard,
 		Gateway:        defaultGatewayLimits(),
 	}
@@ -152,6 +150,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
+	fs.BoolVar(&m.Console, "console", m.Console, "serve the web console at /console/")
 	fs.IntVar(&m.MaxInstances, "max-instances", m.MaxInstances, "most live instances the account may hold (0: no cap)")
 	m.Gateway.register(fs)
 	fs.StringVar(&m.PprofAddr, "pprof", m.PprofAddr, "serve /debug/pprof on this separate address (off when empty)")
@@ -216,6 +215,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	if m.Now == nil {
+		m.Now = time.Now
+	}
 	if m.Logger == nil {
 		m.logOut = newLogWriter(os.Stderr)
 		var h slog.Handler = slog.NewTextHandler(m.logOut, nil)
@@ -243,10 +245,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.DB, err = sqlstore.Open(ctx, dsn, sqlstore.WithSealer(secrets)); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	if err := m.bootstrapRootKey(ctx); err != nil {
+	var generated bool
+	m.DB.Now = m.Now
+	rootKey := sqlstore.RootKey{AccountID: m.AccountID, ID: m.RootAccessKeyID, Secret: m.RootAccessKeySecret,
+		File: filepath.Join(m.DataDir, "root-access-key.json")}
+	if m.RootKey, generated, err = m.DB.BootstrapRootKey(ctx, rootKey); err != nil {
 		return err
 	}
-	if m.WorkerID, err = m.workerID(); err != nil {
+	if generated {
+		fmt.Fprintf(m.Stdout, "Generated the root AccessKey of account %s (stored in %s, shown only now):\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n",
+			m.AccountID, rootKey.File, m.RootKey.ID, m.RootKey.Secret)
+	}
+	if m.WorkerID, err = jobs.StableWorkerID(filepath.Join(m.DataDir, "worker-id")); err != nil {
 		return err
 	}
 	if err := m.openRuntime(); err != nil {
@@ -255,6 +265,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Every Start goes through secure, which adds the instance's stored
 	// SASL users, ACLs and allowlists to the spec.
 	secure := &jobs.SecureRuntime{Runtime: m.Runtime, Store: m.DB}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	steps := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kafkaplane_operation_steps_total",
+		Help: "Operation steps finished by the worker, by step name and final status (COMPLETE or FAILED).",
+	}, []string{"step", "status"})
+	reg.MustRegister(steps)
 
 	workerCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -265,6 +283,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Catalogue:  m.Catalogue,
 		Owner:      m.WorkerID,
 		Logger:     m.Logger,
+		Now:        m.Now,
+		Observer: func(_ *kafkaplane.Operation, step kafkaplane.OperationStep) {
+			steps.WithLabelValues(step.Name, string(step.Status)).Inc()
+		},
 	})
 	// Brokers are restored before the worker runs, so that a resumed
 	// upgrade finds them up; the keeper then retries those that failed.
@@ -279,12 +301,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() {
 		defer m.workerWG.Done()
 		if err := m.Worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
-			m.Logger.Error("operations worker stopped", "error", err)
+			m.Logger.Error("operations worker stopped", "err", err)
 		}
 	}()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kafkaplane_dataplane_down_instances",
 		Help: "Running instances whose brokers are not running; they are being restarted with back-off.",
@@ -297,17 +317,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Runtime:        secure,
 		Topics:         m.DB,
 		Security:       m.DB,
-		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts()},
+		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
 		Wake:           m.Worker.Wake,
 		AdvertisedHost: m.AdvertisedHost,
 		DomainHost:     m.DomainHost,
 		Brokers:        3,
+		Now:            m.Now,
 
 		MaxInstancesPerAccount: m.MaxInstances,
 	}
 	inst.Register(registry)
 	(&openapi.RAM{Identities: m.DB, Now: m.Now}).Register(registry)
-	if err := m.seedSystemPolicies(ctx); err != nil {
+	if err := m.DB.SeedSystemPolicies(ctx, policy.SystemPolicies(), policy.SystemPolicyDescriptions()); err != nil {
 		return err
 	}
 	// One process on SQLite keeps throttle state in memory and nonces in
@@ -318,7 +339,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.DB.Engine() == sqlstore.EnginePostgres {
 		limits = m.DB
 	} else {
-		nl, err := noncelog.Open(filepath.Join(m.DataDir, "nonces"), 15*time.Minute, time.Now())
+		nl, err := noncelog.Open(filepath.Join(m.DataDir, "nonces"), 15*time.Minute, m.Now())
 		if err != nil {
 			return err
 		}
@@ -344,6 +365,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.Console {
+		region := "cn-hangzhou"
+		if len(m.Regions) > 0 && !slices.Contains(m.Regions, region) {
+			region = m.Regions[0]
+		}
+		mux.Handle("/console/", console.New(console.Config{API: m.Server, Registry: registry, Region: region, Logger: m.Logger, Now: m.Now}))
+	}
 	if err := m.startPprof(); err != nil {
 		return err
 	}
@@ -353,7 +381,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.http = m.newHTTPServer(mux)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("http server stopped", "error", err)
+			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
 	m.Logger.Info("kafkaplane serving", "addr", m.ln.Addr().String(), "data_dir", m.DataDir, "store", m.DB.Engine(),
@@ -447,109 +475,4 @@ func validAccountID(id string) error {
 		return fmt.Errorf("account id %q: want 16 digits", id)
 	}
 	return nil
-}
-
-// rootKeyFile is the stored root AccessKey, written once with mode 0600.
-type rootKeyFile struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	AccessKeySecret string `json:"AccessKeySecret"`
-}
-
-// bootstrapRootKey makes sure the account's root AccessKey exists. A key
-// fixed by the environment is the source of truth: after start it is the
-// account's only root key, Active with the given secret, so changing the
-// secret or the id and restarting rotates it. Without the environment the
-// key in the data dir is used, or one is generated, stored and printed
-// once on stdout. The secret is never logged.
-func (m *Main) bootstrapRootKey(ctx context.Context) error {
-	id, secret := m.RootAccessKeyID, m.RootAccessKeySecret
-	if (id == "") != (secret == "") {
-		return errors.New("set both KAFKAPLANE_ROOT_ACCESS_KEY_ID and KAFKAPLANE_ROOT_ACCESS_KEY_SECRET, or neither")
-	}
-	if id != "" {
-		key := &kafkaplane.AccessKey{ID: id, Secret: secret, AccountID: m.AccountID, Status: kafkaplane.AccessKeyActive, CreateDate: time.Now().UTC()}
-		err := m.DB.ReplaceRootAccessKeys(ctx, key)
-		if kafkaplane.ErrorCode(err) == kafkaplane.CodeAlreadyExists {
-			return fmt.Errorf("AccessKey %s belongs to another principal; choose another root key id", id)
-		}
-		if err != nil {
-			return err
-		}
-		m.RootKey = key
-		return nil
-	}
-	path := filepath.Join(m.DataDir, "root-access-key.json")
-	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		var f rootKeyFile
-		if err := json.Unmarshal(data, &f); err != nil || f.AccessKeyID == "" || f.AccessKeySecret == "" {
-			return fmt.Errorf("%s: not a root key file", path)
-		}
-		id, secret = f.AccessKeyID, f.AccessKeySecret
-	case errors.Is(err, os.ErrNotExist):
-		id, secret = kafkaplane.NewAccessKeyPair()
-		data, _ := json.MarshalIndent(rootKeyFile{id, secret}, "", "  ")
-		if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "Generated the root AccessKey of account %s (stored in %s, shown only now):\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n",
-			m.AccountID, path, id, secret)
-	default:
-		return err
-	}
-	key, err := m.DB.FindAccessKey(ctx, id)
-	switch {
-	case kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound:
-		key = &kafkaplane.AccessKey{ID: id, Secret: secret, AccountID: m.AccountID, Status: kafkaplane.AccessKeyActive, CreateDate: time.Now().UTC()}
-		if err := m.DB.CreateAccessKey(ctx, key, 0); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	case !key.Root() || key.AccountID != m.AccountID:
-		return fmt.Errorf("AccessKey %s belongs to another principal; choose another root key id", id)
-	case key.Secret != secret:
-		return fmt.Errorf("%s does not hold the stored secret of root AccessKey %s", path, id)
-	case key.Status != kafkaplane.AccessKeyActive:
-		key.Status = kafkaplane.AccessKeyActive
-		if err := m.DB.UpdateAccessKey(ctx, key); err != nil {
-			return err
-		}
-	}
-	m.RootKey = key
-	return nil
-}
-
-// seedSystemPolicies stores the system policies every account can attach,
-// and refreshes their documents when a release changes them.
-func (m *Main) seedSystemPolicies(ctx context.Context) error {
-	descs := policy.SystemPolicyDescriptions()
-	for name, doc := range policy.SystemPolicies() {
-		p, err := m.DB.FindPolicy(ctx, "", kafkaplane.PolicyTypeSystem, name)
-		switch {
-		case kafkaplane.ErrorCode(err) == kafkaplane.CodeNotFound:
-			now := time.Now().UTC()
-			p = &kafkaplane.Policy{PolicyName: name, PolicyType: kafkaplane.PolicyTypeSystem, Description: descs[name],
-				Document: doc, DefaultVersion: "v1", CreateDate: now, UpdateDate: now}
-			if err := m.DB.CreatePolicy(ctx, p); err != nil && kafkaplane.ErrorCode(err) != kafkaplane.CodeAlreadyExists {
-				return err
-			}
-		case err != nil:
-			return err
-		case p.Document != doc:
-			return fmt.Errorf("system policy %s differs from this release's; remove it from the store to refresh it", name)
-		}
-	}
-	return nil
-}
-
-// workerID returns this data dir's stable worker id.
-func (m *Main) workerID() (string, error) {
-	path := filepath.Join(m.DataDir, "worker-id")
-	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
-		return strings.TrimSpace(string(data)), nil
-	}
-	id := "worker-" + strings.ToLower(rand.Text()[:12])
-	return id, os.WriteFile(path, []byte(id+"\n"), 0o600)
 }
