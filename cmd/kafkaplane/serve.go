@@ -103,6 +103,8 @@ type Main struct {
 	Server    *openapi.Server
 
 	nonceLog *noncelog.Log
+	// caFile is the data plane's CA certificate (kafka runtime only).
+	caFile   string
 	pprof    *http.Server
 	logOut   *logWriter
 	ln       net.Listener
@@ -360,11 +362,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 
 	mux := http.NewServeMux()
-	// Everything but the two endpoints below goes to the API, which
+	// Everything but the endpoints below goes to the API, which
 	// answers a path other than "/" with an error envelope.
 	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.caFile != "" {
+		mux.HandleFunc("GET "+caURLPath, m.serveCA)
+	}
 	if m.Console {
 		region := "cn-hangzhou"
 		if len(m.Regions) > 0 && !slices.Contains(m.Regions, region) {
