@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -206,5 +207,47 @@ func TestSaslPasswordsAtRest(t *testing.T) {
 		if strings.Contains(logs.String(), pw) {
 			t.Errorf("a SASL password is in the log")
 		}
+	}
+}
+
+// TestSecurityQuotas fills an instance's default allowlist and its SASL
+// users to their limits (docs/limits.md): the request past a limit is
+// refused with the quota code and changes nothing, and a user at the limit
+// may still change its password.
+func TestSecurityQuotas(t *testing.T) {
+	m := startMain(t, tfFastQPS, func(m *Main) { m.QPS["CreateSaslUser"], m.QPS["UpdateAllowedIp"] = 1000, 1000 })
+	p := newTFProvider(t, m)
+	id := tfRunning(t, p)
+
+	// The default list starts with one entry; 99 more fill it.
+	var ips []string
+	for i := range 99 {
+		ips = append(ips, fmt.Sprintf("10.0.%d.%d", i/250, i%250+1))
+	}
+	add := map[string]string{"InstanceId": id, "AllowedListType": "vpc", "PortRange": "9092/9092", "UpdateType": "add"}
+	add["AllowedListIp"] = strings.Join(ips, ",")
+	p.must("UpdateAllowedIp", add)
+	add["AllowedListIp"] = "10.9.9.9,10.0.0.1"
+	if r := p.call("UpdateAllowedIp", add); r.code != "BIZ_ALLOWED_IP_QUOTA_EXCEEDED" {
+		t.Fatalf("the 101st entry: %q", r.code)
+	}
+	if p.tfAllowedIP(id, "vpc", "9092/9092", "10.9.9.9") {
+		t.Fatal("a refused addition added an entry")
+	}
+	add["AllowedListIp"] = "10.0.0.1" // already there: no new entry
+	p.must("UpdateAllowedIp", add)
+
+	for i := range 100 {
+		p.must("CreateSaslUser", map[string]string{"InstanceId": id, "Username": fmt.Sprintf("u%d", i), "Password": "pw"})
+	}
+	if r := p.call("CreateSaslUser", map[string]string{"InstanceId": id, "Username": "one-more", "Password": "pw"}); r.code != "BIZ_SASL_USER_QUOTA_EXCEEDED" {
+		t.Fatalf("the 101st user: %q", r.code)
+	}
+	p.must("CreateSaslUser", map[string]string{"InstanceId": id, "Username": "u7", "Password": "changed"})
+	if vo := p.tfSaslUser(id, "u7"); lcStr(vo, "Password") != "changed" {
+		t.Fatalf("u7 after a password change at the limit: %v", vo)
+	}
+	if vo := p.tfSaslUser(id, "one-more"); vo != nil {
+		t.Fatalf("a refused user is listed: %v", vo)
 	}
 }
