@@ -149,3 +149,18 @@ type Runtime interface {
 	// Close stops every instance's brokers and keeps their data.
 	Close() error
 }
+
+// UpgradeFinalizer is a Runtime whose upgrades end with work of their own
+// after the last broker rolled (Strimzi's metadata version bump). The
+// upgrade's FINALIZE_UPDATE step calls it, with retries, before it
+// records the new version; runtimes without it finish at once.
+type UpgradeFinalizer interface {
+	FinalizeUpgrade(ctx context.Context, instanceID, version string) error
+}
+
+// EndpointReporter is a Runtime whose instances' endpoints are not the
+// instance's broker ports on the advertised host but what the runtime
+// last observed (Strimzi's listener status). Endpoint must not block.
+type EndpointReporter interface {
+	Endpoint(instanceID string) (bootstrap string, ok bool)
+}

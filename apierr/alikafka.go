@@ -50,4 +50,6 @@ var (
 	AclQuotaExceeded = def("BIZ_ACL_QUOTA_EXCEEDED", 400, "The instance already holds the most ACLs allowed.")
 	// AllowedIPQuotaExceeded: UpdateAllowedIp would leave an allowlist with more entries than allowed.
 	AllowedIPQuotaExceeded = def("BIZ_ALLOWED_IP_QUOTA_EXCEEDED", 400, "An allowlist may hold at most 100 entries.")
+	// SecurityUnsupported: a SASL user, ACL or allowlist change on an instance whose data plane (the strimzi runtime) does not apply them.
+	SecurityUnsupported = def("BIZ_SECURITY_NOT_SUPPORTED", 400, "The data plane of this instance does not apply SASL users, ACLs or allowlists.")
 )

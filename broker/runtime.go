@@ -17,6 +17,11 @@ type (
 	TopicState = kafkaplane.TopicState
 	// PartitionState is one partition's log.
 	PartitionState = kafkaplane.PartitionState
+	// UpgradeFinalizer is a Runtime with work of its own after the last
+	// broker rolled.
+	UpgradeFinalizer = kafkaplane.UpgradeFinalizer
+	// EndpointReporter is a Runtime that observes its instances' endpoints.
+	EndpointReporter = kafkaplane.EndpointReporter
 )
 
 // Errors of the runtime's calls.

@@ -113,10 +113,12 @@ func (d *driver) settle(ctx context.Context, since time.Time, bound time.Duratio
 	}
 }
 
-// lifeOf maps a ServiceStatus back to the model's lifecycle state.
-func lifeOf(ss int) (life, bool) {
+// lifeOf maps a ServiceStatus and ViewInstanceStatusCode pair back to the
+// model's lifecycle state; Stopped and Released share ServiceStatus 15 and
+// differ in the view code.
+func lifeOf(ss, view int) (life, bool) {
 	for l, s := range serviceStatus {
-		if s == ss {
+		if s == ss && viewStatus[l] == view {
 			return l, true
 		}
 	}
@@ -163,7 +165,7 @@ func (d *driver) check(ctx context.Context) {
 		ss, view := num(vo["ServiceStatus"]), num(vo["ViewInstanceStatusCode"])
 		info, _ := vo["UpgradeServiceDetailInfo"].(map[string]any)
 		ver, _ := info["Current2OpenSourceVersion"].(string)
-		l, okL := lifeOf(ss)
+		l, okL := lifeOf(ss, view)
 		match := false
 		for s := range in.states {
 			if okL && s.l == l && (s.ver == ver || l == lPending) {
@@ -171,7 +173,7 @@ func (d *driver) check(ctx context.Context) {
 			}
 		}
 		if !match {
-			d.violate(fmt.Sprintf("instance %s shows ServiceStatus %d version %q; the model allows only %s", in.id, ss, ver, in.stateList()))
+			d.violate(fmt.Sprintf("instance %s shows ServiceStatus %d/%d version %q; the model allows only %s", in.id, ss, view, ver, in.stateList()))
 			continue
 		}
 		d.rep.checked("instances "+l.String(), 1)

@@ -24,7 +24,7 @@ var lifeNames = [...]string{"Pending", "Deploying", "Running", "Upgrading", "Sto
 func (l life) String() string { return lifeNames[l] }
 
 // serviceStatus is the ServiceStatus GetInstanceList shows in each state.
-var serviceStatus = map[life]int{lPending: 0, lDeploying: 1, lRunning: 5, lUpgrading: 8, lStopped: 15, lReleased: 10}
+var serviceStatus = map[life]int{lPending: 0, lDeploying: 1, lRunning: 5, lUpgrading: 8, lStopped: 15, lReleased: 15}
 
 // viewStatus is the ViewInstanceStatusCode shown in each settled state.
 var viewStatus = map[life]int{lPending: 0, lDeploying: 1, lRunning: 2, lUpgrading: 7, lStopped: 3, lReleased: 6}

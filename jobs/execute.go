@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
+	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // errLost reports that another worker took the operation over (or it was
@@ -247,8 +248,21 @@ func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (wo
 		return work, after, nil
 
 	case op.Type == TypeUpgradeInstanceVersion && step.Name == StepFinalizeUpdate:
-		// Its work is the finishing transaction itself.
-		return nil, nil, nil
+		// Its work is the finishing transaction itself, preceded by the
+		// runtime's own finishing work when it has some (Strimzi's
+		// metadata version bump).
+		f, ok := rt.(broker.UpgradeFinalizer)
+		if !ok {
+			return nil, nil, nil
+		}
+		version := op.TargetVersion
+		work = func(ctx context.Context) error {
+			if err := f.FinalizeUpgrade(ctx, inst.ID, version); err != nil {
+				return fmt.Errorf("finalize upgrade to %s: %w", version, err)
+			}
+			return nil
+		}
+		return work, nil, nil
 	}
 	return nil, nil, kafkaplane.Errorf(kafkaplane.CodeUnsupportedStep, "Operation type %s has no step %q.", op.Type, step.Name)
 }

@@ -109,10 +109,41 @@ func SecurityFor(ctx context.Context, store kafkaplane.SecurityService, instance
 // SecureRuntime is the Runtime every part of the server starts brokers
 // through: each Start carries the instance's stored Security, so brokers
 // brought back by StartInstance, ReopenInstance, a restart of kafkaplane or
-// an upgrade enforce the same users, ACLs and allowlists as before.
+// an upgrade enforce the same users, ACLs and allowlists as before. Build
+// it with Secure, which keeps the optional interfaces of the runtime it
+// wraps.
 type SecureRuntime struct {
 	broker.Runtime
 	Store kafkaplane.SecurityService
+}
+
+// Secure wraps rt in a SecureRuntime that still implements each optional
+// runtime interface rt implements (kafkaplane.EndpointReporter,
+// kafkaplane.UpgradeFinalizer), so callers that look for them find them
+// through the wrapper exactly when rt has them.
+func Secure(rt broker.Runtime, store kafkaplane.SecurityService) broker.Runtime {
+	s := &SecureRuntime{Runtime: rt, Store: store}
+	er, isER := rt.(kafkaplane.EndpointReporter)
+	uf, isUF := rt.(kafkaplane.UpgradeFinalizer)
+	switch {
+	case isER && isUF:
+		return struct {
+			*SecureRuntime
+			kafkaplane.EndpointReporter
+			kafkaplane.UpgradeFinalizer
+		}{s, er, uf}
+	case isER:
+		return struct {
+			*SecureRuntime
+			kafkaplane.EndpointReporter
+		}{s, er}
+	case isUF:
+		return struct {
+			*SecureRuntime
+			kafkaplane.UpgradeFinalizer
+		}{s, uf}
+	}
+	return s
 }
 
 // Start fills spec.Security from the store and starts the brokers.

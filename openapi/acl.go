@@ -145,7 +145,7 @@ func aclMatches(f kafkaplane.ACLRecord, ops []string, a *kafkaplane.ACLRecord) b
 // succeeds. The ACLs take effect on the brokers' next request when the
 // instance has enable.acl set.
 func (s *Instances) createACL(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.secured(ctx, r)
+	inst, err := s.securable(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (s *Instances) createACL(ctx context.Context, r *Request) (Object, error) {
 // ACL by user, resource type, name, pattern and operation, so a left-out
 // AclPermissionType or Host matches any.
 func (s *Instances) deleteACL(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.secured(ctx, r)
+	inst, err := s.securable(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func portRangesOf(listType string) []string {
 // succeed. The brokers check the list when they accept a connection, so a
 // change applies to new connections; open ones stay open.
 func (s *Instances) updateAllowedIP(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.secured(ctx, r)
+	inst, err := s.securable(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -592,6 +592,15 @@ func withDefaults(c map[string]string) map[string]string {
 }
 
 func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
+	if len(inst.BrokerPorts) == 0 || inst.ServiceStatus == kafkaplane.ServiceStatusPending {
+		return ""
+	}
+	// A runtime that reports its own endpoints (Strimzi's listener
+	// status) is the source for both EndPoint and DomainEndpoint.
+	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
+		bs, _ := er.Endpoint(inst.ID)
+		return bs
+	}
 	return listenerEndpoints(inst, inst.BrokerPorts, host)
 }
 
@@ -890,8 +899,9 @@ func (s *Instances) applyConfig(ctx context.Context, r *Request, action string, 
 	if err := s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config); err != nil {
 		return err
 	}
-	// enable.acl opens the SASL_PLAINTEXT endpoint and turns ACLs on.
-	if s.Security == nil {
+	// enable.acl opens the SASL_PLAINTEXT endpoint and turns ACLs on; it
+	// is the one key of AllConfig the brokers' security depends on.
+	if _, acl := cfg["enable.acl"]; !acl || s.Security == nil {
 		return nil
 	}
 	return s.applySecurityLocked(ctx, stored)

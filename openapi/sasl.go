@@ -102,10 +102,29 @@ func (s *Instances) applySecurityLocked(ctx context.Context, inst *kafkaplane.In
 	if err != nil {
 		return err
 	}
-	if err := s.Runtime.ApplySecurity(ctx, inst.ID, sec); err != nil && !errors.Is(err, broker.ErrNotStarted) {
+	switch err := s.Runtime.ApplySecurity(ctx, inst.ID, sec); {
+	case err == nil, errors.Is(err, broker.ErrNotStarted):
+		return nil
+	case errors.Is(err, broker.ErrInvalidSecurity):
+		return apierr.SecurityUnsupported.Errorf("The data plane of instance %s refused its security: %v", inst.ID, err)
+	default:
 		return err
 	}
-	return nil
+}
+
+// securable is secured for the actions that change security: it first
+// hands the instance's current security to its brokers again, so that a
+// data plane that cannot apply security (the strimzi runtime) refuses the
+// change before anything is stored.
+func (s *Instances) securable(ctx context.Context, r *Request) (*kafkaplane.Instance, error) {
+	inst, err := s.secured(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.syncSecurity(ctx, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
 }
 
 // lockApply takes the per-instance lock under which configuration and
@@ -145,7 +164,7 @@ func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane
 // createSaslUser creates a user, or gives an existing one (same type and
 // name) a new password, as Terraform's update of a password expects.
 func (s *Instances) createSaslUser(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.secured(ctx, r)
+	inst, err := s.securable(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +207,7 @@ func (s *Instances) describeSaslUsers(ctx context.Context, r *Request) (Object, 
 // name when Type is left out). Connections it has stay open; its next
 // login fails.
 func (s *Instances) deleteSaslUser(ctx context.Context, r *Request) (Object, error) {
-	inst, err := s.secured(ctx, r)
+	inst, err := s.securable(ctx, r)
 	if err != nil {
 		return nil, err
 	}

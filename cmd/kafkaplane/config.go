@@ -29,8 +29,8 @@ func (m *Main) Validate() error {
 	if err != nil {
 		return err
 	}
-	if m.BrokerRuntime != "kafka" && m.BrokerRuntime != "fake" {
-		return fmt.Errorf("--broker-runtime %q: want kafka or fake", m.BrokerRuntime)
+	if m.BrokerRuntime != "kafka" && m.BrokerRuntime != "fake" && m.BrokerRuntime != "strimzi" {
+		return fmt.Errorf("--broker-runtime %q: want kafka, strimzi or fake", m.BrokerRuntime)
 	}
 	ports := m.brokerPorts()
 	if _, err := broker.ParsePortRange(ports.String()); err != nil {
@@ -65,6 +65,9 @@ func (m *Main) Validate() error {
 		if m.Catalogue, err = kafkaplane.ParseVersionCatalogue(data); err != nil {
 			return fmt.Errorf("--catalogue %s: %w", m.CataloguePath, err)
 		}
+	}
+	if err := m.validateStrimzi(); err != nil {
+		return err
 	}
 	// Last: the only check that creates something.
 	return writableDir(m.DataDir)

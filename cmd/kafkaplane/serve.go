@@ -66,6 +66,7 @@ type Main struct {
 	// brokers are simulated in memory, for control-plane-only tests).
 	BrokerRuntime  string
 	FakeStepDelay  time.Duration
+	Strimzi        strimziFlags
 	PortMin        int
 	PortMax        int
 	AdvertisedHost string
@@ -125,6 +126,7 @@ func NewMain() *Main {
 		Regions:        openapi.DefaultRegions(),
 		AccountID:      DefaultAccountID,
 		BrokerRuntime:  "kafka",
+		Strimzi:        defaultStrimziFlags(),
 		PortMin:        19092,
 		PortMax:        29091,
 		AdvertisedHost: "127.0.0.1",
@@ -138,14 +140,20 @@ func NewMain() *Main {
 
 // ParseFlags reads serve's flags and the environment.
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	// The DSN may carry a password: it can come from the environment
+	// rather than the command line, which other users of the host see.
+	if v := os.Getenv("KAFKAPLANE_DB"); v != "" {
+		m.DSN = v
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the OpenAPI endpoint")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for the database, credentials and broker data")
-	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL")
+	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL (default $KAFKAPLANE_DB)")
 	fs.StringVar(&m.CataloguePath, "catalogue", m.CataloguePath, "JSON version catalogue (default: built in)")
 	regions := fs.String("regions", strings.Join(m.Regions, ","), "comma-separated RegionIds served")
-	fs.StringVar(&m.BrokerRuntime, "broker-runtime", m.BrokerRuntime, `data plane: "kafka" (real brokers) or "fake" (simulated, control plane only)`)
+	fs.StringVar(&m.BrokerRuntime, "broker-runtime", m.BrokerRuntime, `data plane: "kafka" (real brokers), "strimzi" (Kafka clusters run by Strimzi on Kubernetes) or "fake" (simulated, control plane only)`)
+	m.Strimzi.register(fs)
 	fs.DurationVar(&m.FakeStepDelay, "fake-broker-delay", m.FakeStepDelay, "with --broker-runtime=fake, how long each simulated broker restart takes")
 	ports := fs.String("broker-ports", fmt.Sprintf("%d-%d", m.PortMin, m.PortMax), "port range for instance brokers")
 	fs.StringVar(&m.AdvertisedHost, "advertised-host", m.AdvertisedHost, "host clients reach brokers on (EndPoint)")
@@ -266,7 +274,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	// Every Start goes through secure, which adds the instance's stored
 	// SASL users, ACLs and allowlists to the spec.
-	secure := &jobs.SecureRuntime{Runtime: m.Runtime, Store: m.DB}
+	secure := jobs.Secure(m.Runtime, m.DB)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -409,8 +417,10 @@ func (m *Main) openRuntime() error {
 		return nil
 	case "kafka":
 		return m.openKafkaRuntime()
+	case "strimzi":
+		return m.openStrimziRuntime()
 	}
-	return fmt.Errorf("--broker-runtime %q: want kafka or fake", m.BrokerRuntime)
+	return fmt.Errorf("--broker-runtime %q: want kafka, strimzi or fake", m.BrokerRuntime)
 }
 
 // URL is the base URL of the endpoint.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // This file replays what Terraform's alicloud provider sends for
@@ -250,4 +252,38 @@ func TestSecurityQuotas(t *testing.T) {
 	if vo := p.tfSaslUser(id, "one-more"); vo != nil {
 		t.Fatalf("a refused user is listed: %v", vo)
 	}
+}
+
+// TestSecurityOnDataPlaneWithout: a data plane that refuses every security
+// (as the strimzi runtime does) makes the changing security actions fail
+// with BIZ_SECURITY_NOT_SUPPORTED before anything is stored, while
+// configuration changes that do not touch enable.acl go on working.
+func TestSecurityOnDataPlaneWithout(t *testing.T) {
+	m := startMain(t, tfFastQPS)
+	p := newTFProvider(t, m)
+	id := tfRunning(t, p)
+	m.Runtime.(*broker.Fake).FailOn = func(call string) error {
+		if strings.HasPrefix(call, "security ") {
+			return fmt.Errorf("%w: no security here", broker.ErrInvalidSecurity)
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		action string
+		params map[string]string
+	}{
+		{"CreateSaslUser", map[string]string{"Username": "alice", "Password": "pw"}},
+		{"CreateAcl", map[string]string{"Username": "alice", "AclResourceType": "Topic", "AclResourceName": "t",
+			"AclResourcePatternType": "LITERAL", "AclOperationType": "Write"}},
+		{"UpdateAllowedIp", map[string]string{"AllowedListType": "vpc", "PortRange": "9092/9092", "AllowedListIp": "10.0.0.1", "UpdateType": "add"}},
+	} {
+		c.params["InstanceId"] = id
+		if r := p.call(c.action, c.params); r.code != "BIZ_SECURITY_NOT_SUPPORTED" {
+			t.Errorf("%s: %q, want BIZ_SECURITY_NOT_SUPPORTED", c.action, r.code)
+		}
+	}
+	if p.tfSaslUser(id, "alice") != nil || p.tfAllowedIP(id, "vpc", "9092/9092", "10.0.0.1") {
+		t.Error("a refused change was stored")
+	}
+	p.must("UpdateInstanceConfig", map[string]string{"InstanceId": id, "Config": `{"kafka.log.retention.hours":"96"}`})
 }
