@@ -21,12 +21,6 @@ const (
 	maxSaslPasswordLen = 64
 )
 
-// SASL user types and the mechanisms a user of each type logs in with.
-var saslTypes = map[string][]string{
-	"plain": {broker.MechanismPlain},
-	"scram": {broker.MechanismScramSHA256, broker.MechanismScramSHA512},
-}
-
 var saslNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // validSaslName accepts user names a SCRAM exchange carries unescaped.
@@ -143,7 +137,7 @@ func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane
 	if typ == "" {
 		typ = "plain"
 	}
-	mechs := saslTypes[typ]
+	mech := broker.MechanismPlain
 	switch {
 	case typ == "plain" && mechanism != "":
 		return nil, apierr.Invalid("Mechanism", "It applies to scram users only.")
@@ -151,9 +145,9 @@ func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane
 		mechanism = broker.MechanismScramSHA256
 	}
 	if typ == "scram" {
-		mechs = []string{mechanism}
+		mech = mechanism
 	}
-	cred, err := jobs.SaslCredentials(name, password, mechs...)
+	cred, err := jobs.SaslCredentials(name, password, mech)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +165,21 @@ func (s *Instances) createSaslUser(ctx context.Context, r *Request) (Object, err
 	if r.String("Password") == "" {
 		return nil, apierr.Missing("Password")
 	}
-	u, err := newSaslUser(inst.ID, r.String("Username"), r.String("Password"), r.String("Type"), r.String("Mechanism"))
+	// A password change names no Mechanism (Terraform sends Type and
+	// Password only): an existing scram user keeps its mechanism.
+	mechanism := r.String("Mechanism")
+	if mechanism == "" && r.String("Type") == "scram" {
+		users, err := s.Security.ListSaslUsers(ctx, inst.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.Type == "scram" && u.Username == r.String("Username") {
+				mechanism = u.Mechanism
+			}
+		}
+	}
+	u, err := newSaslUser(inst.ID, r.String("Username"), r.String("Password"), r.String("Type"), mechanism)
 	if err != nil {
 		return nil, err
 	}

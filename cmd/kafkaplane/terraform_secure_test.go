@@ -90,17 +90,18 @@ func TestTerraformSecureResources(t *testing.T) {
 
 	// alicloud_alikafka_sasl_user: create, read, change the password
 	// (CreateSaslUser again), delete.
+	// The password change sends no Mechanism; the user keeps SCRAM-SHA-512.
 	p.must("CreateSaslUser", map[string]string{"InstanceId": id, "Username": "tf-user", "Password": "first-Pass1",
-		"Type": "scram", "Mechanism": "SCRAM-SHA-256"})
+		"Type": "scram", "Mechanism": "SCRAM-SHA-512"})
 	vo := p.tfSaslUser(id, "tf-user")
-	if vo == nil || lcStr(vo, "Password") != "first-Pass1" || lcStr(vo, "Type") != "scram" || lcStr(vo, "Mechanism") != "SCRAM-SHA-256" {
+	if vo == nil || lcStr(vo, "Password") != "first-Pass1" || lcStr(vo, "Type") != "scram" || lcStr(vo, "Mechanism") != "SCRAM-SHA-512" {
 		t.Fatalf("sasl_user read: %v", vo)
 	}
 	p.must("CreateSaslUser", map[string]string{"InstanceId": id, "Username": "tf-user", "Password": "second-Pass2", "Type": "scram"})
-	if vo := p.tfSaslUser(id, "tf-user"); vo == nil || lcStr(vo, "Password") != "second-Pass2" || lcStr(vo, "Mechanism") != "SCRAM-SHA-256" {
+	if vo := p.tfSaslUser(id, "tf-user"); vo == nil || lcStr(vo, "Password") != "second-Pass2" || lcStr(vo, "Mechanism") != "SCRAM-SHA-512" {
 		t.Fatalf("sasl_user after the password change: %v", vo)
 	}
-	p.must("DeleteSaslUser", map[string]string{"InstanceId": id, "Username": "tf-user", "Type": "scram", "Mechanism": "SCRAM-SHA-256"})
+	p.must("DeleteSaslUser", map[string]string{"InstanceId": id, "Username": "tf-user", "Type": "scram", "Mechanism": "SCRAM-SHA-512"})
 	if vo := p.tfSaslUser(id, "tf-user"); vo != nil {
 		t.Fatalf("sasl_user after delete: %v", vo)
 	}
