@@ -17,6 +17,10 @@ const (
 	// OperationUpgradeInstanceVersion rolls every broker of an instance
 	// onto a new version or minor version (Upgrading).
 	OperationUpgradeInstanceVersion OperationType = "UPGRADE_INSTANCE_VERSION"
+	// OperationFailoverTest restarts one broker of a Running instance
+	// through the rolling-restart path (FailoverTest); the instance stays
+	// Running.
+	OperationFailoverTest OperationType = "FAILOVER_TEST"
 )
 
 // OperationState is the state of an operation, as AWS MSK names them.

@@ -29,6 +29,13 @@ const (
 	// it back to Running, in the same transaction that completes the
 	// operation.
 	StepFinalizeUpdate = "FINALIZE_UPDATE"
+	// StepFailBroker restarts the failover test's broker
+	// (OperationStep.BrokerID) on the version it runs: its clients are cut
+	// off and must move to the other brokers and back.
+	StepFailBroker = "FAIL_BROKER"
+	// StepCheckRecovery checks every broker of the instance as a client
+	// would after the fault.
+	StepCheckRecovery = "CHECK_RECOVERY"
 )
 
 // NoBroker is OperationStep.BrokerID of steps that concern no single
@@ -36,9 +43,12 @@ const (
 const NoBroker int32 = -1
 
 // operationKind is what the domain knows about one operation type: the
-// instance events that end it.
+// instance events that end it, or that it keeps the instance's state.
 type operationKind struct {
 	done, failed Event
+	// keepsState marks operations that run on a Running instance and
+	// leave it Running whatever their outcome.
+	keepsState bool
 }
 
 // operationKinds is every operation type a worker runs, with the event
@@ -47,6 +57,7 @@ type operationKind struct {
 var operationKinds = map[OperationType]operationKind{
 	OperationStartInstance:          {done: EventStartDone, failed: EventStartFailed},
 	OperationUpgradeInstanceVersion: {done: EventUpgradeDone, failed: EventUpgradeFailed},
+	OperationFailoverTest:           {keepsState: true},
 }
 
 // Known reports whether a worker runs operations of type t.
@@ -64,6 +75,9 @@ func (inst *Instance) Finish(t OperationType, succeeded bool) error {
 	k, ok := operationKinds[t]
 	if !ok {
 		return Errorf(CodeUnsupportedOperation, "Operations of type %q are not run.", t)
+	}
+	if k.keepsState {
+		return nil
 	}
 	if succeeded {
 		return inst.Apply(k.done)
@@ -183,4 +197,29 @@ func SpecFor(inst *Instance, ops []*Operation) Spec {
 		spec.BrokerVersions = rolled
 	}
 	return spec
+}
+
+// NewFailoverOperation returns the PENDING operation of a failover test of
+// inst's broker brokerID, for the FailoverTest handler to store with
+// OperationService.StartOperation; the instance keeps its state. detail is
+// recorded on the fault step (the test's name and description).
+func NewFailoverOperation(inst *Instance, brokerID int32, detail, id string, now time.Time) *Operation {
+	return &Operation{
+		ID:            id,
+		AccountID:     inst.AccountID,
+		RegionID:      inst.RegionID,
+		InstanceID:    inst.ID,
+		Type:          OperationFailoverTest,
+		State:         OperationPending,
+		SourceVersion: inst.Version,
+		SourceMinor:   inst.MinorVersion,
+		TargetVersion: inst.Version,
+		TargetMinor:   inst.MinorVersion,
+		Steps: []OperationStep{
+			{Name: StepFailBroker, Status: StepPending, BrokerID: brokerID, Detail: detail},
+			{Name: StepCheckRecovery, Status: StepPending, BrokerID: NoBroker},
+		},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
 }

@@ -88,6 +88,14 @@ var (
 	// ErrInvalidSecurity wraps every reason a Security value is refused;
 	// the running instance keeps its previous security then.
 	ErrInvalidSecurity = errors.New("broker: invalid security")
+	// ErrInvalidConfig reports a config name or value the brokers refuse.
+	ErrInvalidConfig = errors.New("broker: invalid config")
+	// ErrGroupActive reports a consumer group with members, whose offsets
+	// only its members may change.
+	ErrGroupActive = errors.New("broker: consumer group is active")
+	// ErrUnsupported reports a call the runtime cannot carry out (the
+	// strimzi runtime reads no records, groups or client addresses).
+	ErrUnsupported = errors.New("broker: the runtime does not support this call")
 )
 
 // Runtime runs the Kafka brokers behind instances; the broker package
@@ -141,6 +149,33 @@ type Runtime interface {
 	// topic would have more than max; ErrTopicNotFound and ErrNotStarted
 	// as CreatePartitions.
 	AddPartitions(ctx context.Context, instanceID, topic string, add, max int32) (total int32, err error)
+	// SetTopicConfig sets one topic-level config (retention.ms, …) on
+	// the running brokers and returns the value they hold afterwards:
+	// ErrInvalidConfig when the brokers refuse the name or the value,
+	// ErrTopicNotFound and ErrNotStarted as CreatePartitions.
+	SetTopicConfig(ctx context.Context, instanceID, topic, name, value string) (string, error)
+	// Groups describes the consumer groups the brokers hold, ordered by
+	// name: state, members and committed offsets with the log end of
+	// each partition. ErrNotStarted when the brokers are not running.
+	Groups(ctx context.Context, instanceID string) ([]GroupState, error)
+	// ConsumedTimes returns, for each of offsets, when the record before
+	// its committed offset (the last one the group consumed) was written;
+	// partitions without such a record are left out.
+	ConsumedTimes(ctx context.Context, instanceID string, offsets []GroupOffset) (map[TopicPartition]time.Time, error)
+	// ResetOffsets commits new offsets for a group that has no members,
+	// as Kafka's offset reset tool does: ErrGroupActive (changing
+	// nothing) while members are joined. It returns the offsets written.
+	ResetOffsets(ctx context.Context, instanceID, group string, r OffsetReset) ([]GroupOffset, error)
+	// ReadRecords reads records of one topic from the brokers as a
+	// consumer would; see RecordQuery. ErrTopicNotFound when the topic or
+	// partition is not there.
+	ReadRecords(ctx context.Context, instanceID string, q RecordQuery) ([]Record, error)
+	// Observed returns what the instance's fronts saw of its clients
+	// since its brokers started: the addresses of producers and group
+	// members, and the groups' rebalances, each within a bounded window.
+	Observed(ctx context.Context, instanceID string) (Observations, error)
+	// DiskUsed is how many bytes the instance's logs take on disk.
+	DiskUsed(ctx context.Context, instanceID string) (int64, error)
 	// Topics describes the instance's topics with their partitions' logs,
 	// ordered by name; the brokers' internal topics (__consumer_offsets
 	// and the like) are left out. ErrNotStarted when the brokers are not
@@ -163,4 +198,37 @@ type UpgradeFinalizer interface {
 // last observed (Strimzi's listener status). Endpoint must not block.
 type EndpointReporter interface {
 	Endpoint(instanceID string) (bootstrap string, ok bool)
+}
+
+// FaultInjector is a Runtime whose RestartBroker really restarts a broker
+// that already runs the version asked for, cutting its clients off, so
+// that FailoverTest can take a broker down. Runtimes without it refuse
+// FailoverTest rather than report a fault that did not happen.
+type FaultInjector interface {
+	InjectsFaults()
+}
+
+// RuntimeWrapper is a Runtime that adds behaviour to another one (the
+// server's runtime that puts the stored security into every Spec).
+type RuntimeWrapper interface {
+	Unwrap() Runtime
+}
+
+// RuntimeAs finds an optional interface (UpgradeFinalizer,
+// EndpointReporter, FaultInjector…) on rt or on a runtime it wraps. Every
+// lookup of an optional interface goes through it, so that wrapping a
+// runtime never hides what the runtime can do.
+func RuntimeAs[T any](rt Runtime) (T, bool) {
+	for rt != nil {
+		if v, ok := rt.(T); ok {
+			return v, true
+		}
+		w, ok := rt.(RuntimeWrapper)
+		if !ok {
+			break
+		}
+		rt = w.Unwrap()
+	}
+	var zero T
+	return zero, false
 }

@@ -2,6 +2,8 @@ package kafkaplane
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -85,4 +87,90 @@ type SecurityService interface {
 	DeleteAllowedIPs(ctx context.Context, instanceID, listType, portRange string, ips []string) error
 	// ListAllowedIPs lists an instance's allowlist entries, oldest first.
 	ListAllowedIPs(ctx context.Context, instanceID string) ([]*AllowedIP, error)
+}
+
+// AllowlistEndpoint is one allowlist an instance has, as alikafka names
+// it (AllowedListType and PortRange of UpdateAllowedIp), and the broker
+// listener that enforces it.
+type AllowlistEndpoint struct {
+	ListType  string
+	PortRange string
+	Listener  Listener
+}
+
+// AllowlistEndpoints are the allowlists kafkaplane enforces: the default
+// VPC endpoint (9092), the VPC SASL endpoint (9094) and the internet
+// SASL_SSL endpoint (9093). docs/dataplane.md describes the listeners.
+var AllowlistEndpoints = []AllowlistEndpoint{
+	{ListType: "vpc", PortRange: "9092/9092", Listener: ListenerPlaintext},
+	{ListType: "vpc", PortRange: "9094/9094", Listener: ListenerSasl},
+	{ListType: "internet", PortRange: "9093/9093", Listener: ListenerSaslSSL},
+}
+
+// ACLEnabled reports whether an instance's AllConfig turns ACLs on
+// (enable.acl, which UpdateInstanceConfig sets).
+func ACLEnabled(config map[string]string) bool { return config["enable.acl"] == "true" }
+
+// SecurityFor builds an instance's data-plane security from what the store
+// holds: every listener of AllowlistEndpoints gets its list (empty when
+// the list has no entries, which admits nobody), users of both types are
+// merged per name, and ACLs name their user as a Kafka principal.
+func SecurityFor(ctx context.Context, store SecurityService, instanceID string, config map[string]string) (Security, error) {
+	sec := Security{ACLEnabled: ACLEnabled(config), Allowlists: map[Listener][]string{}}
+	users, err := store.ListSaslUsers(ctx, instanceID)
+	if err != nil {
+		return sec, err
+	}
+	byName := map[string]int{}
+	for _, u := range users {
+		var cred SaslUser
+		if err := json.Unmarshal([]byte(u.Credentials), &cred); err != nil {
+			return sec, fmt.Errorf("SASL user %s of %s: %w", u.Username, instanceID, err)
+		}
+		i, ok := byName[u.Username]
+		if !ok {
+			byName[u.Username] = len(sec.Users)
+			sec.Users = append(sec.Users, SaslUser{Name: u.Username})
+			i = len(sec.Users) - 1
+		}
+		merged := &sec.Users[i]
+		if cred.Plain != nil {
+			merged.Plain = cred.Plain
+		}
+		for m, c := range cred.Scram {
+			if merged.Scram == nil {
+				merged.Scram = map[string]ScramCredential{}
+			}
+			merged.Scram[m] = c
+		}
+	}
+	acls, err := store.ListACLs(ctx, instanceID)
+	if err != nil {
+		return sec, err
+	}
+	for _, a := range acls {
+		sec.ACLs = append(sec.ACLs, ACL{
+			Principal:    "User:" + a.Username,
+			ResourceType: ResourceType(a.ResourceType),
+			ResourceName: a.ResourceName,
+			PatternType:  PatternType(a.PatternType),
+			Operation:    ACLOperation(a.Operation),
+			Permission:   Permission(a.Permission),
+			Host:         a.Host,
+		})
+	}
+	ips, err := store.ListAllowedIPs(ctx, instanceID)
+	if err != nil {
+		return sec, err
+	}
+	for _, ep := range AllowlistEndpoints {
+		list := []string{}
+		for _, e := range ips {
+			if e.ListType == ep.ListType && e.PortRange == ep.PortRange {
+				list = append(list, e.IP)
+			}
+		}
+		sec.Allowlists[ep.Listener] = list
+	}
+	return sec, nil
 }

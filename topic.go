@@ -50,7 +50,7 @@ type TopicService interface {
 	FindTopic(ctx context.Context, instanceID, name string) (*Topic, error)
 	// ListTopics lists an instance's topics, oldest first.
 	ListTopics(ctx context.Context, instanceID string) ([]*Topic, error)
-	// UpdateTopic writes t (Remark, PartitionNum, Tags) with
+	// UpdateTopic writes t (Remark, PartitionNum, Tags, Config) with
 	// compare-and-set on ModifyIndex: CodeConflict when it changed since
 	// it was read, CodeNotFound when it is gone.
 	UpdateTopic(ctx context.Context, t *Topic) error

@@ -13,6 +13,10 @@ var (
 	GroupNotFound = def("BIZ_SUBSCRIPTION_NOT_FOUND", 400, "The specified consumer group does not exist.")
 	// GroupExisted: CreateConsumerGroup names a group the instance already holds.
 	GroupExisted = def("BIZ_SUBSCRIPTION_EXISTED", 400, "The specified consumer group already exists.")
+	// RuntimeUnsupported: the action needs the brokers' data or observations, which the configured broker runtime (strimzi) does not provide.
+	RuntimeUnsupported = def("UnsupportedOperation.Runtime", 400, "The broker runtime of this service does not support the action.")
+	// GroupActive: UpdateConsumerOffset names a group that has members; only they may commit its offsets until they leave.
+	GroupActive = def("BIZ_CONSUMER_GROUP_ACTIVE", 400, "The consumer group has active members; stop its consumers before resetting its offsets.")
 )
 
 // Generic domain errors. They are answered when a handler has no more

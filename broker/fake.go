@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // FakeCallLogSize is how many of its most recent successful calls a Fake
@@ -397,3 +398,99 @@ func (f *Fake) Close() error {
 	}
 	return nil
 }
+
+// SetTopicConfig implements Runtime with the real brokers' rules for
+// names and values.
+func (f *Fake) SetTopicConfig(_ context.Context, id, topic, name, value string) (string, error) {
+	if err := checkTopicConfig(name, value); err != nil {
+		return "", err
+	}
+	err := f.do(fmt.Sprintf("set-topic-config %s %s %s=%s", id, topic, name, value), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[topic]
+		if t == nil {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+		if t.configs == nil {
+			t.configs = map[string]string{}
+		}
+		t.configs[name] = value
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+// Groups implements Runtime: the fake's brokers have no clients, so they
+// hold no groups.
+func (f *Fake) Groups(_ context.Context, id string) ([]GroupState, error) {
+	return nil, f.do("groups "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// ConsumedTimes implements Runtime: the fake holds no records.
+func (f *Fake) ConsumedTimes(_ context.Context, id string, _ []GroupOffset) (map[TopicPartition]time.Time, error) {
+	return map[TopicPartition]time.Time{}, f.do("consumed-times "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// ResetOffsets implements Runtime: with no records and no groups there is
+// nothing to move.
+func (f *Fake) ResetOffsets(_ context.Context, id, group string, r OffsetReset) ([]GroupOffset, error) {
+	return nil, f.do(fmt.Sprintf("reset-offsets %s %s", id, group), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		for _, t := range r.Topics {
+			if in.topics[t] == nil {
+				return fmt.Errorf("%w: %s", ErrTopicNotFound, t)
+			}
+		}
+		return nil
+	})
+}
+
+// ReadRecords implements Runtime: every log of the fake is empty.
+func (f *Fake) ReadRecords(_ context.Context, id string, q RecordQuery) ([]Record, error) {
+	return nil, f.do(fmt.Sprintf("read-records %s %s", id, q.Topic), func() error {
+		in, err := f.running(id)
+		if err != nil {
+			return err
+		}
+		t := in.topics[q.Topic]
+		if t == nil || (!q.ByTime && (q.Partition < 0 || q.Partition >= t.partitions)) {
+			return fmt.Errorf("%w: %s", ErrTopicNotFound, q.Topic)
+		}
+		return nil
+	})
+}
+
+// Observed implements Runtime: the fake's brokers have no clients.
+func (f *Fake) Observed(_ context.Context, id string) (Observations, error) {
+	return Observations{}, f.do("observed "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// DiskUsed implements Runtime: the fake's logs are empty.
+func (f *Fake) DiskUsed(_ context.Context, id string) (int64, error) {
+	return 0, f.do("disk-used "+id, func() error {
+		_, err := f.running(id)
+		return err
+	})
+}
+
+// InjectsFaults marks Fake as a FaultInjector, as the runtime it stands
+// in for.
+func (f *Fake) InjectsFaults() {}

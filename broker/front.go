@@ -32,10 +32,13 @@ type frontBroker struct {
 	// of the broker list, as a real broker that deregistered would be.
 	up atomic.Bool
 	// produceInFlight counts produce requests forwarded but not yet
-	// answered, so a restart can let them finish instead of cutting
-	// them off (a cut-off acked-by-storage produce would be retried by a
-	// non-idempotent client and duplicated).
+	// answered (the answer flushed to the client), so a restart can let
+	// them finish instead of cutting them off (a cut-off acked-by-storage
+	// produce would be retried by a non-idempotent client and duplicated).
 	produceInFlight atomic.Int64
+	// draining is set when the broker stops for good: it takes no more
+	// requests, so those it took can all be answered before dropConns.
+	draining atomic.Bool
 
 	mu sync.Mutex
 	// lns are the broker's listeners, one per kind it has; nil while it
@@ -281,6 +284,9 @@ type proxyConn struct {
 	// doomed connections arrived while the broker stopped: they are
 	// closed after their first answer (see serve).
 	doomed bool
+	// lastSample is when observeProduce last looked into a request; only
+	// the read loop uses it.
+	lastSample time.Time
 	session
 }
 
@@ -398,6 +404,17 @@ func (pc *proxyConn) readLoop() {
 		if err != nil {
 			return
 		}
+		if pc.b.draining.Load() {
+			// The broker is stopping: this request is not taken (the
+			// client sends it again after the restart); those taken go
+			// out and are answered, and dropConns ends the connection.
+			uw.Flush()
+			for {
+				if _, err := readFrame(cr); err != nil {
+					return
+				}
+			}
+		}
 		h, err := parseRequestHeader(frame)
 		if err != nil {
 			refused = true
@@ -440,8 +457,12 @@ func (pc *proxyConn) readLoop() {
 }
 
 func (pc *proxyConn) writeLoop() {
+	// owed counts produce answers written to cw but not yet flushed: they
+	// leave produceInFlight only once the client can have them.
+	var owed int64
 	defer func() {
 		pc.close()
+		pc.b.produceInFlight.Add(-owed)
 		for p := range pc.pending { // unblock the reader and settle counters
 			if p.produce {
 				pc.b.produceInFlight.Add(-1)
@@ -460,14 +481,18 @@ func (pc *proxyConn) writeLoop() {
 		if err == nil && !p.handshake {
 			real = true
 		}
+		if p.produce {
+			owed++
+		}
 		if err == nil && len(pc.pending) == 0 {
 			err = cw.Flush()
-			if err == nil && real {
-				pc.answered.Store(true)
+			if err == nil {
+				if real {
+					pc.answered.Store(true)
+				}
+				pc.b.produceInFlight.Add(-owed)
+				owed = 0
 			}
-		}
-		if p.produce {
-			pc.b.produceInFlight.Add(-1)
 		}
 		if err != nil || p.closeConn || (pc.doomed && !p.handshake) {
 			if cw.Flush() == nil && real {

@@ -133,10 +133,18 @@ type instance struct {
 	// autoTopics and autoPartitions are AllConfig's automatic topic
 	// creation, read by the fronts on every Metadata request so that a
 	// change applies without a restart.
+	// seen is what the fronts observe of the instance's clients.
+	seen           *observer
 	autoTopics     atomic.Bool
 	autoPartitions atomic.Int32
 	// sec is the instance's compiled Security (see ApplySecurity).
 	sec atomic.Pointer[security]
+	// drainTimeout bounds how long stop waits for produce answers.
+	drainTimeout time.Duration
+	// recovered is the idempotent-producer state rebuilt from the logs
+	// when the instance started on existing data (see idempotence.go);
+	// nil for a new instance. Set before ready is closed.
+	recovered *recoveredProducers
 }
 
 // setAutoCreate applies AllConfig's automatic topic creation keys.
@@ -169,12 +177,26 @@ func (i *instance) mixedLeaderEpochs() bool {
 	return with && without
 }
 
+// stop takes the instance down in order, as a broker's controlled
+// shutdown does: the brokers stop taking connections and requests, the
+// produce requests they took are answered (a lost answer makes the client
+// send the records again, and one without idempotence then writes them
+// twice), and only then are connections dropped and storage closed, which
+// writes out its state.
 func (i *instance) stop() {
 	i.rollMu.Lock()
 	defer i.rollMu.Unlock()
 	i.stopped = true
 	for _, b := range i.brokers {
-		b.stop()
+		b.draining.Store(true)
+		b.stopListening()
+	}
+	until := time.Now().Add(i.drainTimeout)
+	for time.Now().Before(until) && slices.ContainsFunc(i.brokers, func(b *frontBroker) bool { return b.produceInFlight.Load() > 0 }) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	for _, b := range i.brokers {
+		b.dropConns()
 	}
 	i.cluster.Close()
 }
@@ -291,8 +313,10 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	if len(bcfg) > 0 {
 		opts = append(opts, kfake.BrokerConfigs(bcfg))
 	}
+	_, statErr := os.Stat(filepath.Join(dir, "kfake"))
+	existing := statErr == nil
 	start := time.Now()
-	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{})}
+	inst := &instance{id: spec.InstanceID, dir: dir, log: log, ready: make(chan struct{}), drainTimeout: k.cfg.DrainTimeout, seen: newObserver()}
 	// Storage never creates topics on its own: the fronts do, with the
 	// instance's partition count, while AllConfig allows it.
 	inst.setAutoCreate(spec.Config)
@@ -324,6 +348,20 @@ func (k *Kafka) Start(ctx context.Context, spec Spec) ([]BrokerStatus, error) {
 	}
 	inst.cluster = cluster
 	inst.upstream = cluster.ListenAddrs()
+	if existing {
+		// Clients are held back until the producer state is known, so
+		// no retried batch can slip past it.
+		rebuildStart := time.Now()
+		rec, err := inst.rebuildProducerState(ctx)
+		if err != nil {
+			cluster.Close()
+			return fail(fmt.Errorf("broker: rebuild producer state of %s: %w", spec.InstanceID, err))
+		}
+		if len(rec.m) > 0 {
+			inst.recovered = rec
+		}
+		log.Info("producer state rebuilt", "producers", len(rec.m), "took", time.Since(rebuildStart))
+	}
 	close(inst.ready)
 	k.instances[spec.InstanceID] = inst
 	log.Info("instance started", "brokers", len(inst.brokers), "took", time.Since(start))

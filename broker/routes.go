@@ -34,8 +34,14 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 
 	switch h.key {
 	case kmsg.Produce.Int16():
+		pc.observeProduce(h, body)
 		if h.version < 3 {
 			return pc.legacyProduce(h, body)
+		}
+		if rec := pc.b.inst.recovered; rec != nil {
+			if p, send, out, ok := pc.answerDuplicates(h, body, rec); ok {
+				return p, send, out
+			}
 		}
 		p.upstream = produceAcks(body, h.version) != 0
 		p.produce = p.upstream
@@ -51,6 +57,8 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 		p.convert = pc.rewriteMetadata(h.version)
 	case kmsg.FindCoordinator.Int16(): // same
 		p.convert = pc.rewriteFindCoordinator(h.version)
+	case kmsg.JoinGroup.Int16(): // the fronts record members and rebalances
+		p.convert = pc.observeJoin(h, body)
 	case kmsg.OffsetForLeaderEpoch.Int16(): // the storage engine only knows v3+
 		return pc.offsetForLeaderEpoch(h, body)
 	}

@@ -22,6 +22,8 @@ type (
 	UpgradeFinalizer = kafkaplane.UpgradeFinalizer
 	// EndpointReporter is a Runtime that observes its instances' endpoints.
 	EndpointReporter = kafkaplane.EndpointReporter
+	// FaultInjector is a Runtime whose restarts are real faults.
+	FaultInjector = kafkaplane.FaultInjector
 )
 
 // Errors of the runtime's calls.
@@ -31,4 +33,29 @@ var (
 	ErrTopicNotFound   = kafkaplane.ErrTopicNotFound
 	ErrPartitionLimit  = kafkaplane.ErrPartitionLimit
 	ErrInvalidSecurity = kafkaplane.ErrInvalidSecurity
+	ErrInvalidConfig   = kafkaplane.ErrInvalidConfig
+	ErrGroupActive     = kafkaplane.ErrGroupActive
+	ErrUnsupported     = kafkaplane.ErrUnsupported
+)
+
+// The data of the topic, group and observation calls.
+type (
+	TopicPartition = kafkaplane.TopicPartition
+	GroupState     = kafkaplane.GroupState
+	GroupMember    = kafkaplane.GroupMember
+	GroupOffset    = kafkaplane.GroupOffset
+	OffsetReset    = kafkaplane.OffsetReset
+	RecordQuery    = kafkaplane.RecordQuery
+	Record         = kafkaplane.Record
+	ClientSeen     = kafkaplane.ClientSeen
+	Rebalance      = kafkaplane.Rebalance
+	Observations   = kafkaplane.Observations
+)
+
+// Offset positions and client roles of the data calls.
+const (
+	LatestOffset   = kafkaplane.LatestOffset
+	EarliestOffset = kafkaplane.EarliestOffset
+	RoleProducer   = kafkaplane.RoleProducer
+	RoleConsumer   = kafkaplane.RoleConsumer
 )

@@ -17,7 +17,11 @@
 //     RequestId, alikafka's Code 200 and Success true; error: 4xx/5xx with
 //     string Code, Message, RequestId, HostId and Recommend), and every
 //     hostile request was refused with a 4xx;
-//   - every acknowledged record is in the log exactly once;
+//   - every acknowledged record is in the log, and exactly once once an
+//     idempotent producer writes it (the data instance starts on 0.10.2,
+//     which has no idempotence: a record its first producer wrote twice
+//     when a kill cut the answer is at-least-once delivery and is
+//     reported, not a violation);
 //   - no instance stays deploying or upgrading longer than its bound after
 //     the last kill, and every instance operation completed;
 //   - every instance, topic, group, user, policy and attachment is in a

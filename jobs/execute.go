@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
-	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // errLost reports that another worker took the operation over (or it was
@@ -247,11 +246,43 @@ func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (wo
 		}
 		return work, after, nil
 
+	case op.Type == TypeFailoverTest && step.Name == StepFailBroker:
+		// The broker comes back on the version it runs; a failover test
+		// changes nothing but the connections.
+		id := step.BrokerID
+		spec := SpecFor(inst, nil)
+		version := spec.VersionOf(id)
+		work = func(ctx context.Context) error {
+			if err := rt.RestartBroker(ctx, inst.ID, id, version); err != nil {
+				return fmt.Errorf("restart broker %d: %w", id, err)
+			}
+			return nil
+		}
+		after = func(i int) {
+			x.op.Steps[i].Detail = strings.TrimPrefix(x.op.Steps[i].Detail+"; ", "; ") + fmt.Sprintf("broker %d was restarted on %s", id, version)
+		}
+		return work, after, nil
+
+	case op.Type == TypeFailoverTest && step.Name == StepCheckRecovery:
+		spec := SpecFor(inst, nil)
+		work = func(ctx context.Context) error {
+			for id := range spec.Ports {
+				if err := rt.CheckBroker(ctx, inst.ID, int32(id), spec.VersionOf(int32(id))); err != nil {
+					return fmt.Errorf("check broker %d: %w", id, err)
+				}
+			}
+			return nil
+		}
+		after = func(i int) {
+			x.op.Steps[i].Detail = fmt.Sprintf("%d brokers answer", len(spec.Ports))
+		}
+		return work, after, nil
+
 	case op.Type == TypeUpgradeInstanceVersion && step.Name == StepFinalizeUpdate:
 		// Its work is the finishing transaction itself, preceded by the
 		// runtime's own finishing work when it has some (Strimzi's
 		// metadata version bump).
-		f, ok := rt.(broker.UpgradeFinalizer)
+		f, ok := kafkaplane.RuntimeAs[kafkaplane.UpgradeFinalizer](rt)
 		if !ok {
 			return nil, nil, nil
 		}

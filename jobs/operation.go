@@ -13,18 +13,22 @@ import (
 const (
 	TypeStartInstance          = kafkaplane.OperationStartInstance
 	TypeUpgradeInstanceVersion = kafkaplane.OperationUpgradeInstanceVersion
+	TypeFailoverTest           = kafkaplane.OperationFailoverTest
 
 	StepDeployBrokers    = kafkaplane.StepDeployBrokers
 	StepInitializeUpdate = kafkaplane.StepInitializeUpdate
 	StepRollBroker       = kafkaplane.StepRollBroker
 	StepFinalizeUpdate   = kafkaplane.StepFinalizeUpdate
+	StepFailBroker       = kafkaplane.StepFailBroker
+	StepCheckRecovery    = kafkaplane.StepCheckRecovery
 )
 
 // Plans of the domain, under the names callers of jobs know.
 var (
-	NewStartOperation   = kafkaplane.NewStartOperation
-	NewUpgradeOperation = kafkaplane.NewUpgradeOperation
-	SpecFor             = kafkaplane.SpecFor
+	NewStartOperation    = kafkaplane.NewStartOperation
+	NewUpgradeOperation  = kafkaplane.NewUpgradeOperation
+	NewFailoverOperation = kafkaplane.NewFailoverOperation
+	SpecFor              = kafkaplane.SpecFor
 )
 
 // reorderRolls sorts the ROLL_BROKER steps that are not COMPLETE by their

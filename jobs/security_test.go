@@ -8,49 +8,32 @@ import (
 	"github.com/kafkaplane/kafkaplane/broker"
 )
 
-type reportingRuntime struct{ *broker.Fake }
+type optionalRuntime struct{ *broker.Fake }
 
-func (reportingRuntime) Endpoint(string) (string, bool) { return "strimzi:9092", true }
+func (optionalRuntime) Endpoint(string) (string, bool)                        { return "strimzi:9092", true }
+func (optionalRuntime) FinalizeUpgrade(context.Context, string, string) error { return nil }
+func (optionalRuntime) InjectsFaults()                                        {}
 
-type finalizingRuntime struct{ *broker.Fake }
-
-func (finalizingRuntime) FinalizeUpgrade(context.Context, string, string) error { return nil }
-
-type bothRuntime struct{ *broker.Fake }
-
-func (bothRuntime) Endpoint(string) (string, bool)                        { return "strimzi:9092", true }
-func (bothRuntime) FinalizeUpgrade(context.Context, string, string) error { return nil }
-
-// TestSecureKeepsOptionalInterfaces: the wrapper implements an optional
-// runtime interface exactly when the runtime it wraps does, so wrapping
-// does not change what the worker and the API find.
+// TestSecureKeepsOptionalInterfaces: the optional interfaces of a runtime
+// are found through the SecureRuntime wrapping it, and not invented for
+// one that lacks them.
 func TestSecureKeepsOptionalInterfaces(t *testing.T) {
-	for _, c := range []struct {
-		name     string
-		rt       broker.Runtime
-		er, fin  bool
-		endpoint string
-	}{
-		{"plain", broker.NewFake(), false, false, ""},
-		{"reporter", reportingRuntime{broker.NewFake()}, true, false, "strimzi:9092"},
-		{"finalizer", finalizingRuntime{broker.NewFake()}, false, true, ""},
-		{"both", bothRuntime{broker.NewFake()}, true, true, "strimzi:9092"},
-	} {
-		w := Secure(c.rt, nil)
-		er, isER := w.(kafkaplane.EndpointReporter)
-		_, isFin := w.(kafkaplane.UpgradeFinalizer)
-		if isER != c.er || isFin != c.fin {
-			t.Errorf("%s: EndpointReporter %v, UpgradeFinalizer %v; want %v, %v", c.name, isER, isFin, c.er, c.fin)
-		}
-		if isER {
-			if got, _ := er.Endpoint("x"); got != c.endpoint {
-				t.Errorf("%s: Endpoint %q", c.name, got)
-			}
-		}
-		if _, ok := w.(interface {
-			Start(context.Context, broker.Spec) ([]broker.BrokerStatus, error)
-		}); !ok {
-			t.Errorf("%s: no Start", c.name)
-		}
+	w := Secure(optionalRuntime{broker.NewFake()}, nil)
+	er, ok := kafkaplane.RuntimeAs[kafkaplane.EndpointReporter](w)
+	if !ok {
+		t.Fatal("EndpointReporter hidden by the wrapper")
+	}
+	if got, _ := er.Endpoint("x"); got != "strimzi:9092" {
+		t.Errorf("Endpoint %q", got)
+	}
+	if _, ok := kafkaplane.RuntimeAs[kafkaplane.UpgradeFinalizer](w); !ok {
+		t.Error("UpgradeFinalizer hidden by the wrapper")
+	}
+	if _, ok := kafkaplane.RuntimeAs[kafkaplane.FaultInjector](w); !ok {
+		t.Error("FaultInjector hidden by the wrapper")
+	}
+	plain := Secure(broker.NewFake(), nil)
+	if _, ok := kafkaplane.RuntimeAs[kafkaplane.EndpointReporter](plain); ok {
+		t.Error("a Fake reports endpoints through the wrapper")
 	}
 }

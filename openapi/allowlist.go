@@ -7,7 +7,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // defaultAllowedIP is the entry a new instance's VPC allowlists hold when
@@ -18,7 +17,7 @@ const defaultAllowedIP = "127.0.0.1/32"
 func (s *Instances) registerAllowlists(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	var ranges []string
-	for _, ep := range jobs.AllowlistEndpoints {
+	for _, ep := range kafkaplane.AllowlistEndpoints {
 		ranges = append(ranges, ep.PortRange)
 	}
 	g.Add(kafkaAction(Action{
@@ -70,8 +69,8 @@ func validAllowedIPs(v string) string {
 // endpointOf returns the allowlist a request names, refusing a pair of
 // list type and port range the instance does not have: the internet
 // endpoint exists only on DeployType 4 instances.
-func endpointOf(inst *kafkaplane.Instance, listType, portRange string) (jobs.AllowlistEndpoint, error) {
-	for _, ep := range jobs.AllowlistEndpoints {
+func endpointOf(inst *kafkaplane.Instance, listType, portRange string) (kafkaplane.AllowlistEndpoint, error) {
+	for _, ep := range kafkaplane.AllowlistEndpoints {
 		if ep.ListType == listType && ep.PortRange == portRange {
 			if listType == "internet" && inst.DeployType != 4 {
 				return ep, apierr.Invalid("AllowedListType", "The instance has no internet endpoint (DeployType 5).")
@@ -79,12 +78,12 @@ func endpointOf(inst *kafkaplane.Instance, listType, portRange string) (jobs.All
 			return ep, nil
 		}
 	}
-	return jobs.AllowlistEndpoint{}, apierr.Invalid("PortRange", "The "+listType+" allowlists are "+strings.Join(portRangesOf(listType), ", ")+".")
+	return kafkaplane.AllowlistEndpoint{}, apierr.Invalid("PortRange", "The "+listType+" allowlists are "+strings.Join(portRangesOf(listType), ", ")+".")
 }
 
 func portRangesOf(listType string) []string {
 	var out []string
-	for _, ep := range jobs.AllowlistEndpoints {
+	for _, ep := range kafkaplane.AllowlistEndpoints {
 		if ep.ListType == listType {
 			out = append(out, ep.PortRange)
 		}
@@ -139,7 +138,7 @@ func (s *Instances) getAllowedIPList(ctx context.Context, r *Request) (Object, e
 		return nil, err
 	}
 	lists := map[string][]Object{"vpc": {}, "internet": {}}
-	for _, ep := range jobs.AllowlistEndpoints {
+	for _, ep := range kafkaplane.AllowlistEndpoints {
 		if ep.ListType == "internet" && inst.DeployType != 4 {
 			continue
 		}
@@ -179,7 +178,7 @@ func (s *Instances) seedAllowlists(ctx context.Context, inst *kafkaplane.Instanc
 	if vpc == "" {
 		vpc = defaultAllowedIP
 	}
-	for _, ep := range jobs.AllowlistEndpoints {
+	for _, ep := range kafkaplane.AllowlistEndpoints {
 		ip := vpc
 		if ep.ListType == "internet" {
 			if inst.DeployType != 4 {

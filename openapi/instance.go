@@ -39,6 +39,10 @@ type Instances struct {
 	// Security keeps SASL users, ACLs and allowlists; the security
 	// actions need it.
 	Security kafkaplane.SecurityService
+	// SaslCredentials derives the salted credentials the brokers verify a
+	// new SASL user's logins with (jobs.SaslCredentials); the security
+	// actions need it.
+	SaslCredentials func(username, password, mechanism string) (string, error)
 	// DefaultAllowedIP is the entry the VPC allowlists of a new instance
 	// start with, standing in for alikafka's vSwitch CIDR block
 	// (127.0.0.1/32 when empty; docs/dataplane.md).
@@ -200,6 +204,9 @@ func (s *Instances) Register(g *Registry) {
 	s.registerTags(g)
 	s.registerSpec(g)
 	s.registerTopics(g)
+	s.registerTopicData(g)
+	s.registerGroupData(g)
+	s.registerObservations(g)
 	s.registerSecurity(g)
 }
 
@@ -459,7 +466,7 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 		return nil, err
 	}
 	if initialUser != nil && s.Security != nil {
-		u, err := newSaslUser(inst.ID, initialUser[0], initialUser[1], "plain", "")
+		u, err := s.newSaslUser(inst.ID, initialUser[0], initialUser[1], "plain", "")
 		if err != nil {
 			return nil, err
 		}
@@ -597,7 +604,7 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	}
 	// A runtime that reports its own endpoints (Strimzi's listener
 	// status) is the source for both EndPoint and DomainEndpoint.
-	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
+	if er, ok := kafkaplane.RuntimeAs[kafkaplane.EndpointReporter](s.Runtime); ok {
 		bs, _ := er.Endpoint(inst.ID)
 		return bs
 	}

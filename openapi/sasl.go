@@ -8,8 +8,6 @@ import (
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
-	"github.com/kafkaplane/kafkaplane/broker"
-	"github.com/kafkaplane/kafkaplane/jobs"
 )
 
 // Quotas of an instance's security records (docs/limits.md).
@@ -19,6 +17,13 @@ const (
 	maxAllowedIPs      = 100
 	maxSaslNameLen     = 64
 	maxSaslPasswordLen = 64
+)
+
+// SASL mechanisms, as the brokers name them.
+const (
+	mechanismPlain       = "PLAIN"
+	mechanismScramSHA256 = "SCRAM-SHA-256"
+	mechanismScramSHA512 = "SCRAM-SHA-512"
 )
 
 var saslNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -36,7 +41,7 @@ func (s *Instances) registerSecurity(g *Registry) {
 	instanceID := Param{Name: "InstanceId", Required: true, MaxLen: maxIDLen}
 	username := Param{Name: "Username", Required: true, MaxLen: maxSaslNameLen, Validate: validSaslName}
 	saslType := Param{Name: "Type", Enum: []string{"plain", "scram"}}
-	mechanism := Param{Name: "Mechanism", Enum: []string{broker.MechanismScramSHA256, broker.MechanismScramSHA512}}
+	mechanism := Param{Name: "Mechanism", Enum: []string{mechanismScramSHA256, mechanismScramSHA512}}
 	g.Add(kafkaAction(Action{
 		Name: "CreateSaslUser", RAMAction: "alikafka:CreateSaslUser", Resource: instanceARN, QPS: 10,
 		Params: []Param{instanceID, username,
@@ -92,14 +97,14 @@ func (s *Instances) syncSecurity(ctx context.Context, inst *kafkaplane.Instance)
 }
 
 func (s *Instances) applySecurityLocked(ctx context.Context, inst *kafkaplane.Instance) error {
-	sec, err := jobs.SecurityFor(ctx, s.Security, inst.ID, inst.Config)
+	sec, err := kafkaplane.SecurityFor(ctx, s.Security, inst.ID, inst.Config)
 	if err != nil {
 		return err
 	}
 	switch err := s.Runtime.ApplySecurity(ctx, inst.ID, sec); {
-	case err == nil, errors.Is(err, broker.ErrNotStarted):
+	case err == nil, errors.Is(err, kafkaplane.ErrNotStarted):
 		return nil
-	case errors.Is(err, broker.ErrInvalidSecurity):
+	case errors.Is(err, kafkaplane.ErrInvalidSecurity):
 		return apierr.SecurityUnsupported.Errorf("The data plane of instance %s refused its security: %v", inst.ID, err)
 	default:
 		return err
@@ -133,21 +138,21 @@ func (s *Instances) lockApply(instanceID string) func() {
 // newSaslUser builds the stored user for r's Type and Mechanism (plain
 // when Type is left out; SCRAM-SHA-256 when a scram user names no
 // mechanism) with its salted credentials.
-func newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane.SaslUserRecord, error) {
+func (s *Instances) newSaslUser(instanceID, name, password, typ, mechanism string) (*kafkaplane.SaslUserRecord, error) {
 	if typ == "" {
 		typ = "plain"
 	}
-	mech := broker.MechanismPlain
+	mech := mechanismPlain
 	switch {
 	case typ == "plain" && mechanism != "":
 		return nil, apierr.Invalid("Mechanism", "It applies to scram users only.")
 	case typ == "scram" && mechanism == "":
-		mechanism = broker.MechanismScramSHA256
+		mechanism = mechanismScramSHA256
 	}
 	if typ == "scram" {
 		mech = mechanism
 	}
-	cred, err := jobs.SaslCredentials(name, password, mech)
+	cred, err := s.SaslCredentials(name, password, mech)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +184,7 @@ func (s *Instances) createSaslUser(ctx context.Context, r *Request) (Object, err
 			}
 		}
 	}
-	u, err := newSaslUser(inst.ID, r.String("Username"), r.String("Password"), r.String("Type"), mechanism)
+	u, err := s.newSaslUser(inst.ID, r.String("Username"), r.String("Password"), r.String("Type"), mechanism)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +248,7 @@ func (s *Instances) deleteSaslUser(ctx context.Context, r *Request) (Object, err
 // saslPorts are the ports GetInstanceList shows as the SASL endpoint: the
 // SASL_PLAINTEXT ports while ACLs are enabled, none otherwise.
 func saslPorts(inst *kafkaplane.Instance) []int {
-	if !jobs.ACLEnabled(inst.Config) {
+	if !kafkaplane.ACLEnabled(inst.Config) {
 		return nil
 	}
 	return inst.SaslPorts

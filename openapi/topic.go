@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/apierr"
@@ -141,6 +142,8 @@ func brokerError(inst *kafkaplane.Instance, topic string, err error) error {
 		return apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", topic, inst.ID)
 	case errors.Is(err, kafkaplane.ErrNotStarted):
 		return apierr.InstanceStatus.Errorf("The brokers of instance %s are not running.", inst.ID)
+	case errors.Is(err, kafkaplane.ErrUnsupported):
+		return apierr.RuntimeUnsupported.Errorf("The broker runtime of instance %s does not support this action: %v", inst.ID, err)
 	}
 	return err
 }
@@ -299,7 +302,7 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 		{"RegionId", inst.RegionID},
 		{"Remark", rec.Remark},
 		{"PartitionNum", partitions},
-		{"CompactTopic", rec.CompactTopic},
+		{"CompactTopic", compacted(rec)},
 		{"LocalTopic", rec.LocalTopic},
 		{"AutoCreate", v.rec == nil},
 		{"Status", topicStatusServing},
@@ -308,6 +311,15 @@ func (s *Instances) topicVO(inst *kafkaplane.Instance, v topicView) Object {
 		{"TopicConfig", topicConfigText(rec.Config)},
 		{"Tags", Object{{"TagVO", tagVOs(rec.Tags)}}},
 	}
+}
+
+// compacted is CompactTopic: the cleanup.policy UpdateTopicConfig last
+// set, else what CreateTopic's CompactTopic chose.
+func compacted(t *kafkaplane.Topic) bool {
+	if p, ok := t.Config["cleanup.policy"]; ok {
+		return strings.Contains(p, "compact")
+	}
+	return t.CompactTopic
 }
 
 // topicConfigText is TopicConfig: the configs CreateTopic was given, as a
@@ -489,21 +501,7 @@ func (s *Instances) deleteTopic(ctx context.Context, r *Request) (Object, error)
 	if err != nil {
 		return nil, err
 	}
-	name := r.String("Topic")
-	// Either side may hold the topic alone: a record whose broker topic
-	// a Kafka client deleted, or a broker topic no record was made for.
-	recErr := s.Topics.DeleteTopic(ctx, inst.ID, name)
-	if recErr != nil && kafkaplane.ErrorCode(recErr) != kafkaplane.CodeNotFound {
-		return nil, recErr
-	}
-	brErr := s.Runtime.DeleteTopic(ctx, inst.ID, name)
-	if brErr != nil && !errors.Is(brErr, kafkaplane.ErrTopicNotFound) {
-		return nil, brokerError(inst, name, brErr)
-	}
-	if recErr != nil && brErr != nil {
-		return nil, apierr.TopicNotFound.Errorf("The topic %s does not exist on instance %s.", name, inst.ID)
-	}
-	return Object{}, nil
+	return Object{}, s.removeTopic(ctx, inst, r.String("Topic"))
 }
 
 func (s *Instances) createConsumerGroup(ctx context.Context, r *Request) (Object, error) {

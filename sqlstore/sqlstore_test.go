@@ -1531,6 +1531,7 @@ func testTopics(t *testing.T, dsn string) {
 	// Compare-and-set on the written fields; the flags stay as created.
 	stale := *got
 	got.Remark, got.PartitionNum, got.Tags = "renamed", 24, []kafkaplane.Tag{{Key: "env", Value: "staging"}}
+	got.Config = map[string]string{"retention.ms": "3600000"}
 	flipped := *got
 	flipped.CompactTopic, flipped.LocalTopic = false, false
 	must(t, db.UpdateTopic(ctx, &flipped))

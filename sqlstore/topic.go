@@ -131,7 +131,7 @@ func (db *DB) ListTopics(ctx context.Context, instanceID string) ([]*kafkaplane.
 		WHERE instance_id = $1 ORDER BY create_time, name`, instanceID))
 }
 
-// UpdateTopic writes t's Remark, PartitionNum and Tags if the stored
+// UpdateTopic writes t's Remark, PartitionNum, Tags and Config if the stored
 // ModifyIndex still equals t.ModifyIndex, then advances t.ModifyIndex. A
 // stale index is CodeConflict; a topic that is gone is CodeNotFound. The
 // flags and CreateTime are fixed at creation, as alikafka has no call
@@ -141,10 +141,18 @@ func (db *DB) UpdateTopic(ctx context.Context, t *kafkaplane.Topic) error {
 	if err != nil {
 		return wrap("update topic", err)
 	}
+	cfg := t.Config
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return wrap("update topic", err)
+	}
 	res, err := db.exec(ctx, `UPDATE topics SET remark = $4, partition_num = $5, tags = $6,
-		modify_index = modify_index + 1
+		config = $7, modify_index = modify_index + 1
 		WHERE instance_id = $1 AND name = $2 AND modify_index = $3`,
-		t.InstanceID, t.Name, t.ModifyIndex, t.Remark, t.PartitionNum, tags)
+		t.InstanceID, t.Name, t.ModifyIndex, t.Remark, t.PartitionNum, tags, string(config))
 	if err != nil {
 		return wrap("update topic", err)
 	}

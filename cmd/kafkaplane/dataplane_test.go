@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -225,6 +226,18 @@ func TestDataPlaneThroughAPI(t *testing.T) {
 func TestRollUnderLoadThroughAPI(t *testing.T) { rollWith(t, withKafka(t)) }
 
 func rollWith(t *testing.T, opts ...func(*Main)) {
+	underLoad(t, func(m *Main, c *alikafka.Client, id string) {
+		if err := upgrade(c, id, "2.2.0"); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, c, id, 5)
+	}, opts...)
+}
+
+// underLoad runs an idempotent producer and a group consumer on a 0.10.2
+// instance while disrupt runs, and requires every acknowledged record to
+// be in the log once and consumed once, without rewinds.
+func underLoad(t *testing.T, disrupt func(m *Main, c *alikafka.Client, id string), opts ...func(*Main)) {
 	m := startMain(t, opts...)
 	c := kafkaClient(t, m.ListenAddr())
 	id := createRunning(t, c, "0.10.2")
@@ -305,10 +318,7 @@ func rollWith(t *testing.T, opts ...func(*Main)) {
 
 	time.Sleep(time.Second)
 	rollStart := time.Now()
-	if err := upgrade(c, id, "2.2.0"); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, c, id, 5)
+	disrupt(m, c, id)
 	rollTime := time.Since(rollStart)
 	// Keep producing for a second after the roll, and until the run has
 	// carried enough records to mean something on a loaded machine.
@@ -372,7 +382,7 @@ func rollWith(t *testing.T, opts ...func(*Main)) {
 		}
 	}
 	p99, maxLat := percentile(latencies, 0.99), percentile(latencies, 1)
-	t.Logf("roll through the API took %v; %d acked, %d produce errors, p99 %v, max %v", rollTime, len(acked), failures, p99, maxLat)
+	t.Logf("disruption through the API took %v; %d acked, %d produce errors, p99 %v, max %v", rollTime, len(acked), failures, p99, maxLat)
 	if len(acked) < 1000 || lost > 0 || dupLog > 0 || dupSeen > 0 || unseen > 0 || rewinds > 0 {
 		t.Errorf("acked %d: lost %d, duplicated in log %d, consumed twice %d, never consumed %d, rewinds %d",
 			len(acked), lost, dupLog, dupSeen, unseen, rewinds)

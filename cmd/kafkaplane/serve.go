@@ -321,18 +321,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}, func() float64 { return float64(m.keeper.downCount()) }))
 	registry := openapi.NewRegistry()
 	inst := &openapi.Instances{
-		Store:          m.DB,
-		Operations:     m.DB,
-		Catalogue:      m.Catalogue,
-		Runtime:        secure,
-		Topics:         m.DB,
-		Security:       m.DB,
-		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
-		Wake:           m.Worker.Wake,
-		AdvertisedHost: m.AdvertisedHost,
-		DomainHost:     m.DomainHost,
-		Brokers:        3,
-		Now:            m.Now,
+		Store:           m.DB,
+		Operations:      m.DB,
+		Catalogue:       m.Catalogue,
+		Runtime:         secure,
+		Topics:          m.DB,
+		Security:        m.DB,
+		SaslCredentials: jobs.SaslCredentials,
+		Ports:           &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
+		Wake:            m.Worker.Wake,
+		AdvertisedHost:  m.AdvertisedHost,
+		DomainHost:      m.DomainHost,
+		Brokers:         3,
+		Now:             m.Now,
 
 		MaxInstancesPerAccount: m.MaxInstances,
 	}
