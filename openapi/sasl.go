@@ -66,6 +66,9 @@ func (s *Instances) registerSecurity(g *Registry) {
 // deployed and not stopped or released (Running, Upgrading or
 // UpgradeFailed), which is also what Terraform reads as "still there".
 func (s *Instances) secured(ctx context.Context, r *Request) (*kafkaplane.Instance, error) {
+	if s.Security == nil || s.SaslCredentials == nil {
+		return nil, apierr.SecurityUnsupported.Errorf("This server keeps no SASL users, ACLs or allowlists.")
+	}
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
