@@ -406,6 +406,9 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if err != nil {
 		return nil, err
 	}
+	if initialUser != nil && (s.Security == nil || s.SaslCredentials == nil) {
+		return nil, apierr.SecurityUnsupported.Errorf("This server keeps no SASL users.")
+	}
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
@@ -465,7 +468,7 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if err := s.seedAllowlists(ctx, inst); err != nil {
 		return nil, err
 	}
-	if initialUser != nil && s.Security != nil {
+	if initialUser != nil {
 		u, err := s.newSaslUser(inst.ID, initialUser[0], initialUser[1], "plain", "")
 		if err != nil {
 			return nil, err
