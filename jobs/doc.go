@@ -61,7 +61,10 @@
 // flight finish, records it, and releases the lease so that any worker may
 // resume at once. A worker that dies holds its lease until it expires; a
 // process that restarts with the same Config.Owner clears its own leases
-// first thing in Run, so it resumes its operations without waiting.
+// first thing in Run, so it resumes its operations without waiting. A
+// process that knows another worker has stopped (cmd/kafkaplane, when it
+// takes over a replica's data plane) clears that worker's leases with
+// ReleaseLeases.
 //
 // # Why a lease table and not River
 //

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -281,29 +280,8 @@ func (w *Worker) Close() error {
 // now instead of after the lease expires, so a restarted node resumes its
 // own upgrades at once.
 func (w *Worker) reclaimOwn(ctx context.Context) error {
-	if w.cfg.Owner == "" {
-		return nil
-	}
-	ops, err := w.cfg.Operations.FindOperations(ctx, kafkaplane.OperationFilter{Active: true})
-	if err != nil {
-		return fmt.Errorf("jobs: find own operations: %w", err)
-	}
-	for _, op := range ops {
-		if op.LeaseOwner != w.cfg.Owner {
-			continue
-		}
-		op.LeaseOwner, op.LeaseUntil, op.UpdatedAt = "", time.Time{}, w.cfg.Now()
-		switch err := w.cfg.Operations.UpdateOperation(ctx, op); {
-		case err == nil:
-			w.log.Info("reclaimed own lease", "op", op.ID, "instance", op.InstanceID)
-		case lostRace(err):
-			// Someone claimed it meanwhile (our lease had expired); it is
-			// theirs now.
-		default:
-			return fmt.Errorf("jobs: release own lease of %s: %w", op.ID, err)
-		}
-	}
-	return nil
+	_, err := ReleaseLeases(ctx, w.cfg.Operations, w.cfg.Owner, w.cfg.Now(), w.log)
+	return err
 }
 
 // lostRace reports whether a store error means the operation is no longer

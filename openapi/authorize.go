@@ -91,7 +91,7 @@ func (a *RAMAuthorizer) parsed(p *kafkaplane.Policy) (*policy.Document, error) {
 
 // denied builds the 403 answer: Forbidden.RAM with an AccessDeniedDetail
 // that names the action, the principal and why, as RAM's diagnostic
-// fields do (reference §5.1).
+// fields do (docs/ram.md, Access denied).
 func denied(r *Request, ramAction, resource string, d policy.Decision) error {
 	kind, policyType := "ImplicitDeny", ""
 	if d.Effect == policy.ExplicitDeny {

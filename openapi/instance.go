@@ -636,7 +636,8 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance) Object {
 	}
 	// Current SDKs read UpgradeServiceDetailInfo.Current2OpenSourceVersion,
 	// older ones UpgradeServiceDetailInfo.UpgradeServiceDetailInfoVO[]; the
-	// legacy Go SDK accepts an object with both (reference §2.2).
+	// legacy Go SDK accepts an object with both (docs/wire.md, Response shapes
+	// the SDKs decode).
 	upgrade := Object{
 		{"Current2OpenSourceVersion", inst.Version},
 		{"UpgradeServiceDetailInfoVO", []Object{{{"Current2OpenSourceVersion", inst.Version}}}},
@@ -761,7 +762,8 @@ func (s *Instances) getInstanceList(ctx context.Context, r *Request) (Object, er
 }
 
 // getAllInstanceIDList answers an object keyed by region: the legacy Go SDK
-// decodes InstanceIds as a map and fails on an array (reference §5.2).
+// decodes InstanceIds as a map and fails on an array (docs/wire.md,
+// Response shapes the SDKs decode).
 func (s *Instances) getAllInstanceIDList(ctx context.Context, r *Request) (Object, error) {
 	list, err := s.Store.FindInstances(ctx, kafkaplane.InstanceFilter{AccountID: r.Caller.AccountID})
 	if err != nil {

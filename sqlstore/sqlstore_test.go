@@ -117,6 +117,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"StatementCacheBounded", testStatementCacheBounded},
 		{"SecretsSealed", testSecretsSealed},
 		{"Security", testSecurity},
+		{"DataPlaneLease", testDataPlaneLease},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

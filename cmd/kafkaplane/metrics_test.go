@@ -20,7 +20,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := get("/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+	if code, body := get("/healthz"); code != 200 || body != "ok\ndata plane: owner "+m.WorkerID+"\n" {
 		t.Fatalf("/healthz: %d %q", code, body)
 	}
 	c := teaClient{addr: m.ListenAddr(), id: testKeyID, secret: testKeySecret, region: testRegion}

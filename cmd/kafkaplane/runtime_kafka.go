@@ -12,7 +12,7 @@ import (
 // brokers listen on their stored ports with data under DataDir/brokers.
 func (m *Main) openKafkaRuntime() error {
 	k, err := broker.NewKafka(broker.KafkaConfig{
-		DataDir:        filepath.Join(m.DataDir, "brokers"),
+		DataDir:        m.brokerDataDir(),
 		AdvertisedHost: m.AdvertisedHost,
 		Logger:         m.Logger.With("component", "broker"),
 	})
@@ -45,4 +45,12 @@ func (m *Main) serveCA(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Write(pem)
+}
+
+// brokerDataDir is --broker-data-dir, or DataDir/brokers.
+func (m *Main) brokerDataDir() string {
+	if m.BrokerDataDir != "" {
+		return m.BrokerDataDir
+	}
+	return filepath.Join(m.DataDir, "brokers")
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
@@ -48,8 +47,12 @@ var errHelp = errors.New("help requested")
 // Main is the kafkaplane service: its configuration and, once opened, the
 // running components. Tests start it in-process on 127.0.0.1:0.
 type Main struct {
-	Addr          string
-	DataDir       string
+	Addr    string
+	DataDir string
+	// BrokerDataDir holds the brokers' data (default DataDir/brokers).
+	// Replicas of one store on one machine share it, each with its own
+	// DataDir (README "Several replicas").
+	BrokerDataDir string
 	DSN           string // "" = SQLite in DataDir
 	CataloguePath string
 	Regions       []string
@@ -105,15 +108,16 @@ type Main struct {
 
 	nonceLog *noncelog.Log
 	// caFile is the data plane's CA certificate (kafka runtime only).
-	caFile   string
-	pprof    *http.Server
-	logOut   *logWriter
-	ln       net.Listener
-	http     *http.Server
-	cancel   context.CancelFunc
-	workerWG sync.WaitGroup
+	caFile  string
+	pprof   *http.Server
+	logOut  *logWriter
+	ln      net.Listener
+	http    *http.Server
+	dirLock *os.File
 
-	keeper *dataPlaneKeeper
+	// owner holds or waits for the store's data plane lease and runs the
+	// brokers, their keeper and the worker while it holds it.
+	owner *dataPlaneOwner
 	// closed makes a second Close (after a failed Open) a no-op.
 	closed bool
 }
@@ -149,6 +153,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the OpenAPI endpoint")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for the database, credentials and broker data")
+	fs.StringVar(&m.BrokerDataDir, "broker-data-dir", m.BrokerDataDir, "directory for the brokers' data (default DATA_DIR/brokers; replicas on one machine share it)")
 	fs.StringVar(&m.DSN, "db", m.DSN, "database: empty for SQLite in the data dir, or a postgres:// URL (default $KAFKAPLANE_DB)")
 	fs.StringVar(&m.CataloguePath, "catalogue", m.CataloguePath, "JSON version catalogue (default: built in)")
 	regions := fs.String("regions", strings.Join(m.Regions, ","), "comma-separated RegionIds served")
@@ -240,6 +245,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := os.Chmod(m.DataDir, 0o700); err != nil {
 		return err
 	}
+	if m.dirLock, err = lockDataDir(m.DataDir); err != nil {
+		return err
+	}
 	dsn := m.DSN
 	if dsn == "" {
 		dsn = filepath.Join(m.DataDir, "kafkaplane.db")
@@ -272,9 +280,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openRuntime(); err != nil {
 		return err
 	}
-	// Every Start goes through secure, which adds the instance's stored
-	// SASL users, ACLs and allowlists to the spec.
-	secure := jobs.Secure(m.Runtime, m.DB)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -284,52 +289,45 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}, []string{"step", "status"})
 	reg.MustRegister(steps)
 
-	workerCtx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.Worker = jobs.New(jobs.Config{
-		Instances:  m.DB,
-		Operations: m.DB,
-		Runtime:    secure,
-		Catalogue:  m.Catalogue,
-		Owner:      m.WorkerID,
-		Logger:     m.Logger,
-		Now:        m.Now,
-		Observer: func(_ *kafkaplane.Operation, step kafkaplane.OperationStep) {
-			steps.WithLabelValues(step.Name, string(step.Status)).Inc()
-		},
-	})
-	// Brokers are restored before the worker runs, so that a resumed
-	// upgrade finds them up; the keeper then retries those that failed.
-	m.keeper = &dataPlaneKeeper{instances: m.DB, operations: m.DB, runtime: secure,
-		log: m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
-	m.keeper.pass(ctx)
-	m.workerWG.Add(2)
-	go func() {
-		defer m.workerWG.Done()
-		m.keeper.run(workerCtx)
-	}()
-	go func() {
-		defer m.workerWG.Done()
-		if err := m.Worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
-			m.Logger.Error("operations worker stopped", "err", err)
-		}
-	}()
+	newWorker := func(rt broker.Runtime) *jobs.Worker {
+		return jobs.New(jobs.Config{
+			Instances:  m.DB,
+			Operations: m.DB,
+			Runtime:    rt,
+			Catalogue:  m.Catalogue,
+			Owner:      m.WorkerID,
+			Logger:     m.Logger,
+			Now:        m.Now,
+			Observer: func(_ *kafkaplane.Operation, step kafkaplane.OperationStep) {
+				steps.WithLabelValues(step.Name, string(step.Status)).Inc()
+			},
+		})
+	}
+	// The owner of the data plane restores brokers before its worker
+	// runs, so that a resumed upgrade finds them up; the keeper then
+	// retries those that failed. A standby does neither until it takes
+	// the lease over (owner.go).
+	m.owner = &dataPlaneOwner{m: m, id: m.WorkerID, log: m.Logger.With("component", "dataplane"), newWorker: newWorker, addr: m.Addr,
+		shared: m.BrokerRuntime == "strimzi"}
+	m.owner.tryAcquire(ctx)
 
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kafkaplane_dataplane_down_instances",
 		Help: "Running instances whose brokers are not running; they are being restarted with back-off.",
-	}, func() float64 { return float64(m.keeper.downCount()) }))
+	}, func() float64 { return float64(m.owner.downCount()) }))
 	registry := openapi.NewRegistry()
 	inst := &openapi.Instances{
-		Store:           m.DB,
-		Operations:      m.DB,
-		Catalogue:       m.Catalogue,
-		Runtime:         secure,
+		Store:      m.DB,
+		Operations: m.DB,
+		Catalogue:  m.Catalogue,
+		// Every Start goes through jobs.Secure, which adds the instance's
+		// stored SASL users, ACLs and allowlists to the spec.
+		Runtime:         jobs.Secure(m.owner.apiRuntime(), m.DB),
 		Topics:          m.DB,
 		Security:        m.DB,
 		SaslCredentials: jobs.SaslCredentials,
 		Ports:           &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
-		Wake:            m.Worker.Wake,
+		Wake:            m.owner.wake,
 		AdvertisedHost:  m.AdvertisedHost,
 		DomainHost:      m.DomainHost,
 		Brokers:         3,
@@ -339,6 +337,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	inst.Register(registry)
 	(&openapi.RAM{Identities: m.DB, Now: m.Now}).Register(registry)
+	m.owner.guardStandby(registry)
 	if err := m.DB.SeedSystemPolicies(ctx, policy.SystemPolicies(), policy.SystemPolicyDescriptions()); err != nil {
 		return err
 	}
@@ -393,6 +392,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.http = m.newHTTPServer(mux)
+	m.owner.start(m.ln.Addr().String())
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
@@ -438,12 +438,13 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if down := m.keeper.downReport(); len(down) > 0 {
+	owner, down := m.owner.status()
+	if len(down) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "degraded: the brokers of %d running instance(s) are down and being restarted\n%s\n", len(down), strings.Join(down, "\n"))
+		fmt.Fprintf(w, "degraded: the brokers of %d running instance(s) are down and being restarted\n%s\n%s\n", len(down), strings.Join(down, "\n"), owner)
 		return
 	}
-	io.WriteString(w, "ok\n")
+	io.WriteString(w, "ok\n"+owner+"\n")
 }
 
 // Close stops serving, lets the in-flight operation step finish, stops the
@@ -467,11 +468,9 @@ func (m *Main) Close() error {
 	if m.pprof != nil {
 		errs = append(errs, m.pprof.Close())
 	}
-	if m.cancel != nil {
-		m.cancel()
-		m.workerWG.Wait()
-	}
-	if m.Runtime != nil {
+	if m.owner != nil {
+		errs = append(errs, m.owner.close())
+	} else if m.Runtime != nil {
 		errs = append(errs, m.Runtime.Close())
 	}
 	if m.nonceLog != nil {
@@ -479,6 +478,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.dirLock != nil {
+		errs = append(errs, m.dirLock.Close())
 	}
 	if m.logOut != nil {
 		errs = append(errs, m.logOut.Flush())

@@ -1,4 +1,6 @@
--- 0007_security: the secure endpoints of instances. listener_ports holds
+-- 0008_security (PostgreSQL): the same schema as migrations/sqlite/0008_security.sql
+-- with BIGINT times.
+-- the secure endpoints of instances. listener_ports holds
 -- the SASL_PLAINTEXT and SASL_SSL ports ({"sasl":[…],"ssl":[…]}); the
 -- tables hold SASL users (password sealed, credentials are salted
 -- verifiers as JSON text), ACLs and allowlist entries. Rows reference their
@@ -14,7 +16,7 @@ CREATE TABLE sasl_users (
 	mechanism   TEXT    NOT NULL DEFAULT '',
 	password    TEXT    NOT NULL,
 	credentials TEXT    NOT NULL,
-	create_time INTEGER NOT NULL,
+	create_time BIGINT  NOT NULL,
 	UNIQUE (instance_id, type, username)
 );
 
@@ -27,7 +29,7 @@ CREATE TABLE acls (
 	operation     TEXT    NOT NULL,
 	permission    TEXT    NOT NULL,
 	host          TEXT    NOT NULL,
-	create_time   INTEGER NOT NULL,
+	create_time   BIGINT  NOT NULL,
 	PRIMARY KEY (instance_id, username, resource_type, resource_name, pattern_type, operation, permission, host)
 );
 
@@ -37,7 +39,7 @@ CREATE TABLE allowed_ips (
 	port_range  TEXT    NOT NULL,
 	ip          TEXT    NOT NULL,
 	description TEXT    NOT NULL DEFAULT '',
-	create_time INTEGER NOT NULL,
+	create_time BIGINT  NOT NULL,
 	PRIMARY KEY (instance_id, list_type, port_range, ip)
 );
 

@@ -1,6 +1,4 @@
--- 0007_security (PostgreSQL): the same schema as migrations/sqlite/0007_security.sql
--- with BIGINT times.
--- the secure endpoints of instances. listener_ports holds
+-- 0008_security: the secure endpoints of instances. listener_ports holds
 -- the SASL_PLAINTEXT and SASL_SSL ports ({"sasl":[…],"ssl":[…]}); the
 -- tables hold SASL users (password sealed, credentials are salted
 -- verifiers as JSON text), ACLs and allowlist entries. Rows reference their
@@ -16,7 +14,7 @@ CREATE TABLE sasl_users (
 	mechanism   TEXT    NOT NULL DEFAULT '',
 	password    TEXT    NOT NULL,
 	credentials TEXT    NOT NULL,
-	create_time BIGINT  NOT NULL,
+	create_time INTEGER NOT NULL,
 	UNIQUE (instance_id, type, username)
 );
 
@@ -29,7 +27,7 @@ CREATE TABLE acls (
 	operation     TEXT    NOT NULL,
 	permission    TEXT    NOT NULL,
 	host          TEXT    NOT NULL,
-	create_time   BIGINT  NOT NULL,
+	create_time   INTEGER NOT NULL,
 	PRIMARY KEY (instance_id, username, resource_type, resource_name, pattern_type, operation, permission, host)
 );
 
@@ -39,7 +37,7 @@ CREATE TABLE allowed_ips (
 	port_range  TEXT    NOT NULL,
 	ip          TEXT    NOT NULL,
 	description TEXT    NOT NULL DEFAULT '',
-	create_time BIGINT  NOT NULL,
+	create_time INTEGER NOT NULL,
 	PRIMARY KEY (instance_id, list_type, port_range, ip)
 );
 
