@@ -96,6 +96,11 @@ type Instance struct {
 	// BrokerPorts are the loopback ports of the instance's brokers, fixed at
 	// StartInstance and kept across restarts.
 	BrokerPorts []int
+	// SaslPorts and SslPorts are the SASL_PLAINTEXT and SASL_SSL ports of
+	// brokers 0, 1, 2…, allocated with BrokerPorts; empty for instances
+	// started before the secure endpoints existed.
+	SaslPorts []int
+	SslPorts  []int
 
 	CreateTime  time.Time
 	ExpiredTime time.Time

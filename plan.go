@@ -153,7 +153,9 @@ func NewUpgradeOperation(inst *Instance, plan UpgradePlan, id string, now time.T
 }
 
 // SpecFor returns the Spec that brings back inst's brokers as they last
-// ran: Version, Minor, Ports and Config from the instance, and
+// ran: Version, Minor, the ports of every listener and Config from the
+// instance (the service's runtime adds the stored Security on every Start,
+// see jobs.SecureRuntime), and
 // BrokerVersions for brokers that an unfinished or failed upgrade already
 // rolled onto its target version. The service calls it whenever it starts
 // an instance's brokers outside an operation (at start-up, and to bring
@@ -174,6 +176,8 @@ func SpecFor(inst *Instance, ops []*Operation) Spec {
 		Version:    inst.Version,
 		Minor:      inst.MinorVersion,
 		Ports:      slices.Clone(inst.BrokerPorts),
+		SaslPorts:  slices.Clone(inst.SaslPorts),
+		SslPorts:   slices.Clone(inst.SslPorts),
 		Config:     maps.Clone(inst.Config),
 	}
 	var ups []*Operation

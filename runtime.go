@@ -207,3 +207,28 @@ type EndpointReporter interface {
 type FaultInjector interface {
 	InjectsFaults()
 }
+
+// RuntimeWrapper is a Runtime that adds behaviour to another one (the
+// server's runtime that puts the stored security into every Spec).
+type RuntimeWrapper interface {
+	Unwrap() Runtime
+}
+
+// RuntimeAs finds an optional interface (UpgradeFinalizer,
+// EndpointReporter, FaultInjector…) on rt or on a runtime it wraps. Every
+// lookup of an optional interface goes through it, so that wrapping a
+// runtime never hides what the runtime can do.
+func RuntimeAs[T any](rt Runtime) (T, bool) {
+	for rt != nil {
+		if v, ok := rt.(T); ok {
+			return v, true
+		}
+		w, ok := rt.(RuntimeWrapper)
+		if !ok {
+			break
+		}
+		rt = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

@@ -50,3 +50,20 @@ var (
 	// ScalingRuleQuotaExceeded: CreateScheduledScalingRule on an instance that has the most rules allowed.
 	ScalingRuleQuotaExceeded = def("BIZ_SCHEDULED_SCALING_RULE_QUOTA_EXCEEDED", 400, "The instance has the most scheduled scaling rules allowed.")
 )
+
+// alikafka SASL user, ACL and allowlist errors (docs/limits.md has the
+// quotas).
+var (
+	// SaslUserNotFound: DeleteSaslUser names a user the instance does not have.
+	SaslUserNotFound = def("BIZ_SASL_USER_NOT_FOUND", 400, "The specified SASL user does not exist.")
+	// AclNotFound: DeleteAcl matches no ACL of the instance.
+	AclNotFound = def("BIZ_ACL_NOT_FOUND", 400, "The specified ACL does not exist.")
+	// SaslUserQuotaExceeded: CreateSaslUser of a new user on an instance that holds the most SASL users allowed.
+	SaslUserQuotaExceeded = def("BIZ_SASL_USER_QUOTA_EXCEEDED", 400, "The instance already holds the most SASL users allowed.")
+	// AclQuotaExceeded: CreateAcl on an instance that holds the most ACLs allowed.
+	AclQuotaExceeded = def("BIZ_ACL_QUOTA_EXCEEDED", 400, "The instance already holds the most ACLs allowed.")
+	// AllowedIPQuotaExceeded: UpdateAllowedIp would leave an allowlist with more entries than allowed.
+	AllowedIPQuotaExceeded = def("BIZ_ALLOWED_IP_QUOTA_EXCEEDED", 400, "An allowlist may hold at most 100 entries.")
+	// SecurityUnsupported: a SASL user, ACL or allowlist change on an instance whose data plane (the strimzi runtime) does not apply them.
+	SecurityUnsupported = def("BIZ_SECURITY_NOT_SUPPORTED", 400, "The data plane of this instance does not apply SASL users, ACLs or allowlists.")
+)

@@ -129,8 +129,10 @@ func (p *PortAllocator) Allocate(ctx context.Context, n int) ([]int, error) {
 	}
 	used := map[int]bool{}
 	for _, inst := range all {
-		for _, port := range inst.BrokerPorts {
-			used[port] = true
+		for _, ports := range [][]int{inst.BrokerPorts, inst.SaslPorts, inst.SslPorts} {
+			for _, port := range ports {
+				used[port] = true
+			}
 		}
 	}
 	host := p.Host

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane"
-	"github.com/kafkaplane/kafkaplane/broker"
 )
 
 // errLost reports that another worker took the operation over (or it was
@@ -285,7 +284,7 @@ func (x *execution) plan(ctx context.Context, step kafkaplane.OperationStep) (wo
 		// Its work is the finishing transaction itself, preceded by the
 		// runtime's own finishing work when it has some (Strimzi's
 		// metadata version bump).
-		f, ok := rt.(broker.UpgradeFinalizer)
+		f, ok := kafkaplane.RuntimeAs[kafkaplane.UpgradeFinalizer](rt)
 		if !ok {
 			return nil, nil, nil
 		}

@@ -77,7 +77,7 @@ func (s *Instances) failoverTest(ctx context.Context, r *Request) (Object, error
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := s.Runtime.(kafkaplane.FaultInjector); !ok {
+	if _, ok := kafkaplane.RuntimeAs[kafkaplane.FaultInjector](s.Runtime); !ok {
 		return nil, apierr.RuntimeUnsupported.Errorf("The broker runtime of instance %s cannot take a broker down on its own version.", inst.ID)
 	}
 	order, err := s.Runtime.RollOrder(ctx, inst.ID)

@@ -36,6 +36,17 @@ type Instances struct {
 	// Topics keeps the topics and consumer groups made through the API;
 	// without it the topic actions are not offered.
 	Topics kafkaplane.TopicService
+	// Security keeps SASL users, ACLs and allowlists; the security
+	// actions need it.
+	Security kafkaplane.SecurityService
+	// SaslCredentials derives the salted credentials the brokers verify a
+	// new SASL user's logins with (jobs.SaslCredentials); the security
+	// actions need it.
+	SaslCredentials func(username, password, mechanism string) (string, error)
+	// DefaultAllowedIP is the entry the VPC allowlists of a new instance
+	// start with, standing in for alikafka's vSwitch CIDR block
+	// (127.0.0.1/32 when empty; docs/dataplane.md).
+	DefaultAllowedIP string
 	// Wake tells the operations worker that new work is waiting, and
 	// WakeScaling the scaling scheduler that a rule changed.
 	Wake        func()
@@ -102,11 +113,12 @@ func (s *Instances) Register(g *Registry) {
 			{Name: "IsForceSelectedZones", Kind: Boolean},
 			{Name: "KMSKeyId"},
 			{Name: "SelectedZones", MaxLen: 1024, Validate: validSelectedZones},
-			// SASL users and notifications are not served: these are refused
-			// rather than dropped.
-			{Name: "IsSetUserAndPassword", Kind: Boolean, Validate: notServedIfTrue("SASL users are not served")},
-			{Name: "Username", Validate: notServed("SASL users are not served")},
-			{Name: "Password", Validate: notServed("SASL users are not served")},
+			// IsSetUserAndPassword creates the instance's first SASL user
+			// (plain) from Username and Password. Notifications are not
+			// served: those are refused rather than dropped.
+			{Name: "IsSetUserAndPassword", Kind: Boolean},
+			{Name: "Username", MaxLen: maxSaslNameLen, Validate: validSaslName},
+			{Name: "Password", MaxLen: maxSaslPasswordLen},
 			{Name: "Notifier", Validate: notServed("notifications are not served")},
 			{Name: "UserPhoneNum", Validate: notServed("notifications are not served")},
 		},
@@ -199,6 +211,7 @@ func (s *Instances) Register(g *Registry) {
 	s.registerTopicData(g)
 	s.registerGroupData(g)
 	s.registerObservations(g)
+	s.registerSecurity(g)
 }
 
 // Limits of the instance actions' parameters; docs/limits.md gives their
@@ -220,18 +233,9 @@ const (
 
 // notServed refuses any value of a parameter of a feature kafkaplane does
 // not have, so that a caller is never told a setting took effect when it
-// did not; notServedIfTrue refuses a boolean switch that turns one on.
+// did not.
 func notServed(why string) func(string) string {
 	return func(string) string { return "kafkaplane does not support it: " + why + "." }
-}
-
-func notServedIfTrue(why string) func(string) string {
-	return func(v string) string {
-		if v == "false" {
-			return ""
-		}
-		return notServed(why)(v)
-	}
 }
 
 // selectedZones parses StartInstance's SelectedZones: a JSON list of zone
@@ -411,6 +415,13 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if !r.Has("VSwitchId") && len(r.List("VSwitchIds")) == 0 {
 		return nil, apierr.Missing("VSwitchId")
 	}
+	initialUser, err := startUser(r)
+	if err != nil {
+		return nil, err
+	}
+	if initialUser != nil && (s.Security == nil || s.SaslCredentials == nil) {
+		return nil, apierr.SecurityUnsupported.Errorf("This server keeps no SASL users.")
+	}
 	inst, err := s.find(ctx, r)
 	if err != nil {
 		return nil, err
@@ -428,9 +439,20 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	if version == "" {
 		version = s.Catalogue.Default
 	}
-	ports, err := s.Ports.Allocate(ctx, s.Brokers)
+	// Every instance gets SASL_PLAINTEXT ports, bound from the start so
+	// that enable.acl never has to find free ports; internet instances
+	// (DeployType 4) also get SASL_SSL ports.
+	listeners := 2
+	if inst.DeployType == 4 {
+		listeners = 3
+	}
+	ports, err := s.Ports.Allocate(ctx, s.Brokers*listeners)
 	if err != nil {
 		return nil, err
+	}
+	ports, inst.SaslPorts, inst.SslPorts = ports[:s.Brokers], ports[s.Brokers:2*s.Brokers], ports[2*s.Brokers:]
+	if len(inst.SslPorts) == 0 {
+		inst.SslPorts = nil
 	}
 	inst.VpcID, inst.VSwitchID, inst.ZoneID = r.String("VpcId"), r.String("VSwitchId"), startZone(r)
 	inst.SecurityGroup = r.String("SecurityGroup")
@@ -454,12 +476,47 @@ func (s *Instances) startInstance(ctx context.Context, r *Request) (Object, erro
 	inst.Version, inst.MinorVersion = version, s.Catalogue.LatestMinor(version)
 	inst.Config = withDefaults(cfg)
 	inst.BrokerPorts = ports
+	// The allowlists and the first user are stored before the operation
+	// that starts the brokers, which read them when they start.
+	if err := s.seedAllowlists(ctx, inst); err != nil {
+		return nil, err
+	}
+	if initialUser != nil {
+		u, err := s.newSaslUser(inst.ID, initialUser[0], initialUser[1], "plain", "")
+		if err != nil {
+			return nil, err
+		}
+		u.CreateTime = s.now()
+		if err := s.Security.PutSaslUser(ctx, u, maxSaslUsers); err != nil {
+			return nil, err
+		}
+	}
 	op := kafkaplane.NewStartOperation(inst, newOperationID(), s.now())
 	if err := s.Operations.StartOperation(ctx, inst, op); err != nil {
 		return nil, s.raced(ctx, r, err, "StartInstance")
 	}
 	s.wake()
 	return Object{}, nil
+}
+
+// startUser reads StartInstance's first SASL user: with
+// IsSetUserAndPassword=true, Username and Password are required; without
+// it they are refused rather than dropped.
+func startUser(r *Request) (*[2]string, error) {
+	if !r.Bool("IsSetUserAndPassword", false) {
+		for _, name := range []string{"Username", "Password"} {
+			if r.Has(name) {
+				return nil, apierr.Invalid(name, "It applies only with IsSetUserAndPassword=true.")
+			}
+		}
+		return nil, nil
+	}
+	for _, name := range []string{"Username", "Password"} {
+		if r.String(name) == "" {
+			return nil, apierr.Missing(name)
+		}
+	}
+	return &[2]string{r.String("Username"), r.String("Password")}, nil
 }
 
 func (s *Instances) wake() {
@@ -563,12 +620,22 @@ func (s *Instances) endpoints(inst *kafkaplane.Instance, host string) string {
 	}
 	// A runtime that reports its own endpoints (Strimzi's listener
 	// status) is the source for both EndPoint and DomainEndpoint.
-	if er, ok := s.Runtime.(kafkaplane.EndpointReporter); ok {
+	if er, ok := kafkaplane.RuntimeAs[kafkaplane.EndpointReporter](s.Runtime); ok {
 		bs, _ := er.Endpoint(inst.ID)
 		return bs
 	}
-	addrs := make([]string, len(inst.BrokerPorts))
-	for i, p := range inst.BrokerPorts {
+	return listenerEndpoints(inst, inst.BrokerPorts, host)
+}
+
+// listenerEndpoints is the endpoint string of one listener's ports:
+// host:port of every broker, comma-separated; empty before the instance is
+// deployed.
+func listenerEndpoints(inst *kafkaplane.Instance, ports []int, host string) string {
+	if len(ports) == 0 || inst.ServiceStatus == kafkaplane.ServiceStatusPending {
+		return ""
+	}
+	addrs := make([]string, len(ports))
+	for i, p := range ports {
 		addrs[i] = net.JoinHostPort(host, strconv.Itoa(p))
 	}
 	return strings.Join(addrs, ",")
@@ -620,10 +687,12 @@ func (s *Instances) instanceVO(inst *kafkaplane.Instance, q quota) Object {
 		{"AllConfig", string(cfg)},
 		{"EndPoint", s.endpoints(inst, s.AdvertisedHost)},
 		{"DomainEndpoint", s.endpoints(inst, s.DomainHost)},
-		{"SslEndPoint", ""},
-		{"SslDomainEndpoint", ""},
-		{"SaslEndPoint", ""},
-		{"SaslDomainEndpoint", ""},
+		// The SASL_SSL endpoint of internet instances, and the SASL_PLAINTEXT
+		// one while ACLs are enabled (docs/dataplane.md).
+		{"SslEndPoint", listenerEndpoints(inst, sslPorts(inst), s.AdvertisedHost)},
+		{"SslDomainEndpoint", listenerEndpoints(inst, sslPorts(inst), s.DomainHost)},
+		{"SaslEndPoint", listenerEndpoints(inst, saslPorts(inst), s.AdvertisedHost)},
+		{"SaslDomainEndpoint", listenerEndpoints(inst, saslPorts(inst), s.DomainHost)},
 		{"VpcSaslEndPoint", ""},
 		{"VpcSaslDomainEndpoint", ""},
 		{"ResourceGroupId", inst.ResourceGroupID},
@@ -885,14 +954,21 @@ func (s *Instances) applyConfig(ctx context.Context, r *Request, action string, 
 	if err != nil {
 		return err
 	}
-	mu, _ := s.applying.LoadOrStore(r.String("InstanceId"), &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	unlock := s.lockApply(r.String("InstanceId"))
+	defer unlock()
 	stored, err := s.find(ctx, r)
 	if err != nil {
 		return err
 	}
-	return s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config)
+	if err := s.Runtime.ApplyConfig(ctx, stored.ID, stored.Config); err != nil {
+		return err
+	}
+	// enable.acl opens the SASL_PLAINTEXT endpoint and turns ACLs on; it
+	// is the one key of AllConfig the brokers' security depends on.
+	if _, acl := cfg["enable.acl"]; !acl || s.Security == nil {
+		return nil
+	}
+	return s.applySecurityLocked(ctx, stored)
 }
 
 // change applies fn to the stored instance and writes it with

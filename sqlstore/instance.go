@@ -18,7 +18,7 @@ const instanceColumns = `id, account_id, region_id, order_id, name, paid_type, s
 	disk_type, disk_size, io_max, io_max_spec, eip_max, topic_quota, partition_num,
 	resource_group_id, tags, vpc_id, vswitch_id, zone_id, security_group,
 	service_status, view_status, version, minor_version, config, broker_ports,
-	create_time, expired_time, modify_index, deployment, auto_create_group`
+	create_time, expired_time, modify_index, deployment, auto_create_group, listener_ports`
 
 // tagJSON is the stored shape of a tag.
 type tagJSON struct {
@@ -33,7 +33,7 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 	var (
 		in                         kafkaplane.Instance
 		tags, config, ports        string
-		deployment                 string
+		deployment, listenerPorts  string
 		created, expired           int64
 		serviceStatus, viewStatus  int64
 		paid, deploy, diskT, diskS int64
@@ -43,7 +43,7 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 		&diskT, &diskS, &ioMax, &in.IoMaxSpec, &eip, &topics, &parts,
 		&in.ResourceGroupID, &tags, &in.VpcID, &in.VSwitchID, &in.ZoneID, &in.SecurityGroup,
 		&serviceStatus, &viewStatus, &in.Version, &in.MinorVersion, &config, &ports,
-		&created, &expired, &in.ModifyIndex, &deployment, &in.AutoCreateGroup)
+		&created, &expired, &in.ModifyIndex, &deployment, &in.AutoCreateGroup, &listenerPorts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,24 @@ func scanInstance(s scanner) (*kafkaplane.Instance, error) {
 	if len(in.BrokerPorts) == 0 {
 		in.BrokerPorts = nil
 	}
+	var lp listenerPortsJSON
+	if err := json.Unmarshal([]byte(listenerPorts), &lp); err != nil {
+		return nil, fmt.Errorf("instance %s listener ports: %w", in.ID, err)
+	}
+	in.SaslPorts, in.SslPorts = lp.Sasl, lp.Ssl
 	return &in, nil
+}
+
+// listenerPortsJSON is the stored shape of an instance's SASL_PLAINTEXT
+// and SASL_SSL ports.
+type listenerPortsJSON struct {
+	Sasl []int `json:"sasl,omitempty"`
+	Ssl  []int `json:"ssl,omitempty"`
+}
+
+func encodeListenerPorts(inst *kafkaplane.Instance) string {
+	b, _ := json.Marshal(listenerPortsJSON{Sasl: inst.SaslPorts, Ssl: inst.SslPorts})
+	return string(b)
 }
 
 // instanceJSON encodes the JSON columns of inst.
@@ -121,12 +138,12 @@ func (db *DB) CreateInstance(ctx context.Context, inst *kafkaplane.Instance, lim
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30, $31)`,
+				$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30, $31, $32)`,
 			inst.ID, inst.AccountID, inst.RegionID, inst.OrderID, inst.Name, inst.PaidType, inst.SpecType, inst.DeployType,
 			inst.DiskType, inst.DiskSize, inst.IoMax, inst.IoMaxSpec, inst.EipMax, inst.TopicQuota, inst.PartitionNum,
 			inst.ResourceGroupID, tags, inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
 			int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion, config, ports,
-			toMicros(created), toMicros(expired), string(deployment), inst.AutoCreateGroup)
+			toMicros(created), toMicros(expired), string(deployment), inst.AutoCreateGroup, encodeListenerPorts(inst))
 		if isUniqueViolation(err) {
 			return kafkaplane.Errorf(kafkaplane.CodeAlreadyExists, "The instance %s already exists.", inst.ID)
 		}
@@ -258,7 +275,7 @@ func (db *DB) updateInstance(ctx context.Context, q querier, inst *kafkaplane.In
 		vpc_id = $17, vswitch_id = $18, zone_id = $19, security_group = $20,
 		service_status = $21, view_status = $22, version = $23, minor_version = $24,
 		config = $25, broker_ports = $26, expired_time = $27,
-		deployment = $28, auto_create_group = $29,
+		deployment = $28, auto_create_group = $29, listener_ports = $30,
 		modify_index = modify_index + 1
 		WHERE id = $1 AND modify_index = $2 AND deleted_at IS NULL`,
 		inst.ID, inst.ModifyIndex,
@@ -267,7 +284,7 @@ func (db *DB) updateInstance(ctx context.Context, q querier, inst *kafkaplane.In
 		inst.TopicQuota, inst.PartitionNum, inst.ResourceGroupID, tags,
 		inst.VpcID, inst.VSwitchID, inst.ZoneID, inst.SecurityGroup,
 		int(inst.ServiceStatus), int(inst.ViewStatus), inst.Version, inst.MinorVersion,
-		config, ports, toMicros(expired), string(deployment), inst.AutoCreateGroup)
+		config, ports, toMicros(expired), string(deployment), inst.AutoCreateGroup, encodeListenerPorts(inst))
 	if err != nil {
 		return err
 	}
@@ -295,6 +312,9 @@ func (db *DB) instanceMiss(ctx context.Context, q querier, id string) error {
 	return kafkaplane.Errorf(kafkaplane.CodeConflict, "The instance %s was changed concurrently; retry.", id)
 }
 
+// instanceChildTables hold rows that live and die with their instance.
+var instanceChildTables = []string{"topics", "consumer_groups", "sasl_users", "acls", "allowed_ips"}
+
 // DeleteInstance marks the instance deleted (compare-and-set on
 // ModifyIndex) and advances inst.ModifyIndex. In the same transaction the
 // instance's topics and consumer groups go: they lived on brokers whose
@@ -316,7 +336,7 @@ func (db *DB) DeleteInstance(ctx context.Context, inst *kafkaplane.Instance) err
 		if !ok {
 			return db.instanceMiss(ctx, tx, inst.ID)
 		}
-		for _, table := range []string{"topics", "consumer_groups"} {
+		for _, table := range instanceChildTables {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = $1`, inst.ID); err != nil {
 				return err
 			}

@@ -142,6 +142,8 @@ func cloneInstances(list []*kafkaplane.Instance) []*kafkaplane.Instance {
 			cp := *p
 			c.Deployment.PendingSpec = &cp
 		}
+		c.SaslPorts = slices.Clone(inst.SaslPorts)
+		c.SslPorts = slices.Clone(inst.SslPorts)
 		out[i] = &c
 	}
 	return out

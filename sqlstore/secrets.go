@@ -17,6 +17,7 @@ import (
 // passwords) is one more row here.
 var sealedColumns = []sealedColumn{
 	{table: "access_keys", column: "secret", id: "id"},
+	{table: "sasl_users", column: "password", id: "id"},
 }
 
 type sealedColumn struct {
@@ -28,7 +29,10 @@ func (c sealedColumn) context(id string) string {
 	return c.table + "." + c.column + "/" + id
 }
 
-var accessKeySecret = sealedColumns[0]
+var (
+	accessKeySecret  = sealedColumns[0]
+	saslUserPassword = sealedColumns[1]
+)
 
 // seal returns the stored form of a secret of column c in row id.
 func (db *DB) seal(c sealedColumn, id, plaintext string) string {

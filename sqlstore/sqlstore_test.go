@@ -116,6 +116,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"GCRA", testGCRA},
 		{"StatementCacheBounded", testStatementCacheBounded},
 		{"SecretsSealed", testSecretsSealed},
+		{"Security", testSecurity},
 		{"DataPlaneLease", testDataPlaneLease},
 	}
 	for _, c := range cases {
@@ -2001,5 +2002,92 @@ func testSecretsSealed(t *testing.T, dsn string) {
 	if db2, err := Open(ctx, dsn, WithSealer(other)); err == nil {
 		db2.Close()
 		t.Fatal("opened with another secrets key")
+	}
+}
+
+func testSecurity(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	inst := newInstance("alikafka_post-cn-sec1", "acct1", "cn-hangzhou")
+	inst.BrokerPorts, inst.SaslPorts, inst.SslPorts = []int{1, 2, 3}, []int{4, 5, 6}, []int{7, 8, 9}
+	mustCreateInstance(t, db, inst)
+	got, err := db.FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
+	must(t, err)
+	diff(t, "listener ports", [][]int{got.SaslPorts, got.SslPorts}, [][]int{{4, 5, 6}, {7, 8, 9}})
+	got.SslPorts = nil
+	must(t, db.UpdateInstance(ctx, got))
+	got, err = db.FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
+	must(t, err)
+	diff(t, "listener ports after update", [][]int{got.SaslPorts, got.SslPorts}, [][]int{{4, 5, 6}, nil})
+
+	// SASL users: put creates, a second put replaces the password, the
+	// password is sealed at rest, and the limit counts new users only.
+	const pw = "sasl-secret-83be"
+	u := &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-256", Password: pw, Credentials: `{"v":1}`}
+	must(t, db.PutSaslUser(ctx, u, 2))
+	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "plain", Password: "p2", Credentials: "{}"}, 2))
+	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "bob", Type: "plain", Password: "p3", Credentials: "{}"}, 2), kafkaplane.CodeLimitExceeded)
+	must(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-512", Password: "new", Credentials: `{"v":2}`}, 2))
+	var stored string
+	must(t, db.db.QueryRow(`SELECT password FROM sasl_users WHERE username = 'alice' AND type = 'scram'`).Scan(&stored))
+	if !sealer.IsSealed(stored) || strings.Contains(stored, "new") {
+		t.Fatalf("stored SASL password %q", stored)
+	}
+	users, err := db.ListSaslUsers(ctx, inst.ID)
+	must(t, err)
+	diff(t, "users", users, []*kafkaplane.SaslUserRecord{
+		{InstanceID: inst.ID, Username: "alice", Type: "plain", Password: "p2", Credentials: "{}", CreateTime: t0},
+		{InstanceID: inst.ID, Username: "alice", Type: "scram", Mechanism: "SCRAM-SHA-512", Password: "new", Credentials: `{"v":2}`, CreateTime: t0},
+	})
+	must(t, db.DeleteSaslUser(ctx, inst.ID, "plain", "alice"))
+	wantCode(t, db.DeleteSaslUser(ctx, inst.ID, "plain", "alice"), kafkaplane.CodeNotFound)
+	wantCode(t, db.PutSaslUser(ctx, &kafkaplane.SaslUserRecord{InstanceID: "alikafka_post-cn-none", Username: "x", Type: "plain", Credentials: "{}"}, 0), kafkaplane.CodeInstanceNotFound)
+
+	// ACLs: identity is every field; duplicates and the limit are refused.
+	acl := kafkaplane.ACLRecord{InstanceID: inst.ID, Username: "alice", ResourceType: "Topic", ResourceName: "orders",
+		PatternType: "LITERAL", Operation: "Write", Permission: "ALLOW", Host: "*"}
+	a1 := acl
+	must(t, db.CreateACL(ctx, &a1, 2))
+	a2 := acl
+	wantCode(t, db.CreateACL(ctx, &a2, 2), kafkaplane.CodeAlreadyExists)
+	a2.Operation = "Read"
+	must(t, db.CreateACL(ctx, &a2, 2))
+	a3 := acl
+	a3.Permission = "DENY"
+	wantCode(t, db.CreateACL(ctx, &a3, 2), kafkaplane.CodeLimitExceeded)
+	acls, err := db.ListACLs(ctx, inst.ID)
+	must(t, err)
+	if len(acls) != 2 {
+		t.Fatalf("ACLs: %+v", acls)
+	}
+	wantCode(t, db.DeleteACL(ctx, &a3), kafkaplane.CodeNotFound)
+	must(t, db.DeleteACL(ctx, &a1))
+
+	// Allowlists: additions are idempotent, the limit counts the list
+	// after the addition and a refused addition adds nothing.
+	entry := func(ip string) kafkaplane.AllowedIP {
+		return kafkaplane.AllowedIP{InstanceID: inst.ID, ListType: "vpc", PortRange: "9092/9092", IP: ip, Description: "d"}
+	}
+	must(t, db.AddAllowedIPs(ctx, []kafkaplane.AllowedIP{entry("10.0.0.0/8"), entry("192.168.0.1")}, 3))
+	must(t, db.AddAllowedIPs(ctx, []kafkaplane.AllowedIP{entry("10.0.0.0/8")}, 3))
+	wantCode(t, db.AddAllowedIPs(ctx, []kafkaplane.AllowedIP{entry("1.1.1.1"), entry("2.2.2.2")}, 3), kafkaplane.CodeLimitExceeded)
+	must(t, db.AddAllowedIPs(ctx, []kafkaplane.AllowedIP{{InstanceID: inst.ID, ListType: "internet", PortRange: "9093/9093", IP: "0.0.0.0/0"}}, 3))
+	must(t, db.DeleteAllowedIPs(ctx, inst.ID, "vpc", "9092/9092", []string{"192.168.0.1", "absent"}))
+	ips, err := db.ListAllowedIPs(ctx, inst.ID)
+	must(t, err)
+	diff(t, "allowed IPs", ips, []*kafkaplane.AllowedIP{
+		{InstanceID: inst.ID, ListType: "internet", PortRange: "9093/9093", IP: "0.0.0.0/0", CreateTime: t0},
+		{InstanceID: inst.ID, ListType: "vpc", PortRange: "9092/9092", IP: "10.0.0.0/8", Description: "d", CreateTime: t0},
+	})
+
+	// Deleting the instance takes its users, ACLs and allowlists.
+	got, err = db.FindInstance(ctx, "acct1", "cn-hangzhou", inst.ID)
+	must(t, err)
+	must(t, db.DeleteInstance(ctx, got))
+	users, _ = db.ListSaslUsers(ctx, inst.ID)
+	acls, _ = db.ListACLs(ctx, inst.ID)
+	ips, _ = db.ListAllowedIPs(ctx, inst.ID)
+	if len(users)+len(acls)+len(ips) != 0 {
+		t.Fatalf("left after DeleteInstance: %d users, %d ACLs, %d allowlist entries", len(users), len(acls), len(ips))
 	}
 }

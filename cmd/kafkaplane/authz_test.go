@@ -466,6 +466,7 @@ func TestAuthzEveryActionDenied(t *testing.T) {
 		"GroupName": "victims", "NewGroupName": "renamed-group",
 		"Topic": "victim-topic", "ConsumerId": "victim-group", "Remark": "by nobody", "AddPartitionNum": "1",
 		"ResourceType": "instance", "ResourceId": id, "TimeZone": "GMT+8",
+		"AclResourceType": "Topic", "AclResourcePatternType": "LITERAL", "AclOperationType": "Write", "AllowedListIp": "10.0.0.1",
 	}
 	// Every action the running server dispatches to, whatever serve.go
 	// registers.

@@ -173,7 +173,9 @@ func (o *dataPlaneOwner) promote(ctx context.Context, prev sqlstore.DataPlaneLea
 			o.log.Error("data plane takeover: release the former owner's operation leases", "former_owner", prev.Holder, "err", err)
 		}
 	}
-	rt := o.m.Runtime
+	// Every Start of the keeper and the worker carries the instance's
+	// stored security (jobs.Secure).
+	rt := jobs.Secure(o.m.Runtime, o.m.DB)
 	keeper := &dataPlaneKeeper{instances: o.m.DB, operations: o.m.DB, runtime: rt,
 		log: o.m.Logger.With("component", "dataplane"), down: map[string]*downInstance{}}
 	keeper.pass(ctx)

@@ -194,7 +194,8 @@ func TestRestartThirtyInstances(t *testing.T) {
 	}
 	const n = 30
 	dir := t.TempDir()
-	opts := []func(*Main){kafkaPorts(t, 3*n+6), inDir(dir), lcFastQPS}
+	// Each instance holds a PLAINTEXT and a SASL_PLAINTEXT port per broker.
+	opts := []func(*Main){kafkaPorts(t, 6*n+6), inDir(dir), lcFastQPS}
 	m := startMain(t, opts...)
 	c := kafkaClient(t, m.ListenAddr())
 	var endpoints []string

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"os"
 	"path/filepath"
 
 	"github.com/kafkaplane/kafkaplane/broker"
@@ -23,9 +25,26 @@ func (m *Main) openKafkaRuntime() error {
 		k.Close()
 		return err
 	}
-	m.Logger.Info("data plane CA certificate for SASL_SSL clients", "path", ca)
+	m.Logger.Info("data plane CA certificate for SASL_SSL clients", "path", ca, "url_path", caURLPath)
+	m.caFile = ca
 	m.Runtime = k
 	return nil
+}
+
+// caURLPath is where the endpoint serves the installation CA's certificate,
+// so that SASL_SSL clients on other hosts can fetch what they must trust.
+const caURLPath = "/dataplane/ca.pem"
+
+// serveCA answers the installation CA's certificate (public by nature; the
+// key is never served).
+func (m *Main) serveCA(w http.ResponseWriter, r *http.Request) {
+	pem, err := os.ReadFile(m.caFile)
+	if err != nil {
+		http.Error(w, "the data plane CA is not available", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Write(pem)
 }
 
 // brokerDataDir is --broker-data-dir, or DataDir/brokers.

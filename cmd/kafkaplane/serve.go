@@ -111,11 +111,13 @@ type Main struct {
 	Server    *openapi.Server
 
 	nonceLog *noncelog.Log
-	pprof    *http.Server
-	logOut   *logWriter
-	ln       net.Listener
-	http     *http.Server
-	dirLock  *os.File
+	// caFile is the data plane's CA certificate (kafka runtime only).
+	caFile  string
+	pprof   *http.Server
+	logOut  *logWriter
+	ln      net.Listener
+	http    *http.Server
+	dirLock *os.File
 
 	// owner holds or waits for the store's data plane lease and runs the
 	// brokers, their keeper and the worker while it holds it.
@@ -327,18 +329,22 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}, func() float64 { return float64(m.owner.downCount()) }))
 	registry := openapi.NewRegistry()
 	inst := &openapi.Instances{
-		Store:          m.DB,
-		Operations:     m.DB,
-		Catalogue:      m.Catalogue,
-		Runtime:        m.owner.apiRuntime(),
-		Topics:         m.DB,
-		Ports:          &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
-		Wake:           m.owner.wake,
-		WakeScaling:    m.Scaling.Wake,
-		AdvertisedHost: m.AdvertisedHost,
-		DomainHost:     m.DomainHost,
-		Brokers:        3,
-		Now:            m.Now,
+		Store:      m.DB,
+		Operations: m.DB,
+		Catalogue:  m.Catalogue,
+		// Every Start goes through jobs.Secure, which adds the instance's
+		// stored SASL users, ACLs and allowlists to the spec.
+		Runtime:         jobs.Secure(m.owner.apiRuntime(), m.DB),
+		Topics:          m.DB,
+		Security:        m.DB,
+		SaslCredentials: jobs.SaslCredentials,
+		Ports:           &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
+		Wake:            m.owner.wake,
+		WakeScaling:     m.Scaling.Wake,
+		AdvertisedHost:  m.AdvertisedHost,
+		DomainHost:      m.DomainHost,
+		Brokers:         3,
+		Now:             m.Now,
 
 		MaxInstancesPerAccount: m.MaxInstances,
 	}
@@ -377,11 +383,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 
 	mux := http.NewServeMux()
-	// Everything but the two endpoints below goes to the API, which
+	// Everything but the endpoints below goes to the API, which
 	// answers a path other than "/" with an error envelope.
 	mux.Handle("/", m.Server)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.caFile != "" {
+		mux.HandleFunc("GET "+caURLPath, m.serveCA)
+	}
 	if m.Console {
 		region := "cn-hangzhou"
 		if len(m.Regions) > 0 && !slices.Contains(m.Regions, region) {

@@ -761,7 +761,7 @@ func TestStartInstanceRefusals(t *testing.T) {
 	}{
 		{with("Password", "secret-1"), "InvalidPassword"},
 		{with("Username", "admin"), "InvalidUsername"},
-		{with("IsSetUserAndPassword", "true"), "InvalidIsSetUserAndPassword"},
+		{with("IsSetUserAndPassword", "true"), "MissingUsername"},
 		{with("Notifier", "ops"), "InvalidNotifier"},
 		{with("SelectedZones", "zonea"), "InvalidSelectedZones"},
 		{with("VSwitchId", ""), "MissingVSwitchId"},
