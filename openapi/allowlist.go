@@ -149,10 +149,16 @@ func (s *Instances) getAllowedIPList(ctx context.Context, r *Request) (Object, e
 				group = append(group, Field{e.IP, e.Description})
 			}
 		}
+		// kafkaplane keeps no blocklists; the security group is the one
+		// StartInstance recorded, shared when AddUserDefinedSg added any.
 		lists[ep.ListType] = append(lists[ep.ListType], Object{
 			{"PortRange", ep.PortRange},
 			{"AllowedIpList", ips},
 			{"AllowedIpGroup", group},
+			{"BlackIPList", []string{}},
+			{"BlackIPMap", Object{}},
+			{"SecurityGroupId", inst.SecurityGroup},
+			{"UserDefinedSharedSecurityGroup", len(inst.Deployment.UserDefinedSGs) > 0},
 		})
 	}
 	return Object{{"AllowedList", Object{
