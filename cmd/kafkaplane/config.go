@@ -50,6 +50,11 @@ func (m *Main) Validate() error {
 	if err := validHost(m.DomainHost); err != nil {
 		return fmt.Errorf("--domain-host %w", err)
 	}
+	if a := m.DefaultAllowedIP; a != "" && net.ParseIP(a) == nil {
+		if _, _, err := net.ParseCIDR(a); err != nil {
+			return fmt.Errorf("--default-allowed-ip %q: want an IP address or a CIDR block such as 10.0.0.0/8", a)
+		}
+	}
 	if len(m.Regions) == 0 {
 		return errors.New("--regions: name at least one RegionId")
 	}

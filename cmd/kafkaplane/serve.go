@@ -74,6 +74,9 @@ type Main struct {
 	PortMax        int
 	AdvertisedHost string
 	DomainHost     string
+	// DefaultAllowedIP is the allowlist entry the VPC endpoints of a new
+	// instance start with (127.0.0.1/32 when empty; docs/dataplane.md).
+	DefaultAllowedIP string
 	// QPS overrides per-action limits, e.g. UpgradeInstanceVersion=5.
 	QPS map[string]float64
 	// WorkerID names this process's operation leases; it is stored in the
@@ -166,6 +169,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.FakeStepDelay, "fake-broker-delay", m.FakeStepDelay, "with --broker-runtime=fake, how long each simulated broker restart takes")
 	ports := fs.String("broker-ports", fmt.Sprintf("%d-%d", m.PortMin, m.PortMax), "port range for instance brokers")
 	fs.StringVar(&m.AdvertisedHost, "advertised-host", m.AdvertisedHost, "host clients reach brokers on (EndPoint)")
+	fs.StringVar(&m.DefaultAllowedIP, "default-allowed-ip", m.DefaultAllowedIP, "IP or CIDR block the VPC allowlists of a new instance start with (127.0.0.1/32 when empty)")
 	fs.StringVar(&m.DomainHost, "domain-host", m.DomainHost, "host name shown in DomainEndpoint")
 	qps := fs.String("qps", "", "per-action QPS overrides, e.g. UpgradeInstanceVersion=5,GetInstanceList=200")
 	fs.BoolVar(&m.LogJSON, "log-json", m.LogJSON, "log JSON lines instead of text")
@@ -334,17 +338,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Catalogue:  m.Catalogue,
 		// Every Start goes through jobs.Secure, which adds the instance's
 		// stored SASL users, ACLs and allowlists to the spec.
-		Runtime:         jobs.Secure(m.owner.apiRuntime(), m.DB),
-		Topics:          m.DB,
-		Security:        m.DB,
-		SaslCredentials: jobs.SaslCredentials,
-		Ports:           &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
-		Wake:            m.owner.wake,
-		WakeScaling:     m.Scaling.Wake,
-		AdvertisedHost:  m.AdvertisedHost,
-		DomainHost:      m.DomainHost,
-		Brokers:         3,
-		Now:             m.Now,
+		Runtime:          jobs.Secure(m.owner.apiRuntime(), m.DB),
+		Topics:           m.DB,
+		Security:         m.DB,
+		SaslCredentials:  jobs.SaslCredentials,
+		Ports:            &broker.PortAllocator{Store: m.DB, Range: m.brokerPorts(), Now: m.Now},
+		Wake:             m.owner.wake,
+		WakeScaling:      m.Scaling.Wake,
+		AdvertisedHost:   m.AdvertisedHost,
+		DefaultAllowedIP: m.DefaultAllowedIP,
+		DomainHost:       m.DomainHost,
+		Brokers:          3,
+		Now:              m.Now,
 
 		MaxInstancesPerAccount: m.MaxInstances,
 	}
