@@ -224,7 +224,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		op, err := w.cfg.Operations.ClaimOperation(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease)
+		// The claim runs detached from ctx: a claim committed as ctx is
+		// cancelled must still come back, so that execute releases its
+		// lease, rather than be lost behind a context error.
+		cctx, ccancel := detached(ctx)
+		op, err := w.cfg.Operations.ClaimOperation(cctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease)
+		ccancel()
 		w.polls.Add(1)
 		if err != nil || op == nil {
 			<-slots
