@@ -222,7 +222,20 @@ func (b *frontBroker) dropConns() {
 	for _, pc := range conns {
 		pc.abort()
 	}
+	if b.draining.Load() {
+		// Answered connections of a broker stopping for good close
+		// gently (see abort): wait, briefly, for their clients to read
+		// the last answers and hang up.
+		deadline := time.Now().Add(gentleClose)
+		for time.Now().Before(deadline) && b.connCount() > 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 }
+
+// gentleClose bounds how long a stopping broker waits for a client to
+// hang up after the broker's last answer.
+const gentleClose = 500 * time.Millisecond
 
 // hasFreshRequest reports a connection that has not had a real answer
 // yet but is about to: it has a request in flight, or it is young enough
@@ -296,10 +309,26 @@ type proxyConn struct {
 // orderly close before the first answer for a TLS or SASL mismatch and
 // fail their requests for good, while a reset is a network error they
 // retry elsewhere, which is what a broker restart calls for.
+//
+// When the broker stops for good (draining), an answered connection is
+// closed gently instead: its write side is shut after the last answer and
+// the read loop, which discards what arrives while draining, closes it
+// when the client hangs up or gentleClose has passed. Closing at once with
+// requests the client sent meanwhile still unread would reset the
+// connection, and a reset can destroy answers the client had not read
+// yet; a producer without idempotence would then send written records
+// again.
 func (pc *proxyConn) abort() {
 	if !pc.answered.Load() {
 		if tc := tcpConn(pc.client); tc != nil {
 			tc.SetLinger(0)
+		}
+		pc.close()
+		return
+	}
+	if tc := tcpConn(pc.client); tc != nil && pc.b.draining.Load() {
+		if tc.CloseWrite() == nil && pc.client.SetReadDeadline(time.Now().Add(gentleClose)) == nil {
+			return
 		}
 	}
 	pc.close()
