@@ -283,12 +283,12 @@ func (s *Server) serve(r *http.Request, c *call) ([]byte, int, error) {
 		err = s.authorize(r.Context(), req)
 	}
 	if err != nil {
-		if terr := s.throttle(r.Context(), req, c, refusedBucket); terr != nil {
+		if terr := s.throttle(r.Context(), req, refusedBucket); terr != nil {
 			return nil, 0, terr
 		}
 		return nil, 0, err
 	}
-	if err := s.throttle(r.Context(), req, c, quotaBucket); err != nil {
+	if err := s.throttle(r.Context(), req, quotaBucket); err != nil {
 		return nil, 0, err
 	}
 
@@ -415,7 +415,7 @@ func duplicateParameter(name string) error {
 // throttle applies the action's limit to bucket b. It runs after
 // authentication, so a request that fails to authenticate never uses up
 // anyone's quota.
-func (s *Server) throttle(ctx context.Context, req *Request, c *call, b bucket) error {
+func (s *Server) throttle(ctx context.Context, req *Request, b bucket) error {
 	if s.cfg.Limiter == nil {
 		return nil
 	}
@@ -435,11 +435,7 @@ func (s *Server) throttle(ctx context.Context, req *Request, c *call, b bucket) 
 	if d.Allowed {
 		return nil
 	}
-	// The V3 SDKs read TimeLeft (milliseconds) from this header to decide
-	// when to retry a Throttling.User error.
-	c.header.Set("x-ratelimit-user-api", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
-		burst, d.RetryAfter.Milliseconds()+1, s.cfg.Now().Add(d.RetryAfter).UnixMilli()))
-	return apierr.ThrottlingUser.New()
+	return &rateLimited{err: apierr.ThrottlingUser.New(), limit: burst, retryAfter: d.RetryAfter}
 }
 
 // toWire turns any error into its wire form: status, code and body. It is
