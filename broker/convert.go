@@ -141,7 +141,7 @@ func messagesToBatch(msgs []legacyMessage) []byte {
 		records = append(records, rec...)
 	}
 
-	b := make([]byte, 0, 61+len(records))
+	b := make([]byte, 0, recordBatchHeaderSize+len(records))
 	b = binary.BigEndian.AppendUint64(b, 0)          // base offset, assigned by the log
 	b = binary.BigEndian.AppendUint32(b, 0)          // length, patched below
 	b = binary.BigEndian.AppendUint32(b, 0xffffffff) // partition leader epoch -1
@@ -190,10 +190,10 @@ func messageSetToBatch(set []byte, now int64) ([]byte, error) {
 // are ignored.
 func batchesToMessageSet(batches []byte, fetchOffset int64, magic int8, maxBytes int32) []byte {
 	var out []byte
-	for len(batches) >= 61 {
+	for len(batches) >= recordBatchHeaderSize {
 		base := int64(binary.BigEndian.Uint64(batches[0:8]))
 		length := int32(binary.BigEndian.Uint32(batches[8:12]))
-		if length < 49 || int(length) > len(batches)-12 {
+		if length < recordBatchHeaderSize-12 || int(length) > len(batches)-12 {
 			break
 		}
 		batch := batches[:12+length]

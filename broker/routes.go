@@ -43,7 +43,7 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 				return p, send, out
 			}
 		}
-		p.upstream = produceAcks(body, h.version) != 0
+		p.upstream = produceAcks(body) != 0
 		p.produce = p.upstream
 		return p, true, nil
 	case kmsg.Fetch.Int16():
@@ -66,22 +66,21 @@ func (pc *proxyConn) route(h requestHeader, frame []byte) (p pending, send bool,
 	return p, true, nil
 }
 
-// produceAcks reads the acks field of a Produce v3+ body without decoding
-// the records, so pass-through produce stays cheap.
-func produceAcks(body []byte, version int16) int16 {
-	if version >= 3 {
-		if len(body) < 2 {
+// produceAcks reads the acks field of a Produce v3+ body (after its
+// transactional id) without decoding the records, so pass-through produce
+// stays cheap.
+func produceAcks(body []byte) int16 {
+	if len(body) < 2 {
+		return -1
+	}
+	n := int16(binary.BigEndian.Uint16(body))
+	if n > 0 {
+		if len(body) < 2+int(n) {
 			return -1
 		}
-		n := int16(binary.BigEndian.Uint16(body))
-		if n > 0 {
-			if len(body) < 2+int(n) {
-				return -1
-			}
-			body = body[2+int(n):]
-		} else {
-			body = body[2:]
-		}
+		body = body[2+int(n):]
+	} else {
+		body = body[2:]
 	}
 	if len(body) < 2 {
 		return -1
