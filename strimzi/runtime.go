@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/kafkaplane/kafkaplane"
 	"github.com/kafkaplane/kafkaplane/broker"
 	"github.com/kafkaplane/kafkaplane/jobs"
 )
@@ -200,15 +199,19 @@ func (v *view) err() error {
 func (r *Runtime) kafkas() dynamic.ResourceInterface {
 	return r.cfg.Client.Resource(KafkaGVR).Namespace(r.ns)
 }
+
 func (r *Runtime) pools() dynamic.ResourceInterface {
 	return r.cfg.Client.Resource(NodePoolGVR).Namespace(r.ns)
 }
+
 func (r *Runtime) topics() dynamic.ResourceInterface {
 	return r.cfg.Client.Resource(TopicGVR).Namespace(r.ns)
 }
+
 func (r *Runtime) users() dynamic.ResourceInterface {
 	return r.cfg.Client.Resource(UserGVR).Namespace(r.ns)
 }
+
 func (r *Runtime) pods() dynamic.ResourceInterface {
 	return r.cfg.Client.Resource(PodGVR).Namespace(r.ns)
 }
@@ -500,124 +503,6 @@ func (r *Runtime) Endpoint(instanceID string) (string, bool) {
 
 // ---- upgrade ----
 
-// RestartBroker does not restart anything itself: it makes sure the Kafka
-// asks for version's Kafka version (a merge patch, idempotent; the
-// metadata version stays as it is) and waits until Strimzi has rolled
-// brokerID's pod onto it and the pod is Ready again. A Strimzi error
-// condition fails it with Strimzi's message.
-func (r *Runtime) RestartBroker(ctx context.Context, instanceID string, brokerID int32, version string) error {
-	kv, err := r.kafkaVersion(version)
-	if err != nil {
-		return err
-	}
-	v, err := r.started(ctx, instanceID)
-	if err != nil {
-		return err
-	}
-	if v.specVersion() != kv.Kafka {
-		patch := map[string]any{"spec": map[string]any{"kafka": map[string]any{"version": kv.Kafka}}}
-		if err := r.mergePatch(ctx, r.kafkas(), ClusterName(instanceID), patch); err != nil {
-			return fmt.Errorf("set spec.kafka.version %s: %w", kv.Kafka, err)
-		}
-		r.cfg.Logger.Info("asked Strimzi for a Kafka version", "instance", instanceID, "kafka_version", kv.Kafka)
-	}
-	pod := PodName(instanceID, brokerID)
-	_, err = r.waitFor(ctx, instanceID, "pod "+pod+" on Kafka "+kv.Kafka, func(v *view) (bool, error) {
-		// A pod Strimzi has rolled stays rolled whatever happens to the
-		// pods after it, so it is looked at before the error.
-		if p, ok := v.pods[brokerID]; ok && p.version == kv.Kafka && p.ready {
-			return true, nil
-		}
-		return false, v.err()
-	})
-	return err
-}
-
-// CheckBroker verifies from the pod's status that brokerID's pod runs
-// version's Kafka version (Strimzi's strimzi.io/kafka-version annotation)
-// and is Ready. A Strimzi error about a later pod does not undo it.
-func (r *Runtime) CheckBroker(ctx context.Context, instanceID string, brokerID int32, version string) error {
-	kv, err := r.kafkaVersion(version)
-	if err != nil {
-		return err
-	}
-	v, err := r.started(ctx, instanceID)
-	if err != nil {
-		return err
-	}
-	p, ok := v.pods[brokerID]
-	switch {
-	case !ok:
-		return fmt.Errorf("pod %s does not exist", PodName(instanceID, brokerID))
-	case p.version != kv.Kafka:
-		return fmt.Errorf("pod %s runs Kafka %q, not %s", p.name, p.version, kv.Kafka)
-	case !p.ready:
-		return fmt.Errorf("pod %s is not Ready", p.name)
-	}
-	return nil
-}
-
-// FinalizeUpgrade ends an upgrade the way Strimzi documents it: once every
-// pod runs the new Kafka version and Strimzi has reconciled it
-// (status.kafkaVersion, observedGeneration), it sets
-// spec.kafka.metadataVersion and waits until status.kafkaMetadataVersion
-// shows it. Both waits are observations, so a resumed step picks up where
-// the cluster is.
-func (r *Runtime) FinalizeUpgrade(ctx context.Context, instanceID, version string) error {
-	kv, err := r.kafkaVersion(version)
-	if err != nil {
-		return err
-	}
-	if _, err := r.started(ctx, instanceID); err != nil {
-		return err
-	}
-	v, err := r.waitFor(ctx, instanceID, "Strimzi to finish the roll onto Kafka "+kv.Kafka, func(v *view) (bool, error) {
-		if err := v.err(); err != nil {
-			return false, err
-		}
-		return v.reconciled() && v.statusString("kafkaVersion") == kv.Kafka && v.specVersion() == kv.Kafka, nil
-	})
-	if err != nil {
-		return err
-	}
-	if v.specMetadata() != kv.Metadata {
-		patch := map[string]any{"spec": map[string]any{"kafka": map[string]any{"metadataVersion": kv.Metadata}}}
-		if err := r.mergePatch(ctx, r.kafkas(), ClusterName(instanceID), patch); err != nil {
-			return fmt.Errorf("set spec.kafka.metadataVersion %s: %w", kv.Metadata, err)
-		}
-	}
-	_, err = r.waitFor(ctx, instanceID, "metadata version "+kv.Metadata, func(v *view) (bool, error) {
-		if err := v.err(); err != nil {
-			return false, err
-		}
-		return v.reconciled() && sameMetadata(v.statusString("kafkaMetadataVersion"), kv.Metadata), nil
-	})
-	return err
-}
-
-// sameMetadata reports whether the metadata version in status is the one
-// asked for: Strimzi accepts "4.1" and reports the full "4.1-IV1".
-func sameMetadata(status, want string) bool {
-	return status == want || strings.HasPrefix(status, want+"-")
-}
-
-// RollOrder returns the node ids in ascending order. Strimzi decides the
-// real order (it rolls the active controller last); a step whose pod
-// Strimzi rolled earlier finds it done.
-func (r *Runtime) RollOrder(ctx context.Context, instanceID string) ([]int32, error) {
-	v, err := r.started(ctx, instanceID)
-	if err != nil {
-		return nil, err
-	}
-	ids := slices.Sorted(maps.Keys(v.pods))
-	if len(ids) == 0 {
-		for i := int64(0); i < v.replicas(); i++ {
-			ids = append(ids, int32(i))
-		}
-	}
-	return ids, nil
-}
-
 // ApplyConfig sets spec.kafka.config to AllConfig's broker configs;
 // Strimzi applies them, dynamically or with a roll.
 func (r *Runtime) ApplyConfig(ctx context.Context, instanceID string, config map[string]string) error {
@@ -642,234 +527,6 @@ func (r *Runtime) ApplyConfig(ctx context.Context, instanceID string, config map
 
 // ---- topics ----
 
-// CreateTopic creates the topic's KafkaTopic and waits until the topic
-// operator reports it Ready.
-func (r *Runtime) CreateTopic(ctx context.Context, instanceID string, t broker.TopicSpec) error {
-	v, err := r.started(ctx, instanceID)
-	if err != nil {
-		return err
-	}
-	replicas := int32(min(3, max(1, v.replicas())))
-	obj := RenderTopic(instanceID, t.Name, t.Partitions, replicas, t.Configs)
-	if _, err := r.topics().Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return broker.ErrTopicExists
-		}
-		return fmt.Errorf("create KafkaTopic: %w", err)
-	}
-	return r.waitTopic(ctx, obj.GetName())
-}
-
-// waitTopic waits until the topic operator has reconciled the KafkaTopic's
-// current generation; its error condition is returned as an error.
-func (r *Runtime) waitTopic(ctx context.Context, name string) error {
-	for {
-		t, err := r.topics().Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		obs, _, _ := unstructured.NestedInt64(t.Object, "status", "observedGeneration")
-		if obs == t.GetGeneration() {
-			conds, _, _ := unstructured.NestedSlice(t.Object, "status", "conditions")
-			for _, c := range conds {
-				cm, _ := c.(map[string]any)
-				switch {
-				case cm["type"] == "Ready" && cm["status"] == "True":
-					return nil
-				case cm["type"] == "NotReady" && cm["status"] == "True":
-					return fmt.Errorf("Strimzi reports KafkaTopic %s NotReady (%v): %v", name, cm["reason"], cm["message"])
-				}
-			}
-		}
-		tm := time.NewTimer(r.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return fmt.Errorf("waiting for KafkaTopic %s: %w", name, ctx.Err())
-		case <-tm.C:
-		}
-	}
-}
-
-// DeleteTopic deletes the topic's KafkaTopic; the topic operator deletes
-// the topic.
-func (r *Runtime) DeleteTopic(ctx context.Context, instanceID, topic string) error {
-	if _, err := r.started(ctx, instanceID); err != nil {
-		return err
-	}
-	err := r.topics().Delete(ctx, TopicResourceName(ClusterName(instanceID), topic), metav1.DeleteOptions{})
-	if apierrors.IsNotFound(err) {
-		return broker.ErrTopicNotFound
-	}
-	return err
-}
-
-// CreatePartitions grows the KafkaTopic's spec.partitions to total.
-func (r *Runtime) CreatePartitions(ctx context.Context, instanceID, topic string, total int32) error {
-	_, err := r.changePartitions(ctx, instanceID, topic, func(cur int64) (int64, error) { return max(cur, int64(total)), nil })
-	return err
-}
-
-// AddPartitions adds add partitions to the KafkaTopic. The read and the
-// write are one compare-and-set on the resourceVersion, retried on
-// conflict, so concurrent additions all count.
-func (r *Runtime) AddPartitions(ctx context.Context, instanceID, topic string, add, most int32) (int32, error) {
-	return r.changePartitions(ctx, instanceID, topic, func(cur int64) (int64, error) {
-		if cur+int64(add) > int64(most) {
-			return 0, broker.ErrPartitionLimit
-		}
-		return cur + int64(add), nil
-	})
-}
-
-func (r *Runtime) changePartitions(ctx context.Context, instanceID, topic string, next func(int64) (int64, error)) (int32, error) {
-	if _, err := r.started(ctx, instanceID); err != nil {
-		return 0, err
-	}
-	name := TopicResourceName(ClusterName(instanceID), topic)
-	var total int64
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		t, err := r.topics().Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return broker.ErrTopicNotFound
-		}
-		if err != nil {
-			return err
-		}
-		cur, _, _ := unstructured.NestedInt64(t.Object, "spec", "partitions")
-		n, err := next(cur)
-		if err != nil {
-			return err
-		}
-		total = n
-		if n == cur {
-			return nil
-		}
-		if err := unstructured.SetNestedField(t.Object, n, "spec", "partitions"); err != nil {
-			return err
-		}
-		_, err = r.topics().Update(ctx, t, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int32(total), r.waitTopic(ctx, name)
-}
-
-// Topics lists the instance's KafkaTopics. Offsets are not read from the
-// brokers: every partition reports zero offsets.
-func (r *Runtime) Topics(ctx context.Context, instanceID string) ([]broker.TopicState, error) {
-	if _, err := r.started(ctx, instanceID); err != nil {
-		return nil, err
-	}
-	list, err := r.topics().List(ctx, metav1.ListOptions{LabelSelector: labelInstance + "=" + ClusterName(instanceID)})
-	if err != nil {
-		return nil, err
-	}
-	var out []broker.TopicState
-	for _, t := range list.Items {
-		name, _, _ := unstructured.NestedString(t.Object, "spec", "topicName")
-		if name == "" {
-			name = t.GetName()
-		}
-		n, _, _ := unstructured.NestedInt64(t.Object, "spec", "partitions")
-		st := broker.TopicState{Name: name}
-		for p := int32(0); p < int32(n); p++ {
-			st.Partitions = append(st.Partitions, broker.PartitionState{Partition: p})
-		}
-		out = append(out, st)
-	}
-	slices.SortFunc(out, func(a, b broker.TopicState) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
-}
-
-// ---- users ----
-
-// ErrUserTaken reports a KafkaUser name another cluster in the namespace
-// already uses: Strimzi takes the user name from the resource name.
-var ErrUserTaken = errors.New("strimzi: user name is taken by another cluster in the namespace")
-
-// EnsureUser creates or updates a SASL user's KafkaUser and waits until the
-// user operator reports it Ready.
-func (r *Runtime) EnsureUser(ctx context.Context, instanceID string, u UserSpec) error {
-	if !validUserName(u.Name) {
-		return fmt.Errorf("strimzi: user name %q is not a valid Kubernetes name", u.Name)
-	}
-	if _, err := r.started(ctx, instanceID); err != nil {
-		return err
-	}
-	want := RenderUser(instanceID, u)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur, err := r.users().Get(ctx, u.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = r.users().Create(ctx, want, metav1.CreateOptions{})
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if cur.GetLabels()[labelCluster] != ClusterName(instanceID) {
-			return ErrUserTaken
-		}
-		cur.Object["spec"] = want.Object["spec"]
-		_, err = r.users().Update(ctx, cur, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return r.waitUser(ctx, u.Name)
-}
-
-func (r *Runtime) waitUser(ctx context.Context, name string) error {
-	for {
-		u, err := r.users().Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		obs, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			cm, _ := c.(map[string]any)
-			if obs == u.GetGeneration() && cm["status"] == "True" {
-				if cm["type"] == "Ready" {
-					return nil
-				}
-				return fmt.Errorf("Strimzi reports KafkaUser %s %v (%v): %v", name, cm["type"], cm["reason"], cm["message"])
-			}
-		}
-		tm := time.NewTimer(r.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return fmt.Errorf("waiting for KafkaUser %s: %w", name, ctx.Err())
-		case <-tm.C:
-		}
-	}
-}
-
-// DeleteUser deletes a SASL user's KafkaUser (nothing if it is not there).
-func (r *Runtime) DeleteUser(ctx context.Context, instanceID, name string) error {
-	cur, err := r.users().Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if cur.GetLabels()[labelCluster] != ClusterName(instanceID) {
-		return ErrUserTaken
-	}
-	err = r.users().Delete(ctx, name, metav1.DeleteOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
-}
-
-// ---- helpers ----
-
 func (r *Runtime) mergePatch(ctx context.Context, ri dynamic.ResourceInterface, name string, patch map[string]any) error {
 	b, err := json.Marshal(patch)
 	if err != nil {
@@ -881,15 +538,3 @@ func (r *Runtime) mergePatch(ctx context.Context, ri dynamic.ResourceInterface, 
 
 // Close has nothing to release: the clusters run on without kafkaplane.
 func (r *Runtime) Close() error { return nil }
-
-// ApplySecurity accepts only an empty Security: SASL users, ACLs and
-// allowlists of a Strimzi cluster are KafkaUser resources and listener
-// settings that the control plane does not render yet (docs/strimzi.md,
-// what is not done), and taking them without applying them would tell the
-// caller a setting took effect when it did not.
-func (r *Runtime) ApplySecurity(ctx context.Context, instanceID string, sec kafkaplane.Security) error {
-	if sec.ACLEnabled || len(sec.Users) > 0 || len(sec.ACLs) > 0 || len(sec.Allowlists) > 0 || sec.TLS != nil {
-		return fmt.Errorf("%w: the strimzi runtime does not apply SASL users, ACLs, allowlists or certificates", kafkaplane.ErrInvalidSecurity)
-	}
-	return nil
-}
